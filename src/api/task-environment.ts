@@ -1,0 +1,437 @@
+/**
+ * `Environment` and `TaskEnvironment`: the settings a group of tasks shares (image, resources,
+ * env vars, secrets, cache, reuse, runtime), validated at construction.
+ * @module
+ */
+import { callerModuleUrl } from "../internal/caller.js";
+import { parametersOf } from "../internal/parameters.js";
+import { checkKeys, describe, Problems } from "../internal/problems.js";
+import { Cache, type CacheRequest } from "./cache.js";
+import { Image } from "./image.js";
+import { PodTemplate } from "./pod-template.js";
+import { Resources, type ResourcesOptions } from "./resources.js";
+import { RetryStrategy } from "./retry.js";
+import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
+import { normalizeSecrets, type Secret, type SecretRequest } from "./secret.js";
+import {
+  type AnyTask,
+  checkTaskOptions,
+  isTask,
+  makeTask,
+  type Runtime,
+  type Task,
+  type TaskOptions,
+  type TaskOwner,
+  type TaskTemplate,
+} from "./task.js";
+import { Timeout } from "./timeout.js";
+
+const namePattern = /^[a-z0-9]+([_-][a-z0-9]+)*$/;
+
+/** Options shared by every environment. */
+export interface EnvironmentOptions {
+  /** Lowercase letters and digits in runs joined by single `_` or `-`, e.g. `"training"`, `"data-prep"`. */
+  name: string;
+  /** The container image for offload: `"auto"`, a prebuilt URI, or an {@link Image}. @default "auto" */
+  image?: "auto" | string | Image;
+  /** What each task of the environment needs; admitted against this host before it runs. */
+  resources?: Resources | ResourcesOptions;
+  /** Environment variables set in the task's worker. @default {} */
+  envVars?: Record<string, string>;
+  /** Secrets resolved on this host and set in the worker's environment. */
+  secrets?: SecretRequest;
+  /** Environments to deploy or build alongside this one (a deploy-time hint). @default [] */
+  dependsOn?: readonly Environment[];
+  /** A pod template (its name, or a {@link PodTemplate}) for offload. */
+  podTemplate?: string | PodTemplate;
+  /** A description. */
+  description?: string;
+}
+
+/** Options of a {@link TaskEnvironment}. */
+export interface TaskEnvironmentOptions extends EnvironmentOptions {
+  /** Caching for the environment's tasks. @default "disable" */
+  cache?: CacheRequest;
+  /** Keep a warm pool of workers between calls (and between runs in one process). */
+  reusable?: ReusePolicy | ReusePolicyOptions;
+  /**
+   * Where task bodies run: `"thread"`, `"process"` or `"inline"`.
+   * @default "process" when `resources` asks for a GPU or TPU, else "thread"
+   */
+  runtime?: Runtime;
+}
+
+const environmentKeys = [
+  "name",
+  "image",
+  "resources",
+  "envVars",
+  "secrets",
+  "dependsOn",
+  "podTemplate",
+  "description",
+] as const;
+const taskEnvironmentKeys = [...environmentKeys, "cache", "reusable", "runtime"] as const;
+
+/**
+ * A named set of settings for deploying tasks together. Most programs use its subclass
+ * {@link TaskEnvironment}.
+ *
+ * @example
+ * ```ts
+ * const shared = new flyte.Environment({ name: "shared", envVars: { LOG_LEVEL: "info" } });
+ * ```
+ */
+export class Environment {
+  readonly name: string;
+  readonly image: "auto" | string | Image;
+  readonly resources: Resources | undefined;
+  readonly envVars: Readonly<Record<string, string>>;
+  readonly secrets: readonly Secret[];
+  readonly podTemplate: string | PodTemplate | undefined;
+  readonly description: string | undefined;
+  readonly #dependsOn: Environment[];
+
+  constructor(options: EnvironmentOptions) {
+    const problems = new Problems(`${new.target.name} ${describe(options?.name)}`);
+    const known = new.target === Environment ? environmentKeys : taskEnvironmentKeys;
+    const o = checkKeys(problems, options, known) ? options : ({ name: "" } as EnvironmentOptions);
+    this.name = checkName(problems, o.name);
+    this.image = checkImage(problems, o.image);
+    this.resources =
+      o.resources === undefined
+        ? undefined
+        : problems.nested("resources", () => Resources.from(o.resources as Resources));
+    this.envVars = checkEnvVars(problems, o.envVars);
+    this.secrets = problems.nested("secrets", () => normalizeSecrets(o.secrets)) ?? [];
+    this.podTemplate = checkPodTemplate(problems, o.podTemplate);
+    if (o.description !== undefined && typeof o.description !== "string") {
+      problems.add(
+        "description",
+        `Expected \`description\` to be a string, got ${describe(o.description)}.`,
+      );
+    }
+    this.description = typeof o.description === "string" ? o.description : undefined;
+    this.#dependsOn = [];
+    if (o.dependsOn !== undefined) {
+      if (!Array.isArray(o.dependsOn)) {
+        problems.add(
+          "dependsOn",
+          `Expected \`dependsOn\` to be an array of environments, got ${describe(o.dependsOn)}.`,
+        );
+      } else {
+        o.dependsOn.forEach((dep, i) => {
+          if (dep instanceof Environment) this.#dependsOn.push(dep);
+          else problems.add(`dependsOn[${i}]`, `Expected an Environment, got ${describe(dep)}.`);
+        });
+      }
+    }
+    this.validate(problems, o);
+    problems.throwIfAny();
+  }
+
+  /** Subclasses add their own checks here; every problem is reported together. */
+  protected validate(_problems: Problems, _options: EnvironmentOptions): void {}
+
+  /** Environments deployed or built alongside this one, in the order added. */
+  get dependsOn(): readonly Environment[] {
+    return [...this.#dependsOn];
+  }
+
+  /**
+   * Adds deployment dependencies (duplicates by name are skipped, unlike upstream).
+   * @throws TypeError when an argument is not an Environment or is this environment.
+   */
+  addDependency(...envs: Environment[]): this {
+    for (const env of envs) {
+      if (!(env instanceof Environment))
+        throw new TypeError(`Expected an Environment, got ${describe(env)}.`);
+      if (env.name === this.name)
+        throw new TypeError(`Environment "${this.name}" cannot depend on itself.`);
+      if (!this.#dependsOn.some((d) => d.name === env.name)) this.#dependsOn.push(env);
+    }
+    return this;
+  }
+}
+
+function checkName(problems: Problems, name: unknown): string {
+  if (typeof name !== "string" || !namePattern.test(name)) {
+    problems.add(
+      "name",
+      `Environment name ${describe(name)} must be in snake_case or kebab-case: lowercase letters and digits ` +
+        'joined by single "_" or "-" (e.g. "training", "data-prep").',
+    );
+    return typeof name === "string" ? name : "";
+  }
+  return name;
+}
+
+function checkImage(problems: Problems, image: unknown): "auto" | string | Image {
+  if (image === undefined) return "auto";
+  if (typeof image === "string" && image.length > 0) return image;
+  if (image instanceof Image) return image;
+  problems.add(
+    "image",
+    `Expected \`image\` to be "auto", an image URI or an Image, got ${describe(image)}.`,
+  );
+  return "auto";
+}
+
+function checkEnvVars(problems: Problems, envVars: unknown): Readonly<Record<string, string>> {
+  if (envVars === undefined) return Object.freeze({});
+  if (typeof envVars !== "object" || envVars === null || Array.isArray(envVars)) {
+    problems.add(
+      "envVars",
+      `Expected \`envVars\` to be an object of strings, got ${describe(envVars)}.`,
+    );
+    return Object.freeze({});
+  }
+  for (const [key, value] of Object.entries(envVars)) {
+    if (typeof value !== "string") {
+      problems.add(
+        `envVars.${key}`,
+        `Expected a string, got ${describe(value)}. Convert it with String(...).`,
+      );
+    }
+  }
+  return Object.freeze({ ...(envVars as Record<string, string>) });
+}
+
+function checkPodTemplate(
+  problems: Problems,
+  podTemplate: unknown,
+): string | PodTemplate | undefined {
+  if (
+    podTemplate === undefined ||
+    typeof podTemplate === "string" ||
+    podTemplate instanceof PodTemplate
+  ) {
+    return podTemplate;
+  }
+  problems.add(
+    "podTemplate",
+    `Expected \`podTemplate\` to be a template name or a PodTemplate, got ${describe(podTemplate)}.`,
+  );
+  return undefined;
+}
+
+const runtimes: readonly Runtime[] = ["thread", "process", "inline"];
+
+/**
+ * An environment whose functions become tasks with {@link TaskEnvironment.task}.
+ *
+ * @example
+ * ```ts
+ * export const env = new flyte.TaskEnvironment({
+ *   name: "training",
+ *   resources: new flyte.Resources({ cpu: 2, memory: "4Gi" }),
+ *   cache: "auto",
+ * });
+ * export const square = env.task(async function square(x: number) { return x * x; });
+ * ```
+ */
+export class TaskEnvironment extends Environment implements TaskOwner {
+  /** Caching for the environment's tasks. @default "disable" */
+  declare readonly cache: Cache;
+  /** The warm-pool policy, or `undefined` for fresh workers per run. */
+  declare readonly reusable: ReusePolicy | undefined;
+  /** Where task bodies run. */
+  declare readonly runtime: Runtime;
+  readonly #tasks = new Map<string, AnyTask>();
+
+  constructor(options: TaskEnvironmentOptions) {
+    super(options);
+  }
+
+  protected override validate(problems: Problems, options: TaskEnvironmentOptions): void {
+    const self = this as { cache: Cache; reusable: ReusePolicy | undefined; runtime: Runtime };
+    self.cache =
+      problems.nested("cache", () => Cache.from(options.cache ?? "disable")) ??
+      new Cache("disable");
+    self.reusable =
+      options.reusable === undefined || options.reusable === null
+        ? undefined
+        : problems.nested("reusable", () =>
+            options.reusable instanceof ReusePolicy
+              ? options.reusable
+              : new ReusePolicy(options.reusable as ReusePolicyOptions),
+          );
+    if (options.runtime !== undefined && !runtimes.includes(options.runtime)) {
+      problems.add(
+        "runtime",
+        `Expected \`runtime\` to be "thread", "process" or "inline", got ${describe(options.runtime)}.`,
+      );
+    }
+    const wantsDevice = this.resources?.getDevice() != null;
+    self.runtime = options.runtime ?? (wantsDevice ? "process" : "thread");
+    if (wantsDevice && self.runtime === "thread") {
+      problems.add(
+        "runtime",
+        'An environment that asks for GPUs or TPUs cannot use runtime "thread": device variables such as ' +
+          'CUDA_VISIBLE_DEVICES are per process. Use runtime "process" (the default for device environments).',
+      );
+    }
+  }
+
+  /** The environment's tasks, by full name, in definition order. */
+  get tasks(): ReadonlyMap<string, AnyTask> {
+    return new Map(this.#tasks);
+  }
+
+  /**
+   * A copy of this environment under a new name with some settings replaced. The copy has no tasks.
+   * `reusable: undefined` given explicitly turns reuse off; other omitted settings are inherited.
+   *
+   * @example
+   * ```ts
+   * const driver = env.cloneWith({ name: "driver", reusable: undefined, dependsOn: [env] });
+   * ```
+   */
+  cloneWith(options: Partial<TaskEnvironmentOptions> & { name: string }): TaskEnvironment {
+    const inherited: TaskEnvironmentOptions = {
+      name: this.name,
+      image: this.image,
+      envVars: { ...this.envVars },
+      secrets: [...this.secrets],
+      dependsOn: this.dependsOn,
+      cache: this.cache,
+      runtime: this.runtime,
+      ...(this.resources === undefined ? {} : { resources: this.resources }),
+      ...(this.podTemplate === undefined ? {} : { podTemplate: this.podTemplate }),
+      ...(this.description === undefined ? {} : { description: this.description }),
+      ...(this.reusable === undefined ? {} : { reusable: this.reusable }),
+    };
+    const merged = { ...inherited } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined && key !== "reusable") continue;
+      merged[key] = value;
+    }
+    if ("reusable" in options && options.reusable === undefined) delete merged.reusable;
+    return new TaskEnvironment(merged as unknown as TaskEnvironmentOptions);
+  }
+
+  /**
+   * Makes `fn` a task of this environment, named `"<env>.<fn.name>"`.
+   *
+   * @example
+   * ```ts
+   * export const fit = env.task({ retries: 3, timeout: "10m" }, async function fit(lr: number) { ... });
+   * ```
+   */
+  task<A extends unknown[], R>(fn: (...args: A) => R): Task<A, R>;
+  task<A extends unknown[], R>(options: TaskOptions, fn: (...args: A) => R): Task<A, R>;
+  task<A extends unknown[], R>(
+    optionsOrFn: TaskOptions | ((...args: A) => R),
+    maybeFn?: (...args: A) => R,
+  ): Task<A, R> {
+    const moduleUrl = callerModuleUrl();
+    const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
+    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
+    const problems = new Problems(`task of TaskEnvironment "${this.name}"`);
+    if (typeof fn !== "function") {
+      problems.add("fn", `Expected a function to make a task of, got ${describe(fn)}.`);
+      problems.throwIfAny();
+      throw new Error("unreachable");
+    }
+    checkTaskOptions(problems, options);
+    const shortName = options.name ?? fn.name;
+    if (!fn.name && !options.name) {
+      problems.add(
+        "name",
+        'The function has no name. Use a named function (`env.task(async function train() {...})`) or pass `{ name: "train" }`.',
+      );
+    }
+    const name = `${this.name}.${fn.name || options.name || ""}`;
+    if (this.#tasks.has(name)) {
+      problems.add(
+        "name",
+        `Task \`${name}\` is already defined in this environment. Task names must be unique; rename the function.`,
+      );
+    }
+    if (this.reusable !== undefined && options.podTemplate !== undefined) {
+      problems.add(
+        "podTemplate",
+        "Cannot set `podTemplate` on a task of a reusable environment: its workers are shared.",
+      );
+    }
+    const isAsync =
+      fn.constructor.name === "AsyncFunction" || fn.constructor.name === "AsyncGeneratorFunction";
+    if (!isAsync && (this.reusable?.concurrency ?? 1) > 1) {
+      problems.add(
+        "fn",
+        "Reusable environments with concurrency greater than 1 run only async tasks; make the function `async`.",
+      );
+    }
+    const template: TaskTemplate = {
+      name,
+      shortName,
+      func: fn,
+      isAsync,
+      parameters: parametersOf(fn),
+      environment: this,
+      cache:
+        options.cache === undefined
+          ? this.cache
+          : (problems.nested("cache", () => Cache.from(options.cache as CacheRequest)) ??
+            this.cache),
+      retries:
+        problems.nested("retries", () => RetryStrategy.from(options.retries ?? 0)) ??
+        RetryStrategy.from(0),
+      timeout:
+        problems.nested("timeout", () => Timeout.from(options.timeout ?? 0)) ?? Timeout.from(0),
+      secrets:
+        options.secrets === undefined
+          ? this.secrets
+          : (problems.nested("secrets", () => normalizeSecrets(options.secrets)) ?? []),
+      resources: this.resources,
+      envVars: this.envVars,
+      reusable: this.reusable,
+      podTemplate:
+        options.podTemplate === undefined
+          ? this.podTemplate
+          : checkPodTemplate(problems, options.podTemplate),
+      docs: options.docs,
+      report: options.report ?? false,
+      runtime: this.runtime,
+      moduleUrl,
+      overridden: false,
+    };
+    problems.throwIfAny();
+    const task = makeTask(Object.freeze(template));
+    this.#tasks.set(name, task);
+    registerTask(task);
+    return task as unknown as Task<A, R>;
+  }
+
+  /**
+   * Adds a task made elsewhere to this environment.
+   * @throws TypeError when a task of the same name is already there.
+   */
+  addTask<T extends AnyTask>(task: T): T {
+    if (!isTask(task))
+      throw new TypeError(`Expected a task made by env.task, got ${describe(task)}.`);
+    if (this.#tasks.has(task.name)) {
+      throw new TypeError(
+        `Task ${task.name} already exists in the environment. Task names should be unique.`,
+      );
+    }
+    this.#tasks.set(task.name, task);
+    return task;
+  }
+}
+
+// Tasks by full name, for workers that import a module and look a task up. Shared by every copy
+// of flyte-ts loaded in this process (see context.ts).
+const registryKey = Symbol.for("flyte-ts.tasks.v1");
+const registrySlot = globalThis as { [registryKey]?: Map<string, AnyTask> };
+registrySlot[registryKey] ??= new Map();
+const registry: Map<string, AnyTask> = registrySlot[registryKey];
+
+function registerTask(task: AnyTask): void {
+  registry.set(task.name, task);
+}
+
+/** The task registered under `name` in this process (the most recently defined), if any. */
+export function lookupTask(name: string): AnyTask | undefined {
+  return registry.get(name);
+}

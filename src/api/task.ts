@@ -1,0 +1,274 @@
+/**
+ * Tasks: what `env.task(fn)` returns — a callable that keeps `fn`'s types, runs `fn` as a plain
+ * call outside a run, and becomes a sub-action inside one.
+ * @module
+ */
+import { currentFrame, nextSequence } from "../context/context.js";
+import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
+import { hashInputs } from "../internal/inputs.js";
+import type { Parameter } from "../internal/parameters.js";
+import { checkKeys, describe, Problems } from "../internal/problems.js";
+import { Cache, type CacheRequest } from "./cache.js";
+import type { Image } from "./image.js";
+import type { PodTemplate } from "./pod-template.js";
+import { Resources, type ResourcesOptions } from "./resources.js";
+import { type RetryOptions, RetryStrategy } from "./retry.js";
+import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
+import { normalizeSecrets, type Secret, type SecretRequest } from "./secret.js";
+import { Timeout, type TimeoutRequest } from "./timeout.js";
+
+/**
+ * Where a task's body runs: a worker thread (default), a child process (default when the
+ * environment asks for GPUs or TPUs), or inline on the caller's thread.
+ */
+export type Runtime = "thread" | "process" | "inline";
+
+/** The environment a task belongs to, as the task sees it (implemented by `TaskEnvironment`). */
+export interface TaskOwner {
+  readonly name: string;
+  readonly image: "auto" | string | Image;
+  readonly resources: Resources | undefined;
+  readonly envVars: Readonly<Record<string, string>>;
+  readonly secrets: readonly Secret[];
+  readonly cache: Cache;
+  readonly reusable: ReusePolicy | undefined;
+  readonly podTemplate: string | PodTemplate | undefined;
+  readonly runtime: Runtime;
+}
+
+/** Options of `env.task(options, fn)`. */
+export interface TaskOptions {
+  /**
+   * A short display name. For a named function the task's full name stays
+   * `"<env>.<function name>"` (as upstream); for a nameless function it supplies the name.
+   */
+  name?: string;
+  /** Caching for this task. @default the environment's `cache` */
+  cache?: CacheRequest;
+  /** Retries: a count, or a RetryStrategy with backoff. @default 0 */
+  retries?: number | RetryStrategy | RetryOptions;
+  /** Per-attempt runtime limit (seconds or `"5m"`), or a Timeout. @default no limit */
+  timeout?: TimeoutRequest;
+  /** A description of the task. */
+  docs?: string;
+  /** Secrets for this task; replaces (does not merge with) the environment's. */
+  secrets?: SecretRequest;
+  /** A pod template for offload; not allowed in a reusable environment. */
+  podTemplate?: string | PodTemplate;
+  /** Whether the task writes an HTML report (flushed on success). @default false */
+  report?: boolean;
+}
+
+/** Options of `task.override({...})`: a new task with some settings replaced. */
+export interface OverrideOptions {
+  resources?: Resources | ResourcesOptions;
+  cache?: CacheRequest;
+  retries?: number | RetryStrategy | RetryOptions;
+  timeout?: TimeoutRequest;
+  /** A new reuse policy, or `"off"` to run this task on fresh workers. */
+  reusable?: ReusePolicy | ReusePolicyOptions | "off";
+  envVars?: Record<string, string>;
+  secrets?: SecretRequest;
+}
+
+/** A task's settings after defaults and inheritance from its environment. */
+export interface TaskTemplate {
+  /** Fully qualified name, `"<env>.<function>"`. */
+  readonly name: string;
+  /** Display name. */
+  readonly shortName: string;
+  /** The wrapped function. */
+  readonly func: Function;
+  /** Whether `func` is an `async` function (or async generator). */
+  readonly isAsync: boolean;
+  readonly parameters: readonly Parameter[];
+  readonly environment: TaskOwner;
+  readonly cache: Cache;
+  readonly retries: RetryStrategy;
+  readonly timeout: Timeout;
+  readonly secrets: readonly Secret[];
+  readonly resources: Resources | undefined;
+  readonly envVars: Readonly<Record<string, string>>;
+  readonly reusable: ReusePolicy | undefined;
+  readonly podTemplate: string | PodTemplate | undefined;
+  readonly docs: string | undefined;
+  readonly report: boolean;
+  readonly runtime: Runtime;
+  /** The module where `env.task` was called; workers import it to find the task. */
+  readonly moduleUrl: string | undefined;
+  /** Whether this template came from `override()` (it is not registered in its environment). */
+  readonly overridden: boolean;
+}
+
+/**
+ * A task: call it like the function it wraps. Outside a run the call is a plain call; inside a
+ * run it is a sub-action (cached, scheduled, retried, recorded). A call always returns a promise,
+ * also for a synchronous function, because a sub-action cannot block the caller.
+ *
+ * @example
+ * ```ts
+ * const square = env.task(async function square(x: number) { return x * x; });
+ * await square(3);                 // 9, a plain call
+ * await flyte.run(square, 3);      // a run with one action
+ * ```
+ */
+export type Task<A extends unknown[] = never, R = unknown> = ((...args: A) => Promise<Awaited<R>>) &
+  TaskTemplate & {
+    /** The wrapped function, with its own types. */
+    readonly func: (...args: A) => R;
+    /** A new task with some settings replaced; not registered in the environment. */
+    override(options: OverrideOptions): Task<A, R>;
+  };
+
+/** Any task, whatever its parameters. */
+export type AnyTask = Task<never, unknown>;
+
+const taskMarker = Symbol.for("flyte-ts.task.v1");
+
+/** Whether `value` is a task made by `env.task`. */
+export function isTask(value: unknown): value is AnyTask {
+  return typeof value === "function" && (value as { [taskMarker]?: true })[taskMarker] === true;
+}
+
+/** Makes the callable task around a template. */
+export function makeTask(template: TaskTemplate): AnyTask {
+  const call = (...args: unknown[]) => invokeTask(template, args);
+  const properties: PropertyDescriptorMap = {
+    [taskMarker]: { value: true },
+    override: {
+      value: (options: OverrideOptions) => makeTask(overrideTemplate(template, options)),
+    },
+    toString: { value: () => `Task(${template.name})` },
+  };
+  for (const [key, value] of Object.entries(template)) {
+    properties[key] = { value, enumerable: true };
+  }
+  return Object.defineProperties(call, properties) as unknown as AnyTask;
+}
+
+function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
+  const frame = currentFrame();
+  if (frame === undefined) {
+    try {
+      return Promise.resolve(template.func(...args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  if (frame.inTrace) {
+    return Promise.reject(
+      new TraceDoesNotAllowNestedTasksError(
+        `Task \`${template.name}\` was called inside a flyte.trace body (action ${frame.context.action.name}). ` +
+          "A trace may only run plain code; call the task from the task body instead.",
+      ),
+    );
+  }
+  let inputsHash: string;
+  try {
+    inputsHash = hashInputs(template, args);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const group = frame.context.group;
+  const seq = nextSequence(frame, `${template.name}|${inputsHash}|${group ?? ""}`);
+  return frame.channel.submit(
+    { taskName: template.name, args, parent: frame.context.action.name, group, seq, inputsHash },
+    template,
+  );
+}
+
+const overrideKeys = [
+  "resources",
+  "cache",
+  "retries",
+  "timeout",
+  "reusable",
+  "envVars",
+  "secrets",
+] as const;
+const notOverridable: Record<string, string> = {
+  name: "Name",
+  image: "Image",
+  docs: "Docs",
+  interface: "Interface",
+  func: "Function",
+};
+
+function overrideTemplate(template: TaskTemplate, options: OverrideOptions): TaskTemplate {
+  const problems = new Problems(`override of task \`${template.name}\``);
+  for (const key of Object.keys(options ?? {})) {
+    const label = notOverridable[key];
+    if (label) problems.add(key, `${label} cannot be overridden; define another task instead.`);
+  }
+  const known = [...overrideKeys, ...Object.keys(notOverridable)];
+  if (!checkKeys(problems, options, known)) problems.throwIfAny();
+  const reusable =
+    options.reusable === undefined
+      ? template.reusable
+      : options.reusable === "off"
+        ? undefined
+        : problems.nested("reusable", () =>
+            options.reusable instanceof ReusePolicy
+              ? options.reusable
+              : new ReusePolicy(options.reusable as ReusePolicyOptions),
+          );
+  if (reusable !== undefined) {
+    for (const key of ["resources", "envVars", "secrets"] as const) {
+      if (options[key] !== undefined) {
+        problems.add(
+          key,
+          `Cannot override ${key} when the task is reusable: a reusable environment's workers are shared. ` +
+            `Pass \`reusable: "off"\` as well to run this call on fresh workers.`,
+        );
+      }
+    }
+  }
+  const next: TaskTemplate = {
+    ...template,
+    overridden: true,
+    reusable,
+    resources:
+      options.resources === undefined
+        ? template.resources
+        : problems.nested("resources", () => Resources.from(options.resources as Resources)),
+    cache:
+      options.cache === undefined
+        ? template.cache
+        : (problems.nested("cache", () => Cache.from(options.cache as CacheRequest)) ??
+          template.cache),
+    retries:
+      options.retries === undefined
+        ? template.retries
+        : (problems.nested("retries", () => RetryStrategy.from(options.retries as number)) ??
+          template.retries),
+    timeout:
+      options.timeout === undefined
+        ? template.timeout
+        : (problems.nested("timeout", () => Timeout.from(options.timeout as TimeoutRequest)) ??
+          template.timeout),
+    envVars: options.envVars === undefined ? template.envVars : { ...options.envVars },
+    secrets:
+      options.secrets === undefined
+        ? template.secrets
+        : (problems.nested("secrets", () => normalizeSecrets(options.secrets)) ?? []),
+  };
+  problems.throwIfAny();
+  return Object.freeze(next);
+}
+
+/** Validates `env.task` options; used by TaskEnvironment. */
+export function checkTaskOptions(problems: Problems, options: unknown): options is TaskOptions {
+  const known = ["name", "cache", "retries", "timeout", "docs", "secrets", "podTemplate", "report"];
+  if (!checkKeys(problems, options, known)) return false;
+  const o = options as Record<string, unknown>;
+  if (o.name !== undefined && (typeof o.name !== "string" || o.name.length === 0)) {
+    problems.add("name", `Expected \`name\` to be a non-empty string, got ${describe(o.name)}.`);
+  }
+  if (o.docs !== undefined && typeof o.docs !== "string") {
+    problems.add("docs", `Expected \`docs\` to be a string, got ${describe(o.docs)}.`);
+  }
+  if (o.report !== undefined && typeof o.report !== "boolean") {
+    problems.add("report", `Expected \`report\` to be true or false, got ${describe(o.report)}.`);
+  }
+  return true;
+}

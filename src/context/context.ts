@@ -1,0 +1,137 @@
+/**
+ * The task context: what a running task can learn about itself through `flyte.ctx()`, kept in
+ * AsyncLocalStorage so concurrent tasks on one thread each see their own.
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { ErrorData } from "../errors.js";
+
+/** Where a run executes. Only `"local"` runs here; the others emit or offload. */
+export type RunMode = "local" | "remote" | "hybrid";
+
+/** The identity of an action within a run. */
+export interface ActionId {
+  /** The action's name: `"a0"` for the root, a stable hash for sub-actions and traces. */
+  readonly name: string;
+  /** The run this action belongs to. */
+  readonly runName: string;
+}
+
+/** The serialisable part of a task context: what crosses to a worker with each attempt. */
+export interface TaskContextData {
+  readonly action: ActionId;
+  /** The task's fully qualified name, `"<env>.<function>"`. */
+  readonly taskName: string;
+  /** 0 for the first attempt, 1 for the first retry, and so on. */
+  readonly attemptNumber: number;
+  readonly mode: RunMode;
+  /** The cache version of the task, `""` when caching is off. */
+  readonly version: string;
+  /** The group the *calling code* is in (set by `flyte.group`), or `undefined`. */
+  readonly group: string | undefined;
+  /** This action's own folder: `<runBaseDir>/<action name>`. */
+  readonly outputPath: string;
+  /** Folder for large data the task writes (shared by the run). */
+  readonly rawDataPath: string;
+  /** The run's folder. */
+  readonly runBaseDir: string;
+  /** Key-value pairs given to `withRunContext({ customContext })`, inherited by every action. */
+  readonly customContext: Readonly<Record<string, string>>;
+}
+
+/**
+ * What `flyte.ctx()` returns inside a running task.
+ *
+ * @example
+ * ```ts
+ * const fit = env.task(async function fit() {
+ *   const c = flyte.ctx()!;
+ *   console.log(c.action.name, c.attemptNumber, c.group);
+ *   c.signal.throwIfAborted();   // stop early when the attempt times out
+ * });
+ * ```
+ */
+export interface TaskContext extends TaskContextData {
+  /** Aborts when the attempt must stop: its `maxRuntime` passed or the run was cancelled. */
+  readonly signal: AbortSignal;
+}
+
+/** A traced call's recorded result, kept per action so the next attempt can replay it. */
+export type TraceRecord =
+  | { readonly ok: true; readonly value: unknown; readonly items?: readonly unknown[] }
+  | { readonly ok: false; readonly error: ErrorData };
+
+/** A call of a task made from inside another task, on its way to the controller. */
+export interface SubCall {
+  /** Fully qualified task name. */
+  readonly taskName: string;
+  readonly args: readonly unknown[];
+  /** The calling action. */
+  readonly parent: string;
+  readonly group: string | undefined;
+  /** Per-(parent, task, inputs, group) call sequence number, from 1. */
+  readonly seq: number;
+  /** The canonical hash of `args`, computed by the caller. */
+  readonly inputsHash: string;
+}
+
+/**
+ * What a running task body can ask of the controller. Inline tasks hold the controller itself;
+ * tasks in workers hold a proxy that forwards over the worker's channel.
+ */
+export interface ControllerChannel {
+  /** Runs a sub-action and resolves with its outputs (or rejects with its error). */
+  submit(call: SubCall, task?: unknown): Promise<unknown>;
+  /** Records a finished traced call (fire and forget). */
+  recordTrace(action: string, traceId: string, record: TraceRecord): void;
+}
+
+/** Everything the engine keeps for the body running in the current async scope. */
+export interface Frame {
+  readonly context: TaskContext;
+  readonly channel: ControllerChannel;
+  /** Traced calls recorded by earlier attempts of this action: replayed, not re-run. */
+  readonly traces: ReadonlyMap<string, TraceRecord>;
+  /** Call sequence counters, shared by every frame of one attempt (groups, traces). */
+  readonly sequences: Map<string, number>;
+  /** Set while a `flyte.trace` body runs: calling a task there is an error. */
+  readonly inTrace: boolean;
+}
+
+// One store per process, even if two copies of flyte-ts are loaded (src and dist, or two
+// versions): the context set by one must be visible to tasks defined against the other.
+const storageKey = Symbol.for("flyte-ts.context.v1");
+const globalSlot = globalThis as { [storageKey]?: AsyncLocalStorage<Frame> };
+globalSlot[storageKey] ??= new AsyncLocalStorage();
+const storage: AsyncLocalStorage<Frame> = globalSlot[storageKey];
+
+/** The frame of the task running in this async scope, if any. */
+export function currentFrame(): Frame | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `frame` as the current frame. */
+export function runInFrame<T>(frame: Frame, fn: () => T): T {
+  return storage.run(frame, fn);
+}
+
+/**
+ * The context of the task running now, or `null` outside a task (a plain function call, or
+ * code outside any run).
+ *
+ * @example
+ * ```ts
+ * const ctx = flyte.ctx();
+ * if (ctx) console.log(`attempt ${ctx.attemptNumber} of ${ctx.action.name}`);
+ * ```
+ */
+export function ctx(): TaskContext | null {
+  return storage.getStore()?.context ?? null;
+}
+
+/** The next call-sequence number for `key` within the current attempt (1, 2, 3, ...). */
+export function nextSequence(frame: Frame, key: string): number {
+  const seq = (frame.sequences.get(key) ?? 0) + 1;
+  frame.sequences.set(key, seq);
+  return seq;
+}

@@ -1,0 +1,118 @@
+/**
+ * The attempt loop: runs an action's body until it succeeds, its retries run out, or it fails
+ * with an error that retrying cannot change. Each attempt gets its own deadline (`maxRuntime`) and
+ * abort signal; backoff waits on the injected clock.
+ * @module
+ */
+import type { RetryStrategy } from "../api/retry.js";
+import type { Timeout } from "../api/timeout.js";
+import {
+  type FlyteError,
+  isRetryable,
+  RunCancelledError,
+  TaskTimeoutError,
+  toTaskError,
+} from "../errors.js";
+import { type Clock, formatMs, sleep } from "../internal/time.js";
+
+/** What the loop needs to know of the action. */
+export interface AttemptPolicy {
+  readonly taskName: string;
+  readonly retries: RetryStrategy;
+  readonly timeout: Timeout;
+  readonly clock: Clock;
+  /** Aborts when the whole run is cancelled. */
+  readonly runSignal: AbortSignal;
+}
+
+/** Called as attempts start and end (for the run record). */
+export interface AttemptObserver {
+  attemptStarted(attempt: number): void;
+  attemptFinished(attempt: number, error: FlyteError | undefined): void;
+}
+
+/** Runs `body` once per attempt until it succeeds or must stop; rejects with the last error. */
+export async function runAttempts<T>(
+  policy: AttemptPolicy,
+  body: (attempt: number, signal: AbortSignal) => Promise<T>,
+  observer: AttemptObserver,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    if (policy.runSignal.aborted) throw cancelled(policy);
+    observer.attemptStarted(attempt);
+    try {
+      const value = await runOneAttempt(policy, attempt, body);
+      observer.attemptFinished(attempt, undefined);
+      return value;
+    } catch (thrown) {
+      const error = toTaskError(thrown);
+      observer.attemptFinished(attempt, error);
+      if (!isRetryable(error) || attempt >= policy.retries.count) throw error;
+      const delayMs = policy.retries.delayMs(attempt);
+      if (delayMs > 0) {
+        try {
+          await sleep(policy.clock, delayMs, policy.runSignal);
+        } catch {
+          throw cancelled(policy);
+        }
+      }
+    }
+  }
+}
+
+function cancelled(policy: AttemptPolicy): RunCancelledError {
+  const reason = policy.runSignal.reason;
+  return reason instanceof RunCancelledError
+    ? reason
+    : new RunCancelledError(`The run was cancelled before task \`${policy.taskName}\` finished.`, {
+        cause: reason,
+      });
+}
+
+function runOneAttempt<T>(
+  policy: AttemptPolicy,
+  attempt: number,
+  body: (attempt: number, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const { runSignal, timeout, clock } = policy;
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      cancelTimer?.();
+      runSignal.removeEventListener("abort", onRunAbort);
+      fn();
+    };
+    const onRunAbort = () => {
+      const error = cancelled(policy);
+      controller.abort(error);
+      settle(() => reject(error));
+    };
+    runSignal.addEventListener("abort", onRunAbort, { once: true });
+    const maxRuntimeMs = timeout.maxRuntimeMs;
+    const cancelTimer =
+      maxRuntimeMs === undefined
+        ? undefined
+        : clock.setTimer(maxRuntimeMs, () => {
+            const error = new TaskTimeoutError(
+              `Task \`${policy.taskName}\` attempt ${attempt} ran past its maxRuntime of ${formatMs(maxRuntimeMs)} and was stopped. ` +
+                "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
+            );
+            controller.abort(error);
+            settle(() => reject(error));
+          });
+    let running: Promise<T>;
+    try {
+      running = body(attempt, controller.signal);
+    } catch (error) {
+      settle(() => reject(error));
+      return;
+    }
+    running.then(
+      (value) => settle(() => resolve(value)),
+      (error) => settle(() => reject(error)),
+    );
+  });
+}

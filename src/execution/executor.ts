@@ -1,0 +1,35 @@
+/**
+ * The seam between the controller and where a task body runs. The controller hands an executor
+ * one attempt at a time; the inline executor runs it on this thread, the pools run it on a worker
+ * thread or a child process.
+ * @module
+ */
+import type { TaskTemplate } from "../api/task.js";
+import type { ControllerChannel, TaskContextData, TraceRecord } from "../context/context.js";
+
+/** One attempt of one action, ready to run. */
+export interface ExecuteRequest {
+  readonly template: TaskTemplate;
+  /** The caller's arguments. An executor must give the body copies, never these objects. */
+  readonly args: readonly unknown[];
+  readonly context: TaskContextData;
+  /** Traced calls recorded by earlier attempts of this action. */
+  readonly traces: ReadonlyMap<string, TraceRecord>;
+  /** Where the body's own task calls and trace records go. */
+  readonly channel: ControllerChannel;
+  /** Aborts when the attempt must stop (timeout or cancellation); the executor stops the body. */
+  readonly signal: AbortSignal;
+  /** Environment variables for the body's worker: the task's `envVars` plus resolved secrets. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Runs task bodies. One instance serves every attempt of one environment in one run or pool. */
+export interface Executor {
+  /** Runs one attempt and resolves with a copy of its output, or rejects with its error. */
+  execute(request: ExecuteRequest): Promise<unknown>;
+  /** Stops the executor's workers. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Makes (or reuses) the executor for a task; supplied to the controller. */
+export type ExecutorFactory = (template: TaskTemplate) => Executor;

@@ -1,0 +1,16 @@
+/**
+ * Hash helpers: hex SHA-256 and the short base36 ids used for action names.
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/** Hex SHA-256 of a string or bytes. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** A short, stable id: base36 of the first 64 bits of the MD5 of `text` (upstream's action-id shape). */
+export function shortId(text: string): string {
+  const digest = createHash("md5").update(text).digest();
+  return digest.readBigUInt64BE(0).toString(36);
+}

@@ -1,0 +1,67 @@
+/**
+ * What happens during a run, as a stream of events. The run record, the live view and the run
+ * store are all observers of this stream.
+ * @module
+ */
+import type { ErrorData } from "../errors.js";
+
+/** The state of an action. */
+export type ActionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** The state of a run. */
+export type RunStatus = "running" | "succeeded" | "failed" | "cancelled";
+
+/** One event of a run. Times are milliseconds since the epoch, from the run's clock. */
+export type RunEvent =
+  | {
+      readonly type: "run-started";
+      readonly run: string;
+      readonly at: number;
+      readonly task: string;
+    }
+  | {
+      readonly type: "action-queued";
+      readonly action: string;
+      readonly parent: string | undefined;
+      readonly task: string;
+      readonly group: string | undefined;
+      readonly at: number;
+    }
+  | { readonly type: "action-cache-hit"; readonly action: string; readonly at: number }
+  | {
+      readonly type: "attempt-started";
+      readonly action: string;
+      readonly attempt: number;
+      readonly at: number;
+    }
+  | {
+      readonly type: "attempt-finished";
+      readonly action: string;
+      readonly attempt: number;
+      readonly at: number;
+      readonly error?: ErrorData;
+    }
+  | {
+      readonly type: "action-finished";
+      readonly action: string;
+      readonly status: ActionStatus;
+      readonly at: number;
+      readonly error?: ErrorData;
+    }
+  | {
+      readonly type: "trace-recorded";
+      readonly action: string;
+      readonly trace: string;
+      readonly ok: boolean;
+      readonly at: number;
+    }
+  | {
+      readonly type: "run-finished";
+      readonly run: string;
+      readonly status: RunStatus;
+      readonly at: number;
+      readonly error?: ErrorData;
+    };
+
+/** Receives a run's events, in order. Must not throw (a throwing observer is logged and skipped). */
+export type RunObserver = (event: RunEvent) => void;

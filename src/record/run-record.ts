@@ -1,0 +1,138 @@
+/**
+ * The in-memory record of one run, built from its events, and its `run.json` file.
+ * @module
+ */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ErrorData } from "../errors.js";
+import type { ActionStatus, RunEvent, RunStatus } from "./events.js";
+
+/** One attempt of an action. */
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly startedAt: number;
+  endedAt?: number;
+  error?: ErrorData;
+}
+
+/** One action of a run. */
+export interface ActionRecord {
+  readonly id: string;
+  readonly parent: string | undefined;
+  readonly task: string;
+  readonly group: string | undefined;
+  status: ActionStatus;
+  cacheHit: boolean;
+  readonly queuedAt: number;
+  endedAt?: number;
+  readonly attempts: AttemptRecord[];
+  error?: ErrorData;
+}
+
+/** A whole run: what `run.json` holds. */
+export interface RunRecordData {
+  readonly name: string;
+  readonly task: string;
+  status: RunStatus;
+  readonly startedAt: number;
+  endedAt?: number;
+  error?: ErrorData;
+  readonly actions: ActionRecord[];
+}
+
+/** Builds a run's record from its events. */
+export class RunRecord {
+  readonly #actions = new Map<string, ActionRecord>();
+  #run: RunRecordData | undefined;
+
+  /** Applies one event. */
+  readonly observe = (event: RunEvent): void => {
+    switch (event.type) {
+      case "run-started":
+        this.#run = {
+          name: event.run,
+          task: event.task,
+          status: "running",
+          startedAt: event.at,
+          actions: [],
+        };
+        return;
+      case "action-queued":
+        this.#actions.set(event.action, {
+          id: event.action,
+          parent: event.parent,
+          task: event.task,
+          group: event.group,
+          status: "queued",
+          cacheHit: false,
+          queuedAt: event.at,
+          attempts: [],
+        });
+        return;
+      case "action-cache-hit": {
+        const action = this.#actions.get(event.action);
+        if (action) action.cacheHit = true;
+        return;
+      }
+      case "attempt-started": {
+        const action = this.#actions.get(event.action);
+        if (!action) return;
+        action.status = "running";
+        action.attempts.push({ attempt: event.attempt, startedAt: event.at });
+        return;
+      }
+      case "attempt-finished": {
+        const attempt = this.#actions
+          .get(event.action)
+          ?.attempts.find((a) => a.attempt === event.attempt);
+        if (!attempt) return;
+        attempt.endedAt = event.at;
+        if (event.error) attempt.error = event.error;
+        return;
+      }
+      case "action-finished": {
+        const action = this.#actions.get(event.action);
+        if (!action) return;
+        action.status = event.status;
+        action.endedAt = event.at;
+        if (event.error) action.error = event.error;
+        return;
+      }
+      case "trace-recorded":
+        return;
+      case "run-finished":
+        if (!this.#run) return;
+        this.#run.status = event.status;
+        this.#run.endedAt = event.at;
+        if (event.error) this.#run.error = event.error;
+        return;
+      default:
+        event satisfies never;
+    }
+  };
+
+  /** The actions, in the order they were queued. */
+  get actions(): readonly ActionRecord[] {
+    return [...this.#actions.values()];
+  }
+
+  /** The action with this id. */
+  action(id: string): ActionRecord | undefined {
+    return this.#actions.get(id);
+  }
+
+  /** The whole record as plain data. */
+  toJSON(): RunRecordData | undefined {
+    return this.#run && { ...this.#run, actions: this.actions as ActionRecord[] };
+  }
+
+  /** Writes `<dir>/run.json` atomically (a temporary file, then a rename). */
+  async write(dir: string): Promise<string> {
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, "run.json");
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(this.toJSON(), null, 2)}\n`);
+    await rename(temporary, file);
+    return file;
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The controller: the spine of a run. For each call, in order: action id → cache → attempts
+ * (admission → dispatch) → record. Stage logic lives in its own folder; this file only sequences.
+ * @module
+ */
+
+import type { TaskTemplate } from "../api/task.js";
+import { lookupTask } from "../api/task-environment.js";
+import { cacheKey, cacheVersion } from "../cache/cache-key.js";
+import type { CacheStore } from "../cache/cache-store.js";
+import type { ControllerChannel, RunMode, SubCall, TraceRecord } from "../context/context.js";
+import {
+  errorToData,
+  type FlyteError,
+  RunCancelledError,
+  RuntimeSystemError,
+  toTaskError,
+} from "../errors.js";
+import { runAttempts } from "../execution/attempt.js";
+import type { ExecutorFactory } from "../execution/executor.js";
+import { shortId } from "../internal/hash.js";
+import { hashInputs } from "../internal/inputs.js";
+import type { Clock } from "../internal/time.js";
+import type { RunEvent } from "../record/events.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+
+/** The run-wide facts every action shares. */
+export interface RunState {
+  readonly name: string;
+  readonly mode: RunMode;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  readonly runBaseDir: string;
+  readonly rawDataPath: string;
+  readonly customContext: Readonly<Record<string, string>>;
+  /** Look results up in the cache (off with `overwriteCache` or `disableRunCache`). */
+  readonly cacheRead: boolean;
+  /** Store results in the cache (off with `disableRunCache`). */
+  readonly cacheWrite: boolean;
+  readonly emit: (event: RunEvent) => void;
+}
+
+/** The stages the controller sequences. */
+export interface ControllerStages {
+  readonly executorFor: ExecutorFactory;
+  readonly cache: CacheStore;
+  readonly scheduler: Scheduler;
+}
+
+/** The id of the root action of every run. */
+export const rootActionId = "a0";
+
+const noTraces: ReadonlyMap<string, TraceRecord> = new Map();
+
+/** Runs the actions of one run. */
+export class Controller implements ControllerChannel {
+  readonly #run: RunState;
+  readonly #stages: ControllerStages;
+  readonly #traces = new Map<string, Map<string, TraceRecord>>();
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(run: RunState, stages: ControllerStages) {
+    this.#run = run;
+    this.#stages = stages;
+  }
+
+  /** Runs the run's root task. */
+  submitRoot(template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
+    return this.#action(
+      rootActionId,
+      undefined,
+      template,
+      args,
+      hashInputs(template, args),
+      undefined,
+    );
+  }
+
+  /** Runs a sub-action called from a running task. */
+  submit(call: SubCall, known?: unknown): Promise<unknown> {
+    const template = (known as TaskTemplate | undefined) ?? lookupTask(call.taskName);
+    if (template === undefined) {
+      return Promise.reject(
+        new RuntimeSystemError(
+          `Task \`${call.taskName}\` is not defined in the controller's process.`,
+        ),
+      );
+    }
+    const group = call.group === undefined ? "" : `-${call.group}`;
+    const id = shortId(`${call.parent}-${call.inputsHash}-${template.name}-${call.seq}${group}`);
+    return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);
+  }
+
+  recordTrace(action: string, traceId: string, record: TraceRecord): void {
+    const traces = this.#traces.get(action) ?? new Map<string, TraceRecord>();
+    this.#traces.set(action, traces.set(traceId, record));
+    this.#run.emit({
+      type: "trace-recorded",
+      action,
+      trace: traceId,
+      ok: record.ok,
+      at: this.#run.clock.now(),
+    });
+  }
+
+  async #action(
+    id: string,
+    parent: string | undefined,
+    template: TaskTemplate,
+    args: readonly unknown[],
+    inputsHash: string,
+    group: string | undefined,
+  ): Promise<unknown> {
+    const run = this.#run;
+    run.emit({
+      type: "action-queued",
+      action: id,
+      parent,
+      task: template.name,
+      group,
+      at: run.clock.now(),
+    });
+    try {
+      const output = await this.#cached(id, template, args, inputsHash);
+      run.emit({ type: "action-finished", action: id, status: "succeeded", at: run.clock.now() });
+      return output;
+    } catch (thrown) {
+      const error = toTaskError(thrown);
+      const status = error instanceof RunCancelledError ? "cancelled" : "failed";
+      run.emit({
+        type: "action-finished",
+        action: id,
+        status,
+        at: run.clock.now(),
+        error: errorToData(error),
+      });
+      throw error;
+    } finally {
+      this.#traces.delete(id);
+    }
+  }
+
+  /** The cache stage: a hit never reaches admission or a worker. */
+  async #cached(
+    id: string,
+    template: TaskTemplate,
+    args: readonly unknown[],
+    inputsHash: string,
+  ): Promise<unknown> {
+    const run = this.#run;
+    if (!template.cache.isEnabled() || !(run.cacheRead || run.cacheWrite)) {
+      return this.#attempts(id, template, args);
+    }
+    const key = cacheKey(template, args, inputsHash);
+    if (run.cacheRead) {
+      const hit = await this.#stages.cache.get(key);
+      if (hit !== undefined) {
+        run.emit({ type: "action-cache-hit", action: id, at: run.clock.now() });
+        return hit.value;
+      }
+    }
+    if (template.cache.serialize) {
+      const leader = this.#inFlight.get(key);
+      if (leader !== undefined) {
+        run.emit({ type: "action-cache-hit", action: id, at: run.clock.now() });
+        return structuredClone(await leader);
+      }
+    }
+    const running = this.#attempts(id, template, args);
+    if (template.cache.serialize) {
+      this.#inFlight.set(key, running);
+      running.then(
+        () => this.#inFlight.delete(key),
+        () => this.#inFlight.delete(key),
+      );
+    }
+    const output = await running;
+    if (run.cacheWrite && output !== undefined)
+      await this.#stages.cache.set(key, output, template.name);
+    return output;
+  }
+
+  /** The attempt stage: admission, then dispatch to the executor, retried per the task's policy. */
+  #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
+    const run = this.#run;
+    const executor = this.#stages.executorFor(template);
+    const version = template.cache.isEnabled() ? cacheVersion(template) : "";
+    return runAttempts(
+      {
+        taskName: template.name,
+        retries: template.retries,
+        timeout: template.timeout,
+        clock: run.clock,
+        runSignal: run.signal,
+      },
+      async (attempt, signal) => {
+        const lease = await this.#stages.scheduler.admit({
+          taskName: template.name,
+          resources: template.resources,
+          maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
+          signal,
+        });
+        try {
+          return await executor.execute({
+            template,
+            args,
+            context: {
+              action: { name: id, runName: run.name },
+              taskName: template.name,
+              attemptNumber: attempt,
+              mode: run.mode,
+              version,
+              group: undefined,
+              outputPath: `${run.runBaseDir}/${id}`,
+              rawDataPath: run.rawDataPath,
+              runBaseDir: run.runBaseDir,
+              customContext: run.customContext,
+            },
+            traces: this.#traces.get(id) ?? noTraces,
+            channel: this,
+            signal,
+            env: { ...template.envVars, ...lease.env },
+          });
+        } finally {
+          lease.release();
+        }
+      },
+      {
+        attemptStarted: (attempt) =>
+          run.emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
+        attemptFinished: (attempt, error: FlyteError | undefined) =>
+          run.emit({
+            type: "attempt-finished",
+            action: id,
+            attempt,
+            at: run.clock.now(),
+            ...(error === undefined ? {} : { error: errorToData(error) }),
+          }),
+      },
+    );
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * `flyte.map(task, inputs, options)`: calls a task once per input with bounded concurrency and
+ * returns the results in input order.
+ * @module
+ */
+import type { Task } from "../api/task.js";
+import { group } from "../context/group.js";
+import { checkKeys, describe, Problems } from "../internal/problems.js";
+
+/** Options of {@link map}. */
+export interface MapOptions {
+  /** At most this many calls in flight; 0 means no limit. @default 0 */
+  concurrency?: number;
+  /**
+   * Put a failed call's error in its place in the results instead of rejecting.
+   * @default true (as upstream)
+   */
+  returnExceptions?: boolean;
+  /** Names the group the calls are made in: `"<task>_<groupName>"`. @default "map" */
+  groupName?: string;
+}
+
+/** One input of a mapped task: the argument for a one-parameter task, else the argument list. */
+export type MapInput<A extends unknown[]> = A extends readonly [unknown?] ? A[0] : A;
+
+/**
+ * The results of a map: await it for the whole ordered array, or iterate it with `for await`
+ * to take each result, in input order, as soon as it and those before it are done.
+ */
+export interface MapResults<T> extends PromiseLike<T[]>, AsyncIterable<T> {}
+
+/**
+ * Calls `task` once per input, at most `concurrency` at a time, and returns the results in input
+ * order. Inside a run the calls are sub-actions in the group `"<task>_map"`.
+ *
+ * @example
+ * ```ts
+ * const squares = await flyte.map(square, [1, 2, 3], { concurrency: 2, returnExceptions: false });
+ * for await (const r of flyte.map(fetchOne, urls)) { if (r instanceof Error) console.warn(r); }
+ * ```
+ */
+export function map<A extends unknown[], R>(
+  task: Task<A, R>,
+  inputs: Iterable<MapInput<A>>,
+  options: MapOptions & { returnExceptions: false },
+): MapResults<Awaited<R>>;
+export function map<A extends unknown[], R>(
+  task: Task<A, R>,
+  inputs: Iterable<MapInput<A>>,
+  options?: MapOptions,
+): MapResults<Awaited<R> | Error>;
+export function map<A extends unknown[], R>(
+  task: Task<A, R>,
+  inputs: Iterable<MapInput<A>>,
+  options: MapOptions = {},
+): MapResults<unknown> {
+  const problems = new Problems("flyte.map options");
+  checkKeys(problems, options, ["concurrency", "returnExceptions", "groupName"]);
+  const concurrency: unknown = options?.concurrency;
+  if (
+    concurrency !== undefined &&
+    (!Number.isInteger(concurrency) || (concurrency as number) < 0)
+  ) {
+    problems.add(
+      "concurrency",
+      `Expected \`concurrency\` to be a whole number >= 0, got ${describe(concurrency)}.`,
+    );
+  }
+  if (typeof (inputs as Iterable<unknown>)?.[Symbol.iterator] !== "function") {
+    problems.add(
+      "inputs",
+      `Expected \`inputs\` to be iterable (an array, a Set, a generator), got ${describe(inputs)}.`,
+    );
+  }
+  problems.throwIfAny();
+  const items = [...inputs];
+  const spread = task.parameters.length > 1 || task.parameters[0]?.rest === true;
+  const returnExceptions = options.returnExceptions ?? true;
+  const limit = options.concurrency ? Math.min(options.concurrency, items.length) : items.length;
+  const settlers: Array<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  const results = items.map(
+    () =>
+      new Promise<unknown>((resolve, reject) => {
+        settlers.push({ resolve, reject });
+      }),
+  );
+  for (const result of results) result.catch(() => {});
+  let next = 0;
+  let failed = false;
+  const call = task as unknown as (...args: unknown[]) => Promise<unknown>;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const index = next++;
+      const item = items[index];
+      const settle = settlers[index]!;
+      try {
+        settle.resolve(await (spread ? call(...(item as unknown[])) : call(item)));
+      } catch (error) {
+        if (returnExceptions) {
+          settle.resolve(error instanceof Error ? error : new Error(String(error)));
+        } else {
+          failed = true;
+          settle.reject(error);
+          for (const rest of settlers.slice(next)) rest.reject(error);
+        }
+      }
+    }
+  };
+  group(`${task.name}_${options.groupName ?? "map"}`, () => {
+    for (let i = 0; i < limit; i++) void lane();
+  });
+  const all = Promise.all(results);
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a map's results are awaitable by design.
+    then: (onFulfilled, onRejected) => all.then(onFulfilled, onRejected),
+    async *[Symbol.asyncIterator]() {
+      for (const result of results) yield await result;
+    },
+  };
+}
