@@ -217,6 +217,13 @@ function checkPodTemplate(
 
 const runtimes: readonly Runtime[] = ["thread", "process", "inline"];
 
+/** Options of {@link TaskEnvironment.cloneWith}: a new name and the settings to replace. */
+export type CloneOptions = Partial<Omit<TaskEnvironmentOptions, "reusable">> & {
+  name: string;
+  /** A new reuse policy; `undefined` given explicitly turns reuse off. */
+  reusable?: ReusePolicy | ReusePolicyOptions | undefined;
+};
+
 /**
  * An environment whose functions become tasks with {@link TaskEnvironment.task}.
  *
@@ -287,7 +294,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
    * const driver = env.cloneWith({ name: "driver", reusable: undefined, dependsOn: [env] });
    * ```
    */
-  cloneWith(options: Partial<TaskEnvironmentOptions> & { name: string }): TaskEnvironment {
+  cloneWith(options: CloneOptions): TaskEnvironment {
     const inherited: TaskEnvironmentOptions = {
       name: this.name,
       image: this.image,

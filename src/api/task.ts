@@ -113,7 +113,7 @@ export interface TaskTemplate {
  * ```
  */
 export type Task<A extends unknown[] = never, R = unknown> = ((...args: A) => Promise<Awaited<R>>) &
-  TaskTemplate & {
+  Omit<TaskTemplate, "func"> & {
     /** The wrapped function, with its own types. */
     readonly func: (...args: A) => R;
     /** A new task with some settings replaced; not registered in the environment. */

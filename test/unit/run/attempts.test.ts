@@ -1,0 +1,117 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as flyte from "flyte-ts";
+import { ManualClock } from "flyte-ts/testing";
+import { describe, expect, it } from "vitest";
+
+const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-attempts-"));
+const env = new flyte.TaskEnvironment({ name: "attempts" });
+
+describe("attempts", () => {
+  it("retries a flaky task until it succeeds on the third attempt (case 23)", async () => {
+    let calls = 0;
+    const flaky = env.task({ retries: 2 }, async function flaky() {
+      calls++;
+      if (flyte.ctx()!.attemptNumber < 2) throw new Error("not yet");
+      return flyte.ctx()!.attemptNumber;
+    });
+    const clock = new ManualClock();
+    const running = flyte.withRunContext({ cacheDir, clock }).run(flaky);
+    expect(await clock.nextTimer()).toBe(500);
+    clock.advance(500);
+    expect(await clock.nextTimer()).toBe(1000);
+    clock.advance(1000);
+    const run = await running;
+    expect(await run.outputs()).toBe(2);
+    expect(calls).toBe(3);
+    expect(run.actions[0]?.attempts).toHaveLength(3);
+  });
+
+  it("runs an always-failing task retries + 1 times, then raises RuntimeUserError (case 23)", async () => {
+    let calls = 0;
+    const failing = env.task(
+      { retries: new flyte.RetryStrategy({ count: 1, backoff: 0 }) },
+      async function alwaysFails() {
+        calls++;
+        throw new TypeError("always");
+      },
+    );
+    const error = await flyte
+      .withRunContext({ cacheDir })
+      .run(failing)
+      .catch((e: unknown) => e);
+    expect(calls).toBe(2);
+    expect(error).toBeInstanceOf(flyte.errors.RuntimeUserError);
+    expect((error as flyte.errors.RuntimeUserError).code).toBe("TypeError");
+    expect((error as Error).message).toBe("always");
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+  });
+
+  it("does not retry a NonRecoverableError", async () => {
+    let calls = 0;
+    const fatal = env.task({ retries: 5 }, async function fatal() {
+      calls++;
+      throw new flyte.errors.NonRecoverableError("bad input");
+    });
+    await expect(flyte.withRunContext({ cacheDir }).run(fatal)).rejects.toBeInstanceOf(
+      flyte.errors.NonRecoverableError,
+    );
+    expect(calls).toBe(1);
+  });
+
+  it("caps the backoff at the strategy's limit", async () => {
+    const strategy = new flyte.RetryStrategy({ count: 5, backoff: 1, backoffFactor: 2 });
+    expect([0, 1, 2, 3].map((n) => strategy.delayMs(n))).toEqual([500, 1000, 1000, 1000]);
+  });
+
+  it("rejects an attempt at its maxRuntime even if the body ignores the signal", async () => {
+    const clock = new ManualClock();
+    let sawAbort = false;
+    const hangs = env.task({ timeout: 5 }, async function hangs() {
+      flyte.ctx()!.signal.addEventListener("abort", () => {
+        sawAbort = true;
+      });
+      await new Promise(() => {});
+    });
+    const running = flyte.withRunContext({ cacheDir, clock }).run(hangs);
+    expect(await clock.nextTimer()).toBe(5000);
+    clock.advance(5000);
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(flyte.errors.TaskTimeoutError);
+    expect((error as Error).message).toMatch(/maxRuntime of 5\.0s/);
+    expect(sawAbort).toBe(true);
+  });
+
+  it("retries a timed-out attempt with a fresh deadline", async () => {
+    const clock = new ManualClock();
+    const slowThenFast = env.task(
+      { timeout: 1, retries: new flyte.RetryStrategy({ count: 1, backoff: 0 }) },
+      async function slowThenFast() {
+        if (flyte.ctx()!.attemptNumber === 0) await new Promise(() => {});
+        return "done";
+      },
+    );
+    const running = flyte.withRunContext({ cacheDir, clock }).run(slowThenFast);
+    await clock.nextTimer();
+    clock.advance(1000);
+    expect(await (await running).outputs()).toBe("done");
+  });
+
+  it("passes a child's error to its parent as RuntimeUserError with the class name as code", async () => {
+    const child = env.task(async function badChild() {
+      throw new RangeError("out of range");
+    });
+    const parent = env.task(async function catchingParent() {
+      try {
+        await child();
+        return "no error";
+      } catch (error) {
+        const e = error as flyte.errors.RuntimeUserError;
+        return `${e.constructor.name}:${e.code}:${e.message}:${(e.cause as Error).constructor.name}`;
+      }
+    });
+    const run = await flyte.withRunContext({ cacheDir }).run(parent);
+    expect(await run.outputs()).toBe("RuntimeUserError:RangeError:out of range:RangeError");
+  });
+});
