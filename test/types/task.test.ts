@@ -24,9 +24,13 @@ describe("task types", () => {
 
   it("types run outputs and map results", async () => {
     expectTypeOf(flyte.run(square, 2)).toEqualTypeOf<Promise<flyte.Run<number>>>();
-    expectTypeOf(flyte.map(square, [1, 2], { returnExceptions: false })).toEqualTypeOf<flyte.MapResults<number>>();
+    expectTypeOf(flyte.map(square, [1, 2], { returnExceptions: false })).toEqualTypeOf<
+      flyte.MapResults<number>
+    >();
     expectTypeOf(flyte.map(square, [1, 2])).toEqualTypeOf<flyte.MapResults<number | Error>>();
-    expectTypeOf(flyte.trace(async (a: string) => a.length)).toEqualTypeOf<(a: string) => Promise<number>>();
+    expectTypeOf(flyte.trace(async (a: string) => a.length)).toEqualTypeOf<
+      (a: string) => Promise<number>
+    >();
   });
 
   it("rejects wrong arguments at compile time", () => {

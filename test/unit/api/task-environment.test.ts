@@ -33,7 +33,16 @@ describe("TaskEnvironment", () => {
             bogus: true,
           } as never),
       ),
-    ).toEqual(expect.arrayContaining(["name", "resources.cpu", "resources.memory", "envVars.A", "runtime", "bogus"]));
+    ).toEqual(
+      expect.arrayContaining([
+        "name",
+        "resources.cpu",
+        "resources.memory",
+        "envVars.A",
+        "runtime",
+        "bogus",
+      ]),
+    );
   });
 
   it("names tasks <env>.<function> and keeps them in definition order (cases 9, 10)", () => {
@@ -43,7 +52,10 @@ describe("TaskEnvironment", () => {
     expect(first.name).toBe("env_with_tasks.sampleTask");
     expect(second.name).toBe("env_with_tasks.sampleTask2");
     expect(second.shortName).toBe("test");
-    expect([...env.tasks.keys()]).toEqual(["env_with_tasks.sampleTask", "env_with_tasks.sampleTask2"]);
+    expect([...env.tasks.keys()]).toEqual([
+      "env_with_tasks.sampleTask",
+      "env_with_tasks.sampleTask2",
+    ]);
     expect([...env.tasks.values()]).toContain(first);
   });
 
@@ -104,7 +116,9 @@ describe("TaskEnvironment", () => {
 
   it("refuses a pod template on a task of a reusable environment (case 13)", () => {
     const env = new flyte.TaskEnvironment({ name: "reusable", reusable: { replicas: 1 } });
-    expect(() => env.task({ podTemplate: "custom" }, async function withPod() {})).toThrow(/podTemplate/);
+    expect(() => env.task({ podTemplate: "custom" }, async function withPod() {})).toThrow(
+      /podTemplate/,
+    );
   });
 
   it("refuses adding a task whose name is already there (case 14)", () => {
@@ -114,7 +128,10 @@ describe("TaskEnvironment", () => {
   });
 
   it("refuses a synchronous task in a reusable environment with concurrency > 1", () => {
-    const env = new flyte.TaskEnvironment({ name: "conc", reusable: { replicas: 1, concurrency: 4 } });
+    const env = new flyte.TaskEnvironment({
+      name: "conc",
+      reusable: { replicas: 1, concurrency: 4 },
+    });
     expect(() => env.task(function syncTask() {})).toThrow(/async/);
   });
 
@@ -124,9 +141,9 @@ describe("TaskEnvironment", () => {
     expect(plain.runtime).toBe("thread");
     const gpu = new flyte.TaskEnvironment({ name: "gpu", resources: { gpu: "A100:1" } });
     expect(gpu.runtime).toBe("process");
-    expect(() => new flyte.TaskEnvironment({ name: "gpu2", resources: { gpu: 1 }, runtime: "thread" })).toThrow(
-      /per process/,
-    );
+    expect(
+      () => new flyte.TaskEnvironment({ name: "gpu2", resources: { gpu: 1 }, runtime: "thread" }),
+    ).toThrow(/per process/);
   });
 
   it("adds dependencies and refuses itself", () => {
@@ -154,9 +171,14 @@ describe("task.override", () => {
   });
 
   it("applies upstream's guards for reusable tasks (case 16)", () => {
-    const reusableEnv = new flyte.TaskEnvironment({ name: "reuse_guard", reusable: { replicas: 2 } });
+    const reusableEnv = new flyte.TaskEnvironment({
+      name: "reuse_guard",
+      reusable: { replicas: 2 },
+    });
     const t = reusableEnv.task(async function reused() {});
-    expect(() => oomer.override({ resources: { cpu: 1 }, reusable: { replicas: 1 } })).toThrow(/resources/);
+    expect(() => oomer.override({ resources: { cpu: 1 }, reusable: { replicas: 1 } })).toThrow(
+      /resources/,
+    );
     expect(() => t.override({ resources: { cpu: 1 } })).toThrow(/reusable: "off"/);
     expect(() => t.override({ envVars: {} })).toThrow(/envVars/);
     expect(() => t.override({ secrets: "s" })).toThrow(/secrets/);

@@ -65,7 +65,11 @@ describe("flyte.map", () => {
       return x;
     });
     const mapper = env.task(async function boundedMapper() {
-      return flyte.map(tracked, Array.from({ length: 20 }, (_, i) => i), { concurrency: 3 });
+      return flyte.map(
+        tracked,
+        Array.from({ length: 20 }, (_, i) => i),
+        { concurrency: 3 },
+      );
     });
     const results = await (await flyte.run(mapper)).outputs();
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i));

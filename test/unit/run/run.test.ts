@@ -97,8 +97,7 @@ describe("flyte.run", () => {
   });
 
   it("gives sub-actions deterministic ids: the same program gets the same ids", async () => {
-    const ids = async () =>
-      (await local().run(parent, "same")).actions.map((a) => a.id).sort();
+    const ids = async () => (await local().run(parent, "same")).actions.map((a) => a.id).sort();
     expect(await ids()).toEqual(await ids());
   });
 
@@ -129,7 +128,11 @@ describe("flyte.run", () => {
 
   it("lists every bad run option at once", () => {
     expect(() =>
-      flyte.withRunContext({ mode: "cloud" as never, name: "bad name!", customContext: { a: 1 as never } }),
+      flyte.withRunContext({
+        mode: "cloud" as never,
+        name: "bad name!",
+        customContext: { a: 1 as never },
+      }),
     ).toThrow(/mode[\s\S]*name[\s\S]*customContext\.a/);
   });
 
@@ -151,7 +154,9 @@ describe("flyte.run", () => {
     const controller = new AbortController();
     const waits = env.task(async function waitsForever() {
       const signal = flyte.ctx()!.signal;
-      await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      await new Promise((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason)),
+      );
     });
     const running = local({ signal: controller.signal }).run(waits);
     controller.abort();
