@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The `flyte-ts` command. The CLI is the compiled TypeScript in ../dist, which `npm run build`
+// writes (`npm install` builds it too, through the prepare script).
+import { existsSync } from "node:fs";
+
+const entry = new URL("../dist/cli/main.js", import.meta.url);
+
+if (existsSync(entry)) {
+  const { main } = await import(entry.href);
+  process.exitCode = await main(process.argv.slice(2));
+} else {
+  console.error(
+    "flyte-ts: the CLI is not built (dist/cli/main.js is missing). Run `npm run build` in the flyte-ts package (or `npm install`, whose prepare script builds it).",
+  );
+  process.exitCode = 1;
+}

@@ -1,0 +1,60 @@
+/**
+ * Loads the user's module: TypeScript directly through tsx, with `flyte-ts` pinned to the CLI's
+ * own engine (see `engine-hooks.ts`).
+ * @module
+ */
+import { existsSync, statSync } from "node:fs";
+import { register } from "node:module";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { register as registerTsx } from "tsx/esm/api";
+import type { EngineModules } from "./engine-hooks.js";
+import { UsageError } from "./usage.js";
+
+let registered = false;
+
+function registerLoaders(): void {
+  if (registered) return;
+  registered = true;
+  registerTsx();
+  // Hooks run last-registered first: ours must see "flyte-ts" before tsx maps it through a
+  // tsconfig `paths` entry (this repository maps it to src/ for type checking).
+  const data: EngineModules = {
+    "flyte-ts": new URL("../index.js", import.meta.url).href,
+    "flyte-ts/testing": new URL("../testing.js", import.meta.url).href,
+  };
+  register(new URL("./engine-hooks.js", import.meta.url), { data });
+}
+
+/**
+ * Imports `file` (`.ts`, `.mts`, `.js`, ...) relative to the working directory and returns its
+ * exports. Importing runs the module's top level, which defines its environments and tasks.
+ * @throws UsageError when the file does not exist; whatever the module throws while loading.
+ */
+export async function loadModule(file: string): Promise<Readonly<Record<string, unknown>>> {
+  const path = resolve(file);
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new UsageError(`File ${file} does not exist (looked for ${path}).`);
+  }
+  registerLoaders();
+  try {
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (!loadedAsCommonJs(error)) throw error;
+    throw new UsageError(
+      `Node loaded ${file} as CommonJS, but it uses \`import\`, and flyte-ts is an ES module only. ` +
+        'Add `"type": "module"` to the package.json next to it, or rename it to .mts (or .mjs).',
+      { cause: error },
+    );
+  }
+}
+
+/** Whether `error` is Node refusing an ES module file that sits in a CommonJS package. */
+function loadedAsCommonJs(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    code === "ERR_REQUIRE_CYCLE_MODULE" ||
+    code === "ERR_REQUIRE_ESM" ||
+    (error instanceof SyntaxError && /outside a module/.test(error.message))
+  );
+}

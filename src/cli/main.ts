@@ -1,0 +1,54 @@
+/**
+ * The `flyte-ts` command: picks the subcommand and turns its outcome into an exit status.
+ * `bin/flyte-ts.js` calls {@link main}; importing this module starts nothing.
+ * @module
+ */
+import { version } from "../version.js";
+import { formatError } from "./print.js";
+import { runCommand } from "./run.js";
+import { ExitCode, mainHelp, UsageError } from "./usage.js";
+
+async function dispatch(argv: readonly string[]): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      process.stderr.write(mainHelp);
+      return ExitCode.usage;
+    case "-h":
+    case "--help":
+    case "help":
+      process.stdout.write(mainHelp);
+      return ExitCode.ok;
+    case "-v":
+    case "--version":
+      process.stdout.write(`${version}\n`);
+      return ExitCode.ok;
+    case "run":
+      return runCommand(rest);
+    default:
+      throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
+  }
+}
+
+/**
+ * Runs the command line `argv` (the words after `flyte-ts`) and resolves with the exit status:
+ * 0 done, 1 the task failed, 2 the command line was wrong, 130 the run was interrupted.
+ * Outputs go to stdout, messages and errors to stderr.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(["run", "examples/quickstart.ts", "main", "--n", "10"]);
+ * ```
+ */
+export async function main(argv: readonly string[]): Promise<ExitCode> {
+  try {
+    return await dispatch(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`flyte-ts: ${error.message}`);
+      return ExitCode.usage;
+    }
+    console.error(`flyte-ts failed:\n${formatError(error, true)}`);
+    return ExitCode.failed;
+  }
+}

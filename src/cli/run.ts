@@ -1,0 +1,151 @@
+/**
+ * `flyte-ts run <file> <task> [--param value ...]`: loads a module, runs one of its tasks in a
+ * local run, and prints the outputs.
+ * @module
+ */
+import type { AnyTask, Task } from "../api/task.js";
+import { FlyteError, RunCancelledError } from "../errors.js";
+import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
+import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
+import { findTask } from "./find-task.js";
+import { type Flag, parseFlagValue, readFlags } from "./flags.js";
+import { loadModule } from "./load-module.js";
+import { formatError, formatOutput } from "./print.js";
+import { ExitCode, runHelp, UsageError } from "./usage.js";
+
+/** The run command's own options (as opposed to task parameters). */
+interface CliOptions {
+  name?: string;
+  cacheDir?: string;
+  verbose: boolean;
+  help: boolean;
+}
+
+const valueOptions = new Set(["name", "cache-dir"]);
+const switchOptions = new Set(["verbose", "help"]);
+
+/** Applies `flag` if it is one of the command's own options; says whether it was. */
+function applyOption(options: CliOptions, flag: Flag): boolean {
+  if (valueOptions.has(flag.name)) {
+    if (flag.value === true) throw new UsageError(`--${flag.name} needs a value.`);
+    if (flag.name === "name") options.name = flag.value;
+    else options.cacheDir = flag.value;
+    return true;
+  }
+  if (switchOptions.has(flag.name)) {
+    const on = parseFlagValue(flag.value);
+    if (typeof on !== "boolean") {
+      throw new UsageError(`--${flag.name} is a switch; give it no value (or true/false).`);
+    }
+    options[flag.name as "verbose" | "help"] = on;
+    return true;
+  }
+  return false;
+}
+
+/** Splits argv at the task: the options before `<file>`, `<file>` and `<task>`, and the rest. */
+function splitAtTask(argv: readonly string[]) {
+  const leading: string[] = [];
+  const positionals: string[] = [];
+  let i = 0;
+  while (i < argv.length && positionals.length < 2) {
+    const token = argv[i++] as string;
+    if (!token.startsWith("-") || token === "-") {
+      positionals.push(token);
+      continue;
+    }
+    leading.push(token);
+    if (valueOptions.has(token.slice(2)) && i < argv.length) leading.push(argv[i++] as string);
+  }
+  return { leading, file: positionals[0], taskName: positionals[1], rest: argv.slice(i) };
+}
+
+/** Reads the flags after `<task>`: task parameters first, then the command's own options. */
+function splitTaskFlags(task: AnyTask, tokens: readonly string[], options: CliOptions): Flag[] {
+  const isParameter = (name: string) => matchParameter(task.parameters, name) !== undefined;
+  const { flags, positionals } = readFlags(
+    tokens,
+    (name) => isParameter(name) || !switchOptions.has(name),
+  );
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument "${positionals[0]}": pass task inputs as --param value.\n${describeParameters(task)}`,
+    );
+  }
+  return flags.filter((flag) => isParameter(flag.name) || !applyOption(options, flag));
+}
+
+function runContextFor(options: CliOptions, signal: AbortSignal): RunContext {
+  const runOptions: RunOptions = {
+    signal,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+  };
+  try {
+    return withRunContext(runOptions);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+/**
+ * Runs the `run` command with the words after `run`; resolves with the exit status.
+ * @throws UsageError when the command line is wrong.
+ */
+export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
+  const options: CliOptions = { verbose: false, help: false };
+  const { leading, file, taskName, rest } = splitAtTask(argv);
+  for (const flag of readFlags(leading, (name) => valueOptions.has(name)).flags) {
+    if (!applyOption(options, flag)) {
+      throw new UsageError(`Unknown option --${flag.name}. See \`flyte-ts run --help\`.`);
+    }
+  }
+  if (options.help && taskName === undefined) {
+    process.stdout.write(runHelp);
+    return ExitCode.ok;
+  }
+  if (file === undefined || taskName === undefined) {
+    throw new UsageError(
+      `\`flyte-ts run\` needs a file and a task, e.g. \`flyte-ts run examples/quickstart.ts main --n 10\`. See \`flyte-ts run --help\`.`,
+    );
+  }
+  let namespace: Readonly<Record<string, unknown>>;
+  try {
+    namespace = await loadModule(file);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    console.error(`Could not load ${file}:\n${formatError(error, options.verbose)}`);
+    return ExitCode.failed;
+  }
+  const task = findTask(namespace, taskName, file);
+  const parameterFlags = splitTaskFlags(task, rest, options);
+  if (options.help) {
+    const docs = task.docs === undefined ? "" : `${task.docs}\n\n`;
+    process.stdout.write(
+      `Task \`${task.name}\` in ${file}\n\n${docs}${describeParameters(task)}\n`,
+    );
+    return ExitCode.ok;
+  }
+  const args = bindArguments(task, parameterFlags);
+  return runTask(task, args, options);
+}
+
+async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Promise<ExitCode> {
+  const cancel = new AbortController();
+  const onInterrupt = () => cancel.abort(new Error("interrupted by SIGINT (Ctrl-C)"));
+  const context = runContextFor(options, cancel.signal);
+  process.once("SIGINT", onInterrupt);
+  try {
+    const run = await context.run(task as unknown as Task<unknown[], unknown>, ...args);
+    const shown = formatOutput(await run.outputs());
+    if (shown !== undefined) process.stdout.write(`${shown}\n`);
+    if (options.verbose) console.error(`Run ${run.name} succeeded; its record is in ${run.url}.`);
+    return ExitCode.ok;
+  } catch (error) {
+    const what = error instanceof FlyteError ? "" : " (an error from flyte-ts itself)";
+    console.error(`Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`);
+    return error instanceof RunCancelledError ? ExitCode.cancelled : ExitCode.failed;
+  } finally {
+    process.removeListener("SIGINT", onInterrupt);
+  }
+}

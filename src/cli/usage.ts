@@ -1,0 +1,74 @@
+/**
+ * The CLI's help texts, and the error for a command line that cannot be run as written.
+ * @module
+ */
+import { FlyteError } from "../errors.js";
+
+/** Exit statuses of the `flyte-ts` command. */
+export const ExitCode = {
+  /** The command did what was asked. */
+  ok: 0,
+  /** The task (or loading the user's module) failed. */
+  failed: 1,
+  /** The command line was wrong: unknown command, task or parameter, a missing file. */
+  usage: 2,
+  /** The run was interrupted (Ctrl-C) and cancelled. */
+  cancelled: 130,
+} as const;
+
+/** An exit status of the `flyte-ts` command. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * The command line cannot be run as written; the message says what to type instead. The CLI
+ * prints it with no stack and exits with {@link ExitCode.usage}.
+ */
+export class UsageError extends FlyteError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, code: "UsageError", kind: "user" });
+  }
+}
+
+/** `flyte-ts --help`. */
+export const mainHelp = `Usage: flyte-ts <command> [options]
+
+Commands:
+  run <file> <task> [--param value ...]   run one task of a .ts or .js module and print its outputs
+
+Options:
+  -h, --help      show this help (\`flyte-ts run --help\` for the run command)
+  -v, --version   print the flyte-ts version
+
+Example:
+  flyte-ts run examples/quickstart.ts main --n 10
+`;
+
+/** `flyte-ts run --help`. */
+export const runHelp = `Usage: flyte-ts run [options] <file.ts|file.js> <task> [--param value ...] [options]
+
+Runs <task> from <file> in a local run and prints its outputs: a string as it is, anything
+else as JSON. TypeScript files load directly; no build step is needed.
+
+<task>      the task's export name, its function name, or its full name "<env>.<function>"
+--param     binds to the task parameter of that name (--learning-rate also binds learningRate).
+            Values are read as JSON when they parse (10, true, "10", [1,2], {"a":1}), as plain
+            strings otherwise; --param=value works too, and a flag with no value is true.
+            Parameters without a default are required; \`flyte-ts run <file> <task> --help\`
+            lists them.
+
+Options:
+  --name <run>       the run's name (a folder name)   default: a timestamp plus random letters
+  --cache-dir <dir>  the .flyte folder (cache, run records)   default: $FLYTE_TS_HOME, else ./.flyte
+  --verbose          print stacks with errors, and where the run record was written
+  -h, --help         show this help
+
+Options may also come before <file>; there they never bind to a task parameter, which matters
+only for a task with a parameter called name, cacheDir or verbose.
+
+Exit status: 0 when the task succeeded, 1 when it failed, 2 when the command line was wrong,
+130 when the run was interrupted.
+
+Examples:
+  flyte-ts run examples/quickstart.ts main --n 10
+  flyte-ts run --name nightly pipeline.ts train --lr 0.01 --layers '[64, 32]'
+`;

@@ -1,0 +1,78 @@
+// Every program in examples/ runs and prints what its comments promise.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, test } from "vitest";
+import { ensureBuilt, runCli, runNode } from "../fixtures/cli/cli-process.js";
+
+let home: string;
+const cli = (...args: string[]) => runCli(args, { FLYTE_TS_HOME: home });
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "flyte-ts-examples-"));
+  await ensureBuilt();
+});
+
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+describe.concurrent("examples", () => {
+  test("quickstart sums the squares below n, with n from a flag or its default", async ({
+    expect,
+  }) => {
+    const [withFlag, withDefault, small] = await Promise.all([
+      cli("run", "examples/quickstart.ts", "main", "--n", "10"),
+      cli("run", "examples/quickstart.ts", "main"),
+      cli("run", "examples/quickstart.ts", "main", "--n", "4"),
+    ]);
+    expect(withFlag).toEqual({ code: 0, stdout: "285\n", stderr: "" });
+    expect(withDefault.stdout).toBe("285\n");
+    expect(small.stdout).toBe("14\n");
+  });
+
+  test("quickstart runs as a program through flyte.main", async ({ expect }) => {
+    const r = await runNode(["--import", "tsx", "examples/quickstart.ts"], { FLYTE_TS_HOME: home });
+    expect(r).toEqual({ code: 0, stdout: "285\n", stderr: "" });
+  });
+
+  test("retries retries the flaky task, gives up on NonRecoverableError, and times out slow", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/retries.ts", "main");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "flaky: succeeded on attempt 2",
+      "validate: gave up without retrying: value must be 0 or more, got -1 (attempt 0)",
+      "slow: timed out",
+      "parse: bad input (SyntaxError)",
+    ]);
+  });
+
+  test("traces replays traced calls on the retry, so each helper ran once per input", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/traces.ts", "summarize", "--texts", '["a b", "c d e"]');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      attempt: 1,
+      words: ["a", "b", "c", "d", "e"],
+      dimensions: [3, 5],
+      embedCalls: { "a b": 1, "c d e": 1 },
+      tokenizeCalls: 1,
+    });
+  });
+
+  test("map keeps input order and puts each failure in its place", async ({ expect }) => {
+    const r = await cli("run", "examples/map.ts", "main", "--count", "5");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "item 0: 0",
+      "item 1: 10",
+      "item 2: 20",
+      "item 3: failed with RangeError: item 3 is out of range",
+      "item 4: 40",
+      "sum of items 0-2: 30",
+    ]);
+  });
+});
