@@ -70,12 +70,15 @@ export function writeOutputs(folder: string, value: unknown): Promise<void> {
   return writeAtomically(join(folder, OUTPUTS_FILE), serialize({ version: 1, value }));
 }
 
-/** Writes an action's error (code, kind, message, stack) into its outputs folder. */
+/**
+ * Writes an action's error (code, kind, message, stack, cause) into its outputs folder. The
+ * `stack` is the original error's (the task's own throw), not that of the engine's wrapper.
+ */
 export function writeError(folder: string, error: unknown): Promise<void> {
-  return writeAtomically(
-    join(folder, ERROR_FILE),
-    `${JSON.stringify(errorToData(error), null, 2)}\n`,
-  );
+  const data = errorToData(error);
+  const stack = data.cause?.stack ?? data.stack;
+  const written = stack === undefined ? data : { ...data, stack };
+  return writeAtomically(join(folder, ERROR_FILE), `${JSON.stringify(written, null, 2)}\n`);
 }
 
 /**

@@ -71,7 +71,10 @@ describe("planDockerfile", () => {
     writeFileSync(join(root, "py", "uv.lock"), "version = 1\n");
     const image = Image.auto({ registry: "ghcr.io/org", name: "app" })
       .withAptPackages("git", "curl")
-      .withPipPackages(["torch>=2.3"], { indexUrl: "https://download.pytorch.org/whl/cu121", pre: true })
+      .withPipPackages(["torch>=2.3"], {
+        indexUrl: "https://download.pytorch.org/whl/cu121",
+        pre: true,
+      })
       .withRequirements("requirements.txt")
       .withUvProject("py/pyproject.toml")
       .withEnvVars({ GREETING: 'say "hi" for $5', HF_HOME: "/cache" })
@@ -167,7 +170,10 @@ describe("planDockerfile", () => {
     const image = Image.fromUvScript("fetch.py", { name: "fetcher", pythonVersion: "3.11" });
     const steps = instructions(planDockerfile(image, { root }).dockerfile);
     expect(steps).toContainEqual(["FROM", "python:3.11-slim-bookworm"]);
-    expect(steps).toContainEqual(["COPY", `--from=node:${major}-bookworm-slim /usr/local/ /usr/local/`]);
+    expect(steps).toContainEqual([
+      "COPY",
+      `--from=node:${major}-bookworm-slim /usr/local/ /usr/local/`,
+    ]);
     expect(steps).toContainEqual(["RUN", "uv venv /opt/venv --python=3.11"]);
     expect(steps).toContainEqual([
       "RUN",
@@ -199,8 +205,12 @@ describe("writeBuildContext", () => {
     const out = join(root, "out");
     const context = writeBuildContext(image, out, { root });
     expect(context.uri).toBe(`app:${image.identifier}`);
-    expect(readFileSync(context.dockerfile, "utf8")).toBe(planDockerfile(image, { root }).dockerfile);
-    expect(readFileSync(join(out, "files", "package-lock.json"), "utf8")).toContain("lockfileVersion");
+    expect(readFileSync(context.dockerfile, "utf8")).toBe(
+      planDockerfile(image, { root }).dockerfile,
+    );
+    expect(readFileSync(join(out, "files", "package-lock.json"), "utf8")).toContain(
+      "lockfileVersion",
+    );
     expect(readFileSync(join(out, "files", "models", "weights.bin"), "utf8")).toBe("w");
     expect(existsSync(join(out, "files", "models", "node_modules"))).toBe(false);
     expect(context.buildCommand).toBe(

@@ -56,7 +56,11 @@ const templated = new TaskEnvironment({
     podSpec: {
       tolerations: [{ key: "gpu", operator: "Exists", effect: "NoSchedule" }],
       containers: [
-        { name: "main", image: "ghcr.io/org/custom:1", env: [{ name: "FROM_TEMPLATE", value: "2" }] },
+        {
+          name: "main",
+          image: "ghcr.io/org/custom:1",
+          env: [{ name: "FROM_TEMPLATE", value: "2" }],
+        },
         { name: "sidecar", image: "busybox", args: ["sleep", "infinity"] },
       ],
     },
@@ -133,12 +137,20 @@ describe("jobFor", () => {
           nodeSelectorTerms: [
             {
               matchExpressions: [
-                { key: "nvidia.com/gpu.product", operator: "In", values: ["NVIDIA-A100-SXM4-40GB"] },
+                {
+                  key: "nvidia.com/gpu.product",
+                  operator: "In",
+                  values: ["NVIDIA-A100-SXM4-40GB"],
+                },
               ],
             },
             {
               matchExpressions: [
-                { key: "cloud.google.com/gke-accelerator", operator: "In", values: ["nvidia-tesla-a100"] },
+                {
+                  key: "cloud.google.com/gke-accelerator",
+                  operator: "In",
+                  values: ["nvidia-tesla-a100"],
+                },
               ],
             },
           ],
@@ -158,12 +170,20 @@ describe("jobFor", () => {
   it("passes env vars as values and secrets only as secretKeyRef, never their values", () => {
     expect(primary(job).env).toEqual([
       { name: "LOG_LEVEL", value: "debug" },
-      { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: expect.stringMatching(/^hf-token-[0-9a-f]{8}$/), key: "HF_TOKEN" } } },
+      {
+        name: "HF_TOKEN",
+        valueFrom: {
+          secretKeyRef: { name: expect.stringMatching(/^hf-token-[0-9a-f]{8}$/), key: "HF_TOKEN" },
+        },
+      },
       { name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "openai", key: "api-key" } } },
       { name: "TLS_CERT", valueFrom: { secretKeyRef: { name: "tls", key: "cert" } } },
     ]);
     const secretVolume = (podSpec(job).volumes as JsonObject[]).find((v) => v.secret !== undefined);
-    expect(secretVolume?.secret).toEqual({ secretName: "tls", items: [{ key: "cert", path: "cert" }] });
+    expect(secretVolume?.secret).toEqual({
+      secretName: "tls",
+      items: [{ key: "cert", path: "cert" }],
+    });
     expect(primary(job).volumeMounts).toContainEqual({
       name: secretVolume?.name as string,
       mountPath: "/etc/flyte/secrets/tls",
@@ -183,7 +203,13 @@ describe("jobFor", () => {
   });
 
   it("asks for a TPU slice as google.com/tpu with the GKE TPU selectors", () => {
-    const tpu = jobFor({ template: jaxStep, image: "i:1", command, runName: "r", actionName: "c1" });
+    const tpu = jobFor({
+      template: jaxStep,
+      image: "i:1",
+      command,
+      runName: "r",
+      actionName: "c1",
+    });
     expect(() => validate(tpu)).not.toThrow();
     expect(primary(tpu).resources).toEqual({
       requests: { memory: "32Gi" },
@@ -218,7 +244,11 @@ describe("jobFor", () => {
       ],
       resources: { requests: { cpu: "500m" } },
     });
-    expect(containers[1]).toEqual({ name: "sidecar", image: "busybox", args: ["sleep", "infinity"] });
+    expect(containers[1]).toEqual({
+      name: "sidecar",
+      image: "busybox",
+      args: ["sleep", "infinity"],
+    });
     expect(podSpec(merged).tolerations).toEqual([
       { key: "gpu", operator: "Exists", effect: "NoSchedule" },
     ]);
