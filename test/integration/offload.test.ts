@@ -213,6 +213,32 @@ describe("a hybrid run", () => {
   });
 });
 
+describe("a remote run", () => {
+  test("offloads the root action; without a kubeconfig it fails naming the emitted Job", async () => {
+    const previous = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = join(scratch, "no-such-kubeconfig");
+    try {
+      const attempt = withRunContext({
+        mode: "remote",
+        name: "remote-1",
+        rawDataPath: join(scratch, "shared-remote"),
+        copyBundleTo: join(scratch, "remote-emit"),
+        cacheDir: join(scratch, "home"),
+      }).run(main, 2);
+      await expect(attempt).rejects.toThrow(DeploymentError);
+      await expect(attempt).rejects.toThrow(
+        /Task `offload-fixture.main` \(action a0\) must run on Kubernetes/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = previous;
+    }
+    expect(existsSync(join(scratch, "remote-emit", "actions", "a0", "job-attempt-0.yaml"))).toBe(
+      true,
+    );
+  });
+});
+
 describe("the build and deploy commands", () => {
   test("flyte-ts build writes each environment's Dockerfile and context and prints its build command", async () => {
     const out = join(scratch, "build");
