@@ -18,6 +18,7 @@ import {
   type Finished,
   repoRoot,
   runCli,
+  runNode,
 } from "../fixtures/cli/cli-process.js";
 import { driver, explode, main } from "../fixtures/offload/app.js";
 
@@ -236,6 +237,19 @@ describe("a remote run", () => {
     expect(existsSync(join(scratch, "remote-emit", "actions", "a0", "job-attempt-0.yaml"))).toBe(
       true,
     );
+  });
+});
+
+describe("examples/offload.ts", () => {
+  test("does a dry run that writes the root action's Job, Dockerfile, inputs and bundle", async () => {
+    const home = join(scratch, "example-home");
+    const r = await runNode(["--import", "tsx", "examples/offload.ts"], { FLYTE_TS_HOME: home });
+    const emitted = join(home, "offload", "offload-demo");
+    expect(r).toEqual({ code: 0, stdout: `emitted into ${emitted}\n`, stderr: "" });
+    const { job, argv } = readJob(join(emitted, "actions", "a0", "job.yaml"));
+    expect(() => new Job(job as never).validate()).not.toThrow();
+    expect(flag(argv, "--task")).toBe("prep.main");
+    expect(existsSync(join(emitted, "images", "prep", "Dockerfile"))).toBe(true);
   });
 });
 
