@@ -38,7 +38,7 @@ export const train = gpu.task(
   },
 );
 
-export const main = prep.task(async function main(text = "the quick brown fox") {
+export const main = prep.task(async function main(text: string = "the quick brown fox") {
   return train(await tokenize(text));
 });
 
