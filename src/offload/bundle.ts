@@ -9,7 +9,6 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync } from "nod
 import { mkdir } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { create, extract } from "tar";
 import { DeploymentError } from "../errors.js";
 import { sha256Hex } from "../internal/hash.js";
 import type { CopyStyle } from "../run/run.js";
@@ -53,6 +52,8 @@ export async function writeBundle(options: BundleOptions): Promise<CodeBundle | 
   const files =
     options.copyStyle === "all" ? allFiles(root) : loadedModuleFiles(root, options.modules);
   await mkdir(options.dir, { recursive: true });
+  // Loaded on first use: importing flyte-ts should not pay for the tar writer.
+  const { create } = await import("tar");
   const temporary = join(options.dir, `bundle-${process.pid}.tgz.tmp`);
   await create(
     {
@@ -74,6 +75,7 @@ export async function writeBundle(options: BundleOptions): Promise<CodeBundle | 
 /** Unpacks a bundle into `dest` (created if missing). */
 export async function extractBundle(file: string, dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
+  const { extract } = await import("tar");
   await extract({ file, cwd: dest });
 }
 

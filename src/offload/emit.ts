@@ -7,7 +7,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
 import { Image } from "../api/image.js";
 import type { TaskTemplate } from "../api/task.js";
 import { DeploymentError } from "../errors.js";
@@ -133,6 +132,7 @@ export class Emitter {
     const jobDir = join(o.emitDir, "actions", action.actionName);
     await mkdir(jobDir, { recursive: true });
     const jobFile = join(jobDir, `job${suffix.replace("/", "-")}.yaml`);
+    const { stringify } = await import("yaml");
     await writeFile(jobFile, stringify(job, { lineWidth: 0 }));
     return {
       jobFile,
