@@ -7,6 +7,7 @@
  * message saying what was emitted, where, and the `kubectl` command that submits it.
  * @module
  */
+import { availableParallelism, totalmem } from "node:os";
 import type { TaskTemplate } from "../api/task.js";
 import type { RunMode } from "../context/context.js";
 import { DeploymentError } from "../errors.js";
@@ -16,10 +17,35 @@ import { describeEmitted, type Emitter } from "./emit.js";
 import { readResult } from "./io.js";
 import { kubeconfigFiles, submitJob } from "./submit.js";
 
-/** Whether an action of `template` runs on Kubernetes in a run of `mode`. */
-export function runsOffloaded(mode: RunMode, template: TaskTemplate): boolean {
+/** What this host has, for {@link runsOffloaded}. */
+export interface HostCapacity {
+  readonly cpus: number;
+  readonly memoryBytes: number;
+}
+
+/** This host's CPU count and total memory. */
+export function hostCapacity(): HostCapacity {
+  return { cpus: availableParallelism(), memoryBytes: totalmem() };
+}
+
+/**
+ * Whether an action of `template` runs on Kubernetes in a run of `mode`: every action of a
+ * remote run's controller (the root); in a hybrid run, actions of environments with
+ * `offload: "kubernetes"` and actions whose cpu or memory request is more than this host has.
+ */
+export function runsOffloaded(
+  mode: RunMode,
+  template: TaskTemplate,
+  host: HostCapacity = hostCapacity(),
+): boolean {
   if (mode === "remote") return true;
-  return mode === "hybrid" && template.environment.offload === "kubernetes";
+  if (mode !== "hybrid") return false;
+  if (template.environment.offload === "kubernetes") return true;
+  const { cpuRequest, memoryRequestBytes } = template.resources ?? {};
+  return (
+    (cpuRequest !== undefined && cpuRequest > host.cpus) ||
+    (memoryRequestBytes !== undefined && memoryRequestBytes > host.memoryBytes)
+  );
 }
 
 /** Runs attempts as Kubernetes Jobs. */

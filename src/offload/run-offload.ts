@@ -11,7 +11,7 @@ import type { Executor } from "../execution/executor.js";
 import type { Clock } from "../internal/time.js";
 import type { CopyStyle } from "../run/run.js";
 import { type EmittedAction, Emitter } from "./emit.js";
-import { OffloadExecutor, runsOffloaded } from "./offload-executor.js";
+import { hostCapacity, OffloadExecutor, runsOffloaded } from "./offload-executor.js";
 
 /** The run settings offload needs. */
 export interface OffloadRunSettings {
@@ -57,7 +57,8 @@ export function offloadExecutorFor(
     dataDir: join(settings.rawDataPath, "offload"),
   });
   const executor = new OffloadExecutor(emitter, settings.clock);
-  return (template) => (runsOffloaded(settings.mode, template) ? executor : undefined);
+  const host = hostCapacity();
+  return (template) => (runsOffloaded(settings.mode, template, host) ? executor : undefined);
 }
 
 function emitterSettings(settings: OffloadRunSettings) {

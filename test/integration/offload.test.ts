@@ -270,6 +270,25 @@ describe("the build and deploy commands", () => {
     expect(only.stderr).toMatch(/has no environment "nope"\. It has: offload-fixture, offload-gpu/);
   });
 
+  test("flyte-ts build --env builds that environment after the environments it dependsOn", async () => {
+    const out = join(scratch, "build-order");
+    const r = await runCli(["build", "examples/offload.ts", "--env", "gpu-train", "--out", out]);
+    expect(r.code).toBe(0);
+    const built = [...r.stdout.matchAll(/^([\w-]+): (\S+)$/gm)].map((m) => [m[1], m[2]]);
+    expect(built).toEqual([
+      ["prep", expect.stringMatching(/^flyte-ts:node\d+$/)],
+      ["gpu-train", expect.stringMatching(/^ghcr\.io\/my-org\/trainer:[0-9a-f]{32}$/)],
+    ]);
+    const dockerfile = readFileSync(join(out, "gpu-train", "Dockerfile"), "utf8");
+    const runs = DockerfileParser.parse(dockerfile)
+      .getInstructions()
+      .filter((i) => i.getKeyword() === "RUN")
+      .map((i) => i.getArgumentsContent());
+    expect(runs).toContainEqual(
+      expect.stringContaining("apt-get install -y --no-install-recommends git"),
+    );
+  });
+
   test("flyte-ts deploy --dry-run writes a valid Job for every task", async () => {
     const out = join(scratch, "deploy");
     const r = await runCli(["deploy", "--dry-run", "test/fixtures/offload/app.ts", "--out", out]);

@@ -16,6 +16,7 @@ import {
   writeInputs,
   writeOutputs,
 } from "../../../src/offload/io.js";
+import { runsOffloaded } from "../../../src/offload/offload-executor.js";
 
 let root: string;
 beforeEach(() => {
@@ -159,5 +160,28 @@ describe("TaskEnvironment offload", () => {
     const bad = () => new TaskEnvironment({ name: "bad", offload: "slurm" as "kubernetes" });
     expect(bad).toThrow(InvalidConfigError);
     expect(bad).toThrow(/Expected `offload` to be "kubernetes" or left out, got "slurm"/);
+  });
+});
+
+describe("which actions a run offloads", () => {
+  const host = { cpus: 8, memoryBytes: 32 * 2 ** 30 };
+  const marked = new TaskEnvironment({ name: "marked", offload: "kubernetes" });
+  const big = new TaskEnvironment({ name: "big", resources: { cpu: 64 } });
+  const hungry = new TaskEnvironment({ name: "hungry", resources: { memory: "512Gi" } });
+  const small = new TaskEnvironment({ name: "small", resources: { cpu: 2, memory: "1Gi" } });
+  const fns = {
+    marked: marked.task(async function m() {}),
+    big: big.task(async function b() {}),
+    hungry: hungry.task(async function h() {}),
+    small: small.task(async function s() {}),
+  };
+
+  it("offloads marked environments and requests this host cannot hold in hybrid runs only", () => {
+    expect(runsOffloaded("hybrid", fns.marked, host)).toBe(true);
+    expect(runsOffloaded("hybrid", fns.big, host)).toBe(true);
+    expect(runsOffloaded("hybrid", fns.hungry, host)).toBe(true);
+    expect(runsOffloaded("hybrid", fns.small, host)).toBe(false);
+    expect(runsOffloaded("local", fns.marked, host)).toBe(false);
+    expect(runsOffloaded("remote", fns.small, host)).toBe(true);
   });
 });
