@@ -201,8 +201,16 @@ function podFor(
   return { metadata, spec };
 }
 
-function secretName(secret: Secret): string {
-  return kubeName(secret.group ?? secret.key);
+/**
+ * The Kubernetes Secret a secret is read from: its group (or its key when it has none), lowercased
+ * with characters a Secret name cannot hold turned into `-`: `HF_TOKEN` → `hf-token`.
+ */
+export function secretName(secret: Secret): string {
+  return (secret.group ?? secret.key)
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, "-")
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "")
+    .slice(0, 253);
 }
 
 function quantity(value: number | string): string {

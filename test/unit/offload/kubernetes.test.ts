@@ -173,7 +173,7 @@ describe("jobFor", () => {
       {
         name: "HF_TOKEN",
         valueFrom: {
-          secretKeyRef: { name: expect.stringMatching(/^hf-token-[0-9a-f]{8}$/), key: "HF_TOKEN" },
+          secretKeyRef: { name: "hf-token", key: "HF_TOKEN" },
         },
       },
       { name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "openai", key: "api-key" } } },
