@@ -231,6 +231,12 @@ function checkPodTemplate(
 
 const runtimes: readonly Runtime[] = ["thread", "process", "inline"];
 
+/**
+ * Any function a task can wrap. (`never` parameters make every function fit and let a parameter
+ * with a default, `n = 10`, keep the default's type.)
+ */
+export type TaskFunction = (...args: never) => unknown;
+
 /** Options of {@link TaskEnvironment.cloneWith}: a new name and the settings to replace. */
 export type CloneOptions = Partial<Omit<TaskEnvironmentOptions, "reusable">> & {
   name: string;
@@ -354,12 +360,12 @@ export class TaskEnvironment extends Environment implements TaskOwner {
    * export const fit = env.task({ retries: 3, timeout: "10m" }, async function fit(lr: number) { ... });
    * ```
    */
-  task<A extends unknown[], R>(fn: (...args: A) => R): Task<A, R>;
-  task<A extends unknown[], R>(options: TaskOptions, fn: (...args: A) => R): Task<A, R>;
-  task<A extends unknown[], R>(
-    optionsOrFn: TaskOptions | ((...args: A) => R),
-    maybeFn?: (...args: A) => R,
-  ): Task<A, R> {
+  task<F extends TaskFunction>(fn: F): Task<Parameters<F>, ReturnType<F>>;
+  task<F extends TaskFunction>(options: TaskOptions, fn: F): Task<Parameters<F>, ReturnType<F>>;
+  task<F extends TaskFunction>(
+    optionsOrFn: TaskOptions | F,
+    maybeFn?: F,
+  ): Task<Parameters<F>, ReturnType<F>> {
     const moduleUrl = callerModuleUrl();
     const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
     const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
@@ -436,7 +442,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
     const task = makeTask(Object.freeze(template));
     this.#tasks.set(name, task);
     registerTask(task);
-    return task as unknown as Task<A, R>;
+    return task as unknown as Task<Parameters<F>, ReturnType<F>>;
   }
 
   /**

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DeploymentError, RuntimeSystemError } from "../errors.js";
-import { type Clock, sleep } from "../internal/time.js";
+import type { Clock } from "../internal/time.js";
 import type { JsonObject } from "./kubernetes.js";
 
 /** How the Job ended. */
@@ -73,7 +73,7 @@ export async function submitJob(job: JsonObject, options: SubmitOptions): Promis
       const done = (type: string) => conditions.some((c) => c.type === type && c.status === "True");
       if (done("Complete") || (current.status?.succeeded ?? 0) > 0) return "succeeded";
       if (done("Failed")) return "failed";
-      await sleep(options.clock, options.pollMs ?? 2000, options.signal);
+      await pause(options.clock, options.pollMs ?? 2000, options.signal);
     }
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
@@ -84,4 +84,19 @@ export async function submitJob(job: JsonObject, options: SubmitOptions): Promis
   } finally {
     options.signal.removeEventListener("abort", remove);
   }
+}
+
+/** Resolves after `ms` on `clock`, or rejects with the signal's reason when it aborts first. */
+function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      cancel();
+      reject(signal.reason);
+    };
+    const cancel = clock.setTimer(ms, () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

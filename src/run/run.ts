@@ -4,13 +4,13 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
 import { type CacheStore, MemoryCacheStore } from "../cache/cache-store.js";
 import type { RunMode } from "../context/context.js";
 import { errorToData, RunCancelledError, toTaskError } from "../errors.js";
+import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { InlineExecutor } from "../execution/inline.js";
 import { trimArgs } from "../internal/inputs.js";
@@ -203,8 +203,6 @@ export class RunContext {
       }
     };
     const cancel = new AbortController();
-    // Every running attempt listens to the run's signal; a fan-out has thousands.
-    setMaxListeners(0, cancel.signal);
     const onAbort = () =>
       cancel.abort(
         new RunCancelledError(`Run "${name}" was cancelled.`, { cause: options.signal?.reason }),
@@ -221,7 +219,7 @@ export class RunContext {
       name,
       mode,
       clock,
-      signal: cancel.signal,
+      cancel: new CancelScope(cancel.signal),
       runBaseDir,
       rawDataPath,
       customContext: Object.freeze({ ...options.customContext }),
