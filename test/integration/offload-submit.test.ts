@@ -7,9 +7,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { withRunContext } from "flyte-ts";
 import { Job } from "kubernetes-models/batch/v1";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { withRunContext } from "../../src/run/run.js";
 import { binPath, ensureBuilt } from "../fixtures/cli/cli-process.js";
 import { driver } from "../fixtures/offload/app.js";
 

@@ -6,12 +6,11 @@ import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
+import { errors, withRunContext } from "flyte-ts";
 import { Job } from "kubernetes-models/batch/v1";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { DeploymentError, RuntimeUserError } from "../../src/errors.js";
 import { ERROR_FILE, readResult } from "../../src/offload/io.js";
-import { withRunContext } from "../../src/run/run.js";
 import {
   binPath,
   ensureBuilt,
@@ -157,8 +156,8 @@ describe("a dry run", () => {
       stack: expect.stringContaining("explode"),
     });
     const error = await readResult(outputsPath).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RuntimeUserError);
-    expect((error as RuntimeUserError).code).toBe("QuotaError");
+    expect(error).toBeInstanceOf(errors.RuntimeUserError);
+    expect((error as errors.RuntimeUserError).code).toBe("QuotaError");
   });
 
   test('refuses copyStyle "none" without a version', async () => {
@@ -168,7 +167,7 @@ describe("a dry run", () => {
       copyBundleTo: join(scratch, "none"),
       cacheDir: join(scratch, "home"),
     }).run(main, 1);
-    await expect(attempt).rejects.toThrow(DeploymentError);
+    await expect(attempt).rejects.toThrow(errors.DeploymentError);
     await expect(attempt).rejects.toThrow(/Version must be set when copyStyle is "none"/);
   });
 });
@@ -194,8 +193,8 @@ describe("a hybrid run", () => {
       if (previous === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = previous;
     }
-    // The root ran here; its offloaded child's error reaches it (and the run) as a DeploymentError.
-    expect(failure).toBeInstanceOf(DeploymentError);
+    // The root ran here; its offloaded child's error reaches it (and the run) as a errors.DeploymentError.
+    expect(failure).toBeInstanceOf(errors.DeploymentError);
     const message = (failure as Error).message;
     expect(message).toMatch(/Task `offload-gpu.heavy` \(action \w+\) must run on Kubernetes/);
     expect(message).toMatch(/no kubeconfig context is configured/);
@@ -226,7 +225,7 @@ describe("a remote run", () => {
         copyBundleTo: join(scratch, "remote-emit"),
         cacheDir: join(scratch, "home"),
       }).run(main, 2);
-      await expect(attempt).rejects.toThrow(DeploymentError);
+      await expect(attempt).rejects.toThrow(errors.DeploymentError);
       await expect(attempt).rejects.toThrow(
         /Task `offload-fixture.main` \(action a0\) must run on Kubernetes/,
       );
