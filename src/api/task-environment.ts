@@ -18,6 +18,7 @@ import {
   checkTaskOptions,
   isTask,
   makeTask,
+  type Offload,
   type Runtime,
   type Task,
   type TaskOptions,
@@ -59,6 +60,13 @@ export interface TaskEnvironmentOptions extends EnvironmentOptions {
    * @default "process" when `resources` asks for a GPU or TPU, else "thread"
    */
   runtime?: Runtime;
+  /**
+   * `"kubernetes"`: in a `mode: "hybrid"` run, every action of this environment runs as a
+   * Kubernetes Job instead of on this host (see the README, "When one machine is not enough").
+   * Ignored in local runs.
+   * @default undefined (runs here)
+   */
+  offload?: Offload;
 }
 
 const environmentKeys = [
@@ -71,7 +79,13 @@ const environmentKeys = [
   "podTemplate",
   "description",
 ] as const;
-const taskEnvironmentKeys = [...environmentKeys, "cache", "reusable", "runtime"] as const;
+const taskEnvironmentKeys = [
+  ...environmentKeys,
+  "cache",
+  "reusable",
+  "runtime",
+  "offload",
+] as const;
 
 /**
  * A named set of settings for deploying tasks together. Most programs use its subclass
@@ -250,6 +264,8 @@ export class TaskEnvironment extends Environment implements TaskOwner {
   declare readonly reusable: ReusePolicy | undefined;
   /** Where task bodies run. */
   declare readonly runtime: Runtime;
+  /** Where a hybrid run sends this environment's tasks, or `undefined` for this host. */
+  declare readonly offload: Offload | undefined;
   readonly #tasks = new Map<string, AnyTask>();
 
   constructor(options: TaskEnvironmentOptions) {
@@ -257,7 +273,19 @@ export class TaskEnvironment extends Environment implements TaskOwner {
   }
 
   protected override validate(problems: Problems, options: TaskEnvironmentOptions): void {
-    const self = this as { cache: Cache; reusable: ReusePolicy | undefined; runtime: Runtime };
+    const self = this as {
+      cache: Cache;
+      reusable: ReusePolicy | undefined;
+      runtime: Runtime;
+      offload: Offload | undefined;
+    };
+    if (options.offload !== undefined && options.offload !== "kubernetes") {
+      problems.add(
+        "offload",
+        `Expected \`offload\` to be "kubernetes" or left out, got ${describe(options.offload)}.`,
+      );
+    }
+    self.offload = options.offload === "kubernetes" ? "kubernetes" : undefined;
     self.cache =
       problems.nested("cache", () => Cache.from(options.cache ?? "disable")) ??
       new Cache("disable");
@@ -309,6 +337,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       dependsOn: this.dependsOn,
       cache: this.cache,
       runtime: this.runtime,
+      ...(this.offload === undefined ? {} : { offload: this.offload }),
       ...(this.resources === undefined ? {} : { resources: this.resources }),
       ...(this.podTemplate === undefined ? {} : { podTemplate: this.podTemplate }),
       ...(this.description === undefined ? {} : { description: this.description }),

@@ -4,6 +4,9 @@
  * @module
  */
 import { version } from "../version.js";
+import { buildCommand } from "./build.js";
+import { deployCommand } from "./deploy.js";
+import { executeCommand } from "./execute.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
@@ -25,6 +28,12 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return ExitCode.ok;
     case "run":
       return runCommand(rest);
+    case "execute":
+      return executeCommand(rest);
+    case "build":
+      return buildCommand(rest);
+    case "deploy":
+      return deployCommand(rest);
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

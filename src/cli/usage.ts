@@ -34,6 +34,9 @@ export const mainHelp = `Usage: flyte-ts <command> [options]
 
 Commands:
   run <file> <task> [--param value ...]   run one task of a .ts or .js module and print its outputs
+  build <file> [--env name] [--out dir]   write each environment's Dockerfile and build context
+  deploy --dry-run <file> [--out dir]     write a Kubernetes Job for every task
+  execute --inputs <file> ...             run one offloaded action (inside its container)
 
 Options:
   -h, --help      show this help (\`flyte-ts run --help\` for the run command)

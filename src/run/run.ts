@@ -9,12 +9,14 @@ import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
 import { type CacheStore, MemoryCacheStore } from "../cache/cache-store.js";
 import type { RunMode } from "../context/context.js";
-import { DeploymentError, errorToData, RunCancelledError, toTaskError } from "../errors.js";
+import { errorToData, RunCancelledError, toTaskError } from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { InlineExecutor } from "../execution/inline.js";
+import { trimArgs } from "../internal/inputs.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
+import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import { admitAll, type Scheduler } from "../scheduler/scheduler.js";
@@ -166,18 +168,29 @@ export class RunContext {
     }
     const options = this.#options;
     const mode = options.mode ?? "local";
-    if (mode === "remote" || options.dryRun) {
-      throw new DeploymentError(
-        `mode "${mode}"${options.dryRun ? " with dryRun" : ""} needs the offload support, which this build of flyte-ts does not have yet. ` +
-          'Run with mode "local".',
-      );
-    }
     const name = options.name ?? newRunName();
     const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
     await mkdir(rawDataPath, { recursive: true });
     const clock = options.clock ?? systemClock;
+    const offload: OffloadRunSettings = {
+      runName: name,
+      mode,
+      emitDir: resolve(options.copyBundleTo ?? join(home, "offload", name)),
+      rawDataPath,
+      copyStyle: options.copyStyle ?? "loaded_modules",
+      version: options.version,
+      serviceAccount: options.serviceAccount,
+      customContext: Object.freeze({ ...options.customContext }),
+      clock,
+      entryModule: task.moduleUrl,
+    };
+    if (options.dryRun) {
+      await emitDryRun(offload, task, trimArgs(args));
+      return new Run(name, offload.emitDir, new RunRecord(), undefined as Awaited<R>);
+    }
+    const offloadedBy = offloadExecutorFor(offload);
     const record = new RunRecord();
     const observers = [record.observe, ...(options.onEvent ? [options.onEvent] : [])];
     const emit = (event: RunEvent) => {
@@ -198,7 +211,7 @@ export class RunContext {
     if (options.signal?.aborted) onAbort();
     const executors = new Set<Executor>();
     const executorFor: ExecutorFactory = (template) => {
-      const executor = this.#engine.executorFor?.(template) ?? inline;
+      const executor = offloadedBy?.(template) ?? this.#engine.executorFor?.(template) ?? inline;
       executors.add(executor);
       return executor;
     };
