@@ -22,7 +22,7 @@ import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import { lendWhileWaiting, type Scheduler } from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
 export interface RunState {
@@ -37,6 +37,8 @@ export interface RunState {
   readonly cacheRead: boolean;
   /** Store results in the cache (off with `disableRunCache`). */
   readonly cacheWrite: boolean;
+  /** Pin each attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). */
+  readonly pinCpus?: boolean;
   readonly emit: (event: RunEvent) => void;
 }
 
@@ -199,6 +201,8 @@ export class Controller implements ControllerChannel {
           resources: template.resources,
           maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
           signal,
+          clock: run.clock,
+          pinCpus: run.pinCpus === true,
         });
         try {
           return await executor.execute({
@@ -215,9 +219,11 @@ export class Controller implements ControllerChannel {
               rawDataPath: run.rawDataPath,
               runBaseDir: run.runBaseDir,
               customContext: run.customContext,
+              devices: lease.devices,
+              cpus: lease.cpus,
             },
             traces: this.#traces.get(id) ?? noTraces,
-            channel: this,
+            channel: lendWhileWaiting(this, lease),
             signal,
             env: { ...template.envVars, ...lease.env },
           });
