@@ -191,7 +191,10 @@ export async function detectNvidiaGpus(tool: ToolOptions): Promise<ProbeResult<G
       found: false,
       source,
       devices: [],
-      warnings: base.absent ? [] : [`nvidia-smi failed (${base.reason}); no NVIDIA GPUs assumed.`],
+      warnings:
+        base.absent || /no devices were found/i.test(base.reason)
+          ? []
+          : [`nvidia-smi failed (${base.reason}); no NVIDIA GPUs assumed.`],
     };
   }
   const warnings: string[] = [];
