@@ -11,6 +11,7 @@ import { availableParallelism, totalmem } from "node:os";
 import { detectAmdGpus, detectTpuChips } from "./accelerators.js";
 import { parseFakeDevices } from "./fake-devices.js";
 import { detectNvidiaGpus } from "./nvidia-smi.js";
+import { detectNvmlGpus } from "./nvml.js";
 
 /** One MIG instance of an NVIDIA GPU: a slice that a process sees as a whole device. */
 export interface MigInstance {
@@ -160,7 +161,7 @@ export async function detectInventory(options: DetectOptions = {}): Promise<Host
     };
   }
   const [nvidia, amd, tpu] = await Promise.all([
-    detectNvidiaGpus({ binary: options.nvidiaSmi ?? "nvidia-smi", timeoutMs }),
+    detectNvidia(options, timeoutMs),
     detectAmdGpus({ binary: options.rocmSmi ?? "rocm-smi", timeoutMs }),
     detectTpuChips({ devDir: options.devDir ?? "/dev", env }),
   ]);
@@ -171,6 +172,15 @@ export async function detectInventory(options: DetectOptions = {}): Promise<Host
     sources: [nvidia, amd, tpu].filter((p) => p.found).map((p) => p.source),
     warnings: [...nvidia.warnings, ...amd.warnings, ...tpu.warnings],
   };
+}
+
+/** NVML through the native addon when it answers (and no nvidia-smi was named), else nvidia-smi. */
+async function detectNvidia(options: DetectOptions, timeoutMs: number) {
+  if (options.nvidiaSmi === undefined) {
+    const nvml = await detectNvmlGpus(timeoutMs);
+    if (nvml.found) return nvml;
+  }
+  return detectNvidiaGpus({ binary: options.nvidiaSmi ?? "nvidia-smi", timeoutMs });
 }
 
 let cached: Promise<HostInventory> | undefined;
