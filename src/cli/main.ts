@@ -4,6 +4,7 @@
  * @module
  */
 import { version } from "../version.js";
+import { devicesCommand } from "./devices.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
@@ -25,6 +26,8 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return ExitCode.ok;
     case "run":
       return runCommand(rest);
+    case "devices":
+      return devicesCommand(rest);
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

@@ -34,6 +34,7 @@ export const mainHelp = `Usage: flyte-ts <command> [options]
 
 Commands:
   run <file> <task> [--param value ...]   run one task of a .ts or .js module and print its outputs
+  devices [--json]                        print the CPUs, memory, GPUs and TPUs tasks are admitted against
 
 Options:
   -h, --help      show this help (\`flyte-ts run --help\` for the run command)
