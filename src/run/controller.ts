@@ -195,7 +195,7 @@ export class Controller implements ControllerChannel {
         clock: run.clock,
         runSignal: run.signal,
       },
-      async (attempt, signal) => {
+      async (attempt, signal, admitted) => {
         const lease = await this.#stages.scheduler.admit({
           taskName: template.name,
           resources: template.resources,
@@ -204,6 +204,7 @@ export class Controller implements ControllerChannel {
           clock: run.clock,
           pinCpus: run.pinCpus === true,
         });
+        admitted();
         try {
           return await executor.execute({
             template,

@@ -159,6 +159,29 @@ describe("runs on the local scheduler", () => {
     holder.release();
   });
 
+  it("measures maxRuntime from admission, so time queued for a GPU does not count", async () => {
+    const patient = gpuEnv.task(
+      { timeout: new flyte.Timeout({ maxRuntime: 10, maxQueuedTime: 600 }) },
+      async function patient() {
+        return "ran";
+      },
+    );
+    const clock = new ManualClock();
+    const scheduler = new LocalScheduler({ inventory: host("H100:2") });
+    const holder = await scheduler.admit({
+      taskName: "other",
+      resources: new flyte.Resources({ gpu: 2 }),
+      maxQueuedTimeMs: undefined,
+      signal: new AbortController().signal,
+    });
+    const running = new flyte.RunContext({ cacheDir, clock }, { scheduler }).run(patient);
+    expect(await clock.nextTimer()).toBe(600_000);
+    clock.advance(30_000);
+    holder.release();
+    const run = await running;
+    expect(await run.outputs()).toBe("ran");
+  });
+
   it("pins each attempt to cores of its own with pinCpus and shows them in ctx()", async () => {
     const cores = plainEnv.task(async function cores() {
       return flyte.ctx()!.cpus;
