@@ -18,8 +18,9 @@ export const train = gpus.task(async function train(seed: number) {
 
 export const driver = new flyte.TaskEnvironment({ name: "sweep" });
 
-export const sweep = driver.task(async function sweep(n = 8) {
-  const runs = await Promise.all(Array.from({ length: n }, (_, seed) => train(seed)));
+export const sweep = driver.task(async function sweep(n: number = 8) {
+  const seeds = Array.from({ length: n }, (_, seed) => seed);
+  const runs = await Promise.all(seeds.map((seed) => train(seed)));
   return runs.map((r) => `seed ${r.seed} on GPU ${r.gpu}`);
 });
 

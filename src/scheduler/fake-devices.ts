@@ -135,7 +135,7 @@ function parseMig(
   if (text === undefined) return [];
   const profiles: string[] = [];
   for (const part of text.split("+")) {
-    const m = /^\s*(\d+g\.\d+gb(?:\+me)?)\s*(?:\*\s*(\d+))?\s*$/i.exec(part);
+    const m = /^\s*(\d+g\.\d+gb)\s*(?:\*\s*(\d+))?\s*$/i.exec(part);
     if (!m) {
       problems.push({
         path: group,
