@@ -2,7 +2,7 @@
  * AMD GPUs (rocm-smi JSON) and Google TPU chips (`/dev/accel*`, `/dev/vfio/<n>`, `TPU_*` variables).
  * @module
  */
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import type { GpuInfo, TpuChip } from "./inventory.js";
 import { type ProbeResult, runTool, type ToolOptions } from "./nvidia-smi.js";
 
@@ -48,8 +48,48 @@ export function parseRocmSmiJson(text: string): GpuInfo[] {
   return gpus.sort((a, b) => a.index - b.index);
 }
 
-/** Finds AMD GPUs with rocm-smi; no binary means no GPUs. */
-export async function detectAmdGpus(tool: ToolOptions): Promise<ProbeResult<GpuInfo>> {
+/**
+ * Finds AMD GPUs without tools, in sysfs: `/sys/class/drm/card<N>` whose `device/vendor` is
+ * `0x1002`, with `device/mem_info_vram_total` as memory (amdgpu). Numbered in card order.
+ */
+export async function detectAmdSysfs(sysDir: string): Promise<GpuInfo[]> {
+  const drm = `${sysDir}/class/drm`;
+  let cards: string[];
+  try {
+    cards = (await readdir(drm)).filter((name) => /^card\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  cards.sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+  const read = async (path: string) => {
+    try {
+      return (await readFile(path, "utf8")).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const gpus: GpuInfo[] = [];
+  for (const card of cards) {
+    if ((await read(`${drm}/${card}/device/vendor`)) !== "0x1002") continue;
+    const memory = Number(await read(`${drm}/${card}/device/mem_info_vram_total`));
+    gpus.push({
+      vendor: "amd",
+      index: gpus.length,
+      uuid: (await read(`${drm}/${card}/device/unique_id`)) ?? card,
+      name: (await read(`${drm}/${card}/device/product_name`)) || "AMD GPU",
+      memoryBytes: Number.isFinite(memory) && memory > 0 ? memory : undefined,
+      busId: undefined,
+      migEnabled: false,
+      mig: [],
+    });
+  }
+  return gpus;
+}
+
+/** Finds AMD GPUs with rocm-smi, else in sysfs; neither means no AMD GPUs. */
+export async function detectAmdGpus(
+  tool: ToolOptions & { readonly sysDir?: string },
+): Promise<ProbeResult<GpuInfo>> {
   const source = "rocm-smi";
   const answer = await runTool(
     tool.binary,
@@ -57,6 +97,8 @@ export async function detectAmdGpus(tool: ToolOptions): Promise<ProbeResult<GpuI
     tool.timeoutMs,
   );
   if (!answer.ok) {
+    const sysfs = await detectAmdSysfs(tool.sysDir ?? "/sys");
+    if (sysfs.length > 0) return { found: true, source: "sysfs", devices: sysfs, warnings: [] };
     return {
       found: false,
       source,

@@ -86,6 +86,8 @@ export interface DetectOptions {
   nvidiaSmi?: string;
   /** The rocm-smi binary. @default "rocm-smi" (found on PATH) */
   rocmSmi?: string;
+  /** The sysfs root searched for AMD GPUs when rocm-smi is missing. @default "/sys" */
+  sysDir?: string;
 }
 
 /** The cgroup CPU quota in cores, or `undefined` when unlimited or unreadable. */
@@ -162,7 +164,11 @@ export async function detectInventory(options: DetectOptions = {}): Promise<Host
   }
   const [nvidia, amd, tpu] = await Promise.all([
     detectNvidia(options, timeoutMs),
-    detectAmdGpus({ binary: options.rocmSmi ?? "rocm-smi", timeoutMs }),
+    detectAmdGpus({
+      binary: options.rocmSmi ?? "rocm-smi",
+      timeoutMs,
+      ...(options.sysDir === undefined ? {} : { sysDir: options.sysDir }),
+    }),
     detectTpuChips({ devDir: options.devDir ?? "/dev", env }),
   ]);
   return {

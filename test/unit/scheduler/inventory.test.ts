@@ -126,6 +126,7 @@ describe("host detection without accelerators", () => {
       nvidiaSmi: "/nonexistent/nvidia-smi",
       rocmSmi: "/nonexistent/rocm-smi",
       devDir: await folder({}),
+      sysDir: await folder({}),
     });
     expect(host.gpus).toEqual([]);
     expect(host.tpus).toEqual([]);
@@ -161,6 +162,29 @@ describe("TPU and AMD detection", () => {
       rocmSmi: "/nonexistent/rocm-smi",
     });
     expect(host.tpus.map((t) => t.type)).toEqual(["v5e", "v5e"]);
+  });
+
+  it("finds AMD GPUs in sysfs when rocm-smi is missing", async () => {
+    const sys = await folder({
+      "class/drm/card0/device/vendor": "0x8086\n",
+      "class/drm/card1/device/vendor": "0x1002\n",
+      "class/drm/card1/device/mem_info_vram_total": "68702699520\n",
+      "class/drm/card1/device/product_name": "AMD Instinct MI250X\n",
+      "class/drm/card1-DP-1/status": "disconnected\n",
+      "class/drm/card2/device/vendor": "0x1002\n",
+    });
+    const host = await detectInventory({
+      env: {},
+      devDir: await folder({}),
+      nvidiaSmi: "/nonexistent/nvidia-smi",
+      rocmSmi: "/nonexistent/rocm-smi",
+      sysDir: sys,
+    });
+    expect(host.gpus.map((g) => [g.vendor, g.index, g.name, g.memoryBytes])).toEqual([
+      ["amd", 0, "AMD Instinct MI250X", 68702699520],
+      ["amd", 1, "AMD GPU", undefined],
+    ]);
+    expect(host.sources).toEqual(["sysfs"]);
   });
 
   it("reads TPU generations", () => {
