@@ -50,6 +50,7 @@ export class Ledger {
   /** Per core id, how many holders pin it (more than one only while a lender reclaims). */
   readonly #coreHolds: number[];
   readonly #candidates = new Map<string, readonly (readonly Slot[])[]>();
+  readonly #judged = new WeakMap<Needs, string | undefined>();
 
   constructor(inventory: HostInventory) {
     this.inventory = inventory;
@@ -141,6 +142,14 @@ export class Ledger {
    * Why `needs` can never be met on this host, or `undefined` when it can (once others give back).
    */
   impossible(needs: Needs): string | undefined {
+    // Needs are memoised per Resources, so each distinct request is judged once.
+    if (this.#judged.has(needs)) return this.#judged.get(needs);
+    const verdict = this.#judge(needs);
+    this.#judged.set(needs, verdict);
+    return verdict;
+  }
+
+  #judge(needs: Needs): string | undefined {
     const problems: string[] = [];
     if (needs.cpuMilli > this.cpuMilli) {
       problems.push(`${needs.cpuMilli / 1000} CPUs but this host has ${this.cpuMilli / 1000}`);
@@ -193,16 +202,14 @@ export class Ledger {
       if (cores.length < needs.pinCores) return undefined;
       for (const id of cores) this.#coreHolds[id] = 1;
     }
-    for (const slot of slots) slot.held = true;
+    const devices: AssignedDevice[] = [];
+    for (const slot of slots) {
+      slot.held = true;
+      devices.push(slot.device);
+    }
     this.#cpuFree -= needs.cpuMilli;
     this.#memoryFree -= needs.memoryBytes;
-    return {
-      cpuMilli: needs.cpuMilli,
-      memoryBytes: needs.memoryBytes,
-      devices: slots.map((s) => s.device),
-      cores,
-      slots,
-    };
+    return { cpuMilli: needs.cpuMilli, memoryBytes: needs.memoryBytes, devices, cores, slots };
   }
 
   /** Gives back everything in `grant` (call once per grant). */

@@ -27,9 +27,9 @@ interface Waiter {
 class LocalLease implements Lease {
   readonly devices;
   readonly cpus;
-  readonly env;
   readonly #scheduler: LocalScheduler;
   readonly #grant: Grant;
+  #env: Readonly<Record<string, string>> | undefined;
   #lent = 0;
   #released = false;
 
@@ -38,7 +38,11 @@ class LocalLease implements Lease {
     this.#grant = grant;
     this.devices = grant.devices;
     this.cpus = grant.cores;
-    this.env = Object.freeze(pinningEnv(grant.devices, grant.cores));
+  }
+
+  get env(): Readonly<Record<string, string>> {
+    this.#env ??= Object.freeze(pinningEnv(this.#grant.devices, this.#grant.cores));
+    return this.#env;
   }
 
   release(): void {
@@ -190,11 +194,11 @@ export class LocalScheduler implements Scheduler {
   /** Admits waiters in order while they fit, skipping only those whose resource kinds are not blocked. */
   pump(): void {
     const ledger = this.#ledger;
-    if (ledger === undefined) return;
+    if (ledger === undefined || this.#head === undefined) return;
     let blocked = 0;
     const remaining = [...this.#byMask];
-    for (let waiter = this.#head; waiter !== undefined; ) {
-      const next = waiter.next;
+    for (let waiter: Waiter | undefined = this.#head; waiter !== undefined; ) {
+      const next: Waiter | undefined = waiter.next;
       remaining[waiter.mask] = (remaining[waiter.mask] ?? 1) - 1;
       if ((waiter.mask & blocked) === 0) {
         const grant = ledger.tryTake(waiter.needs);
