@@ -46,7 +46,13 @@ export {
 export { Timeout } from "./api/timeout.js";
 
 // Running
-export { type ActionId, ctx, type RunMode, type TaskContext } from "./context/context.js";
+export {
+  type ActionId,
+  type AssignedDevice,
+  ctx,
+  type RunMode,
+  type TaskContext,
+} from "./context/context.js";
 export { group } from "./context/group.js";
 export { trace } from "./context/trace.js";
 // Errors and time
@@ -69,4 +75,13 @@ export {
   run,
   withRunContext,
 } from "./run/run.js";
+// Host inventory
+export {
+  type DetectOptions,
+  detectInventory,
+  type GpuInfo,
+  type HostInventory,
+  type MigInstance,
+  type TpuChip,
+} from "./scheduler/inventory.js";
 export { version } from "./version.js";

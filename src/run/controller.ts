@@ -23,7 +23,7 @@ import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import { lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
 export interface RunState {
@@ -39,6 +39,8 @@ export interface RunState {
   readonly cacheRead: boolean;
   /** Store results in the cache (off with `disableRunCache`). */
   readonly cacheWrite: boolean;
+  /** Pin each attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). */
+  readonly pinCpus?: boolean;
   readonly emit: (event: RunEvent) => void;
 }
 
@@ -195,13 +197,19 @@ export class Controller implements ControllerChannel {
         clock: run.clock,
         run: run.cancel,
       },
-      async (attempt, signal) => {
-        const lease = await this.#stages.scheduler.admit({
-          taskName: template.name,
-          resources: template.resources,
-          maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
-          signal,
-        });
+      async (attempt, signal, admitted) => {
+        const lease = executor.remote
+          ? noLease
+          : await this.#stages.scheduler.admit({
+              taskName: template.name,
+              action: id,
+              resources: template.resources,
+              maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
+              signal,
+              clock: run.clock,
+              pinCpus: run.pinCpus === true,
+            });
+        admitted();
         try {
           return await executor.execute({
             template,
@@ -217,9 +225,11 @@ export class Controller implements ControllerChannel {
               rawDataPath: run.rawDataPath,
               runBaseDir: run.runBaseDir,
               customContext: run.customContext,
+              devices: lease.devices,
+              cpus: lease.cpus,
             },
             traces: this.#traces.get(id) ?? noTraces,
-            channel: this,
+            channel: lendWhileWaiting(this, lease),
             signal,
             env: { ...template.envVars, ...lease.env },
           });

@@ -19,7 +19,8 @@ import { type Clock, systemClock } from "../internal/time.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
-import { admitAll, type Scheduler } from "../scheduler/scheduler.js";
+import { defaultScheduler } from "../scheduler/local-scheduler.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
 
 /** How a run's code is bundled for offload. */
@@ -61,6 +62,12 @@ export interface RunOptions {
   onEvent?: RunObserver;
   /** The clock for backoff and deadlines. Tests pass a `ManualClock`. @default the system clock */
   clock?: Clock;
+  /**
+   * Pin every attempt to whole CPU cores of its own (at least one; `Resources({ cpu })` rounded up),
+   * so benchmarks do not share cores. Pooled workers pin themselves through the native addon;
+   * inline bodies are not pinned. `flyte.ctx().cpus` lists the cores. @default false
+   */
+  pinCpus?: boolean;
 }
 
 const runOptionKeys = [
@@ -81,6 +88,7 @@ const runOptionKeys = [
   "signal",
   "onEvent",
   "clock",
+  "pinCpus",
 ] as const;
 
 /**
@@ -225,12 +233,13 @@ export class RunContext {
       customContext: Object.freeze({ ...options.customContext }),
       cacheRead: !options.overwriteCache && !options.disableRunCache,
       cacheWrite: !options.disableRunCache,
+      pinCpus: options.pinCpus === true,
       emit,
     };
     const controller = new Controller(state, {
       executorFor,
       cache: this.#engine.cache ?? processCache,
-      scheduler: this.#engine.scheduler ?? admitAll,
+      scheduler: this.#engine.scheduler ?? defaultScheduler(),
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name });
     try {
@@ -312,7 +321,13 @@ function checkRunOptions(options: RunOptions): RunOptions {
       `Expected \`copyStyle\` to be "loaded_modules", "all" or "none", got ${describe(o.copyStyle)}.`,
     );
   }
-  for (const key of ["dryRun", "interactiveMode", "overwriteCache", "disableRunCache"] as const) {
+  for (const key of [
+    "dryRun",
+    "interactiveMode",
+    "overwriteCache",
+    "disableRunCache",
+    "pinCpus",
+  ] as const) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") {
       problems.add(key, `Expected \`${key}\` to be true or false, got ${describe(o[key])}.`);
     }
