@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ErrorData } from "../errors.js";
+import type { Report } from "./report.js";
 
 /** Where a run executes. Only `"local"` runs here; the others emit or offload. */
 export type RunMode = "local" | "remote" | "hybrid";
@@ -96,6 +97,11 @@ export interface Frame {
   readonly sequences: Map<string, number>;
   /** Set while a `flyte.trace` body runs: calling a task there is an error. */
   readonly inTrace: boolean;
+  /**
+   * The attempt's `flyte.report` tabs (and the action its output is logged under, also inside
+   * traced calls). Executors create one per attempt; a worker ships it back by flushing it.
+   */
+  readonly report?: Report;
 }
 
 // One store per process, even if two copies of flyte-ts are loaded (src and dist, or two

@@ -23,6 +23,7 @@ import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
+import type { LogSink } from "../record/logs.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
@@ -40,6 +41,8 @@ export interface RunState {
   /** Store results in the cache (off with `disableRunCache`). */
   readonly cacheWrite: boolean;
   readonly emit: (event: RunEvent) => void;
+  /** Where task output is captured (handed to executors). */
+  readonly logs?: LogSink;
 }
 
 /** The stages the controller sequences. */
@@ -187,6 +190,7 @@ export class Controller implements ControllerChannel {
     const run = this.#run;
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
+    const devices = new Map<number, readonly string[]>();
     return runAttempts(
       {
         taskName: template.name,
@@ -202,6 +206,7 @@ export class Controller implements ControllerChannel {
           maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
           signal,
         });
+        if (lease.devices.length > 0) devices.set(attempt, lease.devices);
         try {
           return await executor.execute({
             template,
@@ -222,6 +227,7 @@ export class Controller implements ControllerChannel {
             channel: this,
             signal,
             env: { ...template.envVars, ...lease.env },
+            ...(run.logs === undefined ? {} : { logs: run.logs }),
           });
         } finally {
           lease.release();
@@ -230,14 +236,18 @@ export class Controller implements ControllerChannel {
       {
         attemptStarted: (attempt) =>
           run.emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
-        attemptFinished: (attempt, error: FlyteError | undefined) =>
+        attemptFinished: (attempt, error: FlyteError | undefined) => {
+          const assigned = devices.get(attempt);
+          devices.delete(attempt);
           run.emit({
             type: "attempt-finished",
             action: id,
             attempt,
             at: run.clock.now(),
             ...(error === undefined ? {} : { error: errorToData(error) }),
-          }),
+            ...(assigned === undefined ? {} : { devices: assigned }),
+          });
+        },
       },
     );
   }
