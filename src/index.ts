@@ -47,13 +47,17 @@ export { Timeout } from "./api/timeout.js";
 // Running
 export { type ActionId, ctx, type RunMode, type TaskContext } from "./context/context.js";
 export { group } from "./context/group.js";
+export * as report from "./context/report.js";
 export { trace } from "./context/trace.js";
 // Errors and time
 export * as errors from "./errors.js";
 export type { Duration } from "./internal/time.js";
 // Records
 export type { ActionStatus, RunEvent, RunObserver, RunStatus } from "./record/events.js";
-export type { ActionRecord, AttemptRecord } from "./record/run-record.js";
+export type { LogEntry, LogObserver, LogSink, LogStream } from "./record/logs.js";
+export { type ReportExtras, renderRunReport } from "./record/report.js";
+export type { ActionRecord, AttemptRecord, RunRecordData } from "./record/run-record.js";
+export { telemetryObserver } from "./record/telemetry.js";
 export { main } from "./run/main.js";
 export { type MapOptions, type MapResults, map } from "./run/map.js";
 export {

@@ -6,6 +6,7 @@
 import { version } from "../version.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
+import { runsLogsCommand } from "./runs-logs.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
 async function dispatch(argv: readonly string[]): Promise<ExitCode> {
@@ -25,6 +26,9 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return ExitCode.ok;
     case "run":
       return runCommand(rest);
+    case "runs":
+      if (rest[0] === "logs") return runsLogsCommand(rest.slice(1));
+      throw new UsageError("Unknown `flyte-ts runs` command; try `flyte-ts runs logs <run>`.");
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

@@ -131,18 +131,13 @@ ${sections.join("\n")}
 }
 
 // Outside a task, upstream hands out a throw-away report whose flush does nothing.
-let outsideTask = new Report();
+const outsideTask = new Report();
 
 /** The report of the task running now; outside a task, a throw-away report. */
 export function currentReport(): Report {
   const report = currentFrame()?.report;
   if (report !== undefined) return report;
   return outsideTask;
-}
-
-/** Resets the throw-away report used outside tasks. @internal */
-export function resetOutsideReport(): void {
-  outsideTask = new Report();
 }
 
 /**

@@ -11,20 +11,20 @@ h1{font-size:1.3rem;margin:0 0 .3rem}h2{font-size:1.1rem;border-bottom:1px solid
 code{font-size:.85em;background:#f3f4f6;padding:0 .25em;border-radius:3px}
 .summary{color:#555;margin:0}
 .lanes{display:flex;flex-direction:column;gap:3px}
-.lane{display:flex;align-items:center}
+.lane{display:flex;align-items:flex-start}
 .lane-name{width:11rem;flex:none;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-size:.85em;color:#444;padding-right:.5rem}
-.track{position:relative;flex:1;height:20px;background:#f6f8fa;border-radius:3px}
+.track{position:relative;flex:1;min-height:18px;background:#f6f8fa;border-radius:3px}
 .axis .track{background:none;height:16px;font-size:.75em;color:#777}
 .axis .track span{position:absolute;transform:translateX(-50%)}
 .axis .track span:first-child{transform:none}.axis .track span:last-child{transform:translateX(-100%)}
-.track .bar{position:absolute;top:2px;height:16px;border-radius:2px;font-size:10px;color:#fff;overflow:hidden;line-height:16px;text-indent:2px;box-sizing:border-box}
+.track .bar{position:absolute;border-radius:2px;font-size:10px;color:#fff;overflow:hidden;line-height:16px;text-indent:2px;box-sizing:border-box;min-width:2px}
 .bar.succeeded{background:var(--ok)}.bar.failed{background:var(--fail)}.bar.timeout{background:var(--timeout)}
 .bar.cancelled{background:var(--cancel)}.bar.running{background:var(--run)}
 .bar.retry{border:2px dashed #fff8}
-.hit{position:absolute;top:5px;width:10px;height:10px;margin-left:-5px;background:var(--hit);transform:rotate(45deg)}
+.hit{position:absolute;width:10px;max-height:10px;margin-left:-5px;background:var(--hit);transform:rotate(45deg) scale(.8)}
 .legend{display:flex;gap:.6rem;align-items:center;font-size:.8em;margin:.3rem 0 .6rem}
 .legend .bar{position:static;display:inline-block;padding:0 .4rem;border-radius:2px;color:#fff}
-.legend .legend-hit{position:relative;top:0;display:inline-block;margin:0 .2rem}
+.legend .legend-hit{position:relative;top:0;display:inline-block;height:10px;margin:0 .2rem}
 .tree,.tree ul{list-style:none;padding-left:1.1rem}.tree{padding-left:0}
 summary{cursor:pointer}
 .mark.succeeded{color:var(--ok)}.mark.failed{color:var(--fail)}.mark.running{color:var(--run)}.mark.cancelled{color:var(--cancel)}

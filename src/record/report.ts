@@ -75,6 +75,20 @@ interface Bar {
   readonly end: number;
 }
 
+/** Places each bar in the first row where it overlaps nothing (bars sorted by start). */
+function packRows(bars: readonly Bar[]): { bar: Bar; row: number }[] {
+  const rowEnds: number[] = [];
+  return [...bars]
+    .sort((a, b) => a.start - b.start)
+    .map((bar) => {
+      let row = rowEnds.findIndex((end) => end <= bar.start);
+      if (row < 0) row = rowEnds.push(0) - 1;
+      // A zero-length bar still takes room on screen.
+      rowEnds[row] = Math.max(bar.end, bar.start + 1);
+      return { bar, row };
+    });
+}
+
 function timeline(run: RunRecordData): string {
   const end = run.endedAt ?? Math.max(run.startedAt, ...run.actions.map((a) => a.endedAt ?? 0));
   const spanMs = Math.max(1, end - run.startedAt);
@@ -100,11 +114,16 @@ function timeline(run: RunRecordData): string {
   }
   const pct = (ms: number) => ((100 * (ms - run.startedAt)) / spanMs).toFixed(3);
   const rows = [...lanes].map(([lane, bars]) => {
-    const marks = bars.map(({ action, attempt, start, end: stop }) => {
+    const placed = packRows(bars);
+    const rowCount = placed.reduce((n, p) => Math.max(n, p.row + 1), 1);
+    // Concurrent attempts stack in rows; a huge fan-out shrinks its rows to stay on screen.
+    const rowPx = rowCount <= 24 ? 18 : Math.max(2, Math.floor(432 / rowCount));
+    const marks = placed.map(({ bar: { action, attempt, start, end: stop }, row }) => {
       const left = pct(start);
+      const top = `top:${row * rowPx + 1}px;height:${Math.max(1, rowPx - 2)}px`;
       if (attempt === undefined) {
         const title = `${action.task} (${action.id}): cache hit`;
-        return `<span class="hit" data-action="${esc(action.id)}" style="left:${left}%" title="${esc(title)}"></span>`;
+        return `<span class="hit" data-action="${esc(action.id)}" style="left:${left}%;${top}" title="${esc(title)}"></span>`;
       }
       const outcome = attemptOutcome(attempt);
       const width = Math.max(0.15, (100 * (stop - start)) / spanMs).toFixed(3);
@@ -112,9 +131,9 @@ function timeline(run: RunRecordData): string {
       const devices = attempt.devices?.length ? ` on ${attempt.devices.join(", ")}` : "";
       const error = attempt.error ? `\n${attempt.error.name}: ${attempt.error.message}` : "";
       const title = `${action.task} (${action.id}) attempt ${attempt.attempt}: ${outcome}, ${durationOf(start, attempt.endedAt)}${devices}${error}`;
-      return `<span class="bar ${outcome}${retry}" data-action="${esc(action.id)}" data-attempt="${attempt.attempt}" style="left:${left}%;width:${width}%" title="${esc(title)}">${attempt.attempt > 0 ? `#${attempt.attempt}` : ""}</span>`;
+      return `<span class="bar ${outcome}${retry}" data-action="${esc(action.id)}" data-attempt="${attempt.attempt}" style="left:${left}%;width:${width}%;${top}" title="${esc(title)}">${attempt.attempt > 0 ? `#${attempt.attempt}` : ""}</span>`;
     });
-    return `<div class="lane"><div class="lane-name" title="${esc(lane)}">${esc(lane)}</div><div class="track">${marks.join("")}</div></div>`;
+    return `<div class="lane"><div class="lane-name" title="${esc(lane)}">${esc(lane)}</div><div class="track" style="height:${rowCount * rowPx + 2}px">${marks.join("")}</div></div>`;
   });
   const ticks = [0, 0.25, 0.5, 0.75, 1].map(
     (f) => `<span style="left:${(f * 100).toFixed(0)}%">${formatMs(f * spanMs)}</span>`,
@@ -176,7 +195,9 @@ export function countStatuses(actions: readonly ActionRecord[]): string {
 
 function errorBlock(error: ErrorData): string {
   const cause = error.cause ? `<div class="cause">caused by ${errorBlock(error.cause)}</div>` : "";
-  const stack = error.stack ? `<pre>${esc(error.stack)}</pre>` : "";
+  const stack = error.stack
+    ? `<details><summary>stack</summary><pre>${esc(error.stack)}</pre></details>`
+    : "";
   return `<div><b>${esc(error.name)}</b>${error.code !== error.name ? ` [${esc(error.code)}]` : ""}: ${esc(error.message)}${stack}${cause}</div>`;
 }
 
