@@ -279,7 +279,7 @@ export function summaryLine(progress: Progress, reportPath: string | undefined):
   const parts = [
     `${mark} run ${progress.run} ${status} in ${formatMs(wallMs)}`,
     `${total} actions: ${formatCounts(counts)}`,
-    `cache-hit rate ${rate.toFixed(rate === 0 || rate === 100 ? 0 : 1)}%`,
+    `cache-hit rate ${Number.isInteger(rate) ? rate : rate.toFixed(1)}%`,
   ];
   if (retried > 0) parts.push(`${retried} retried`);
   if (reportPath !== undefined) parts.push(`report: ${reportPath}`);
