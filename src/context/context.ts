@@ -116,6 +116,14 @@ export function currentFrame(): Frame | undefined {
   return storage.getStore();
 }
 
+/**
+ * Runs `fn` outside any task's frame: for engine work (event observers, span exporters) that
+ * must not be attributed to the task whose call happened to trigger it.
+ */
+export function outsideFrame<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
 /** Runs `fn` with `frame` as the current frame. */
 export function runInFrame<T>(frame: Frame, fn: () => T): T {
   return storage.run(frame, fn);

@@ -8,7 +8,14 @@ import { canonicalHash } from "../cache/canonical.js";
 import { errorFromData, errorToData, RuntimeDataValidationError } from "../errors.js";
 import { shortId } from "../internal/hash.js";
 import { startTracedCallSpan } from "../record/telemetry.js";
-import { currentFrame, type Frame, nextSequence, runInFrame, type TraceRecord } from "./context.js";
+import {
+  currentFrame,
+  type Frame,
+  nextSequence,
+  outsideFrame,
+  runInFrame,
+  type TraceRecord,
+} from "./context.js";
 
 /**
  * Wraps `fn` (sync, async, or an async generator) so that, inside a task, each call is recorded
@@ -50,7 +57,7 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
     const span = startTracedCallSpan(runName, action, name, recorded !== undefined);
     span.setAttribute("flyte.trace", traceId);
     if (recorded !== undefined) {
-      span.end();
+      outsideFrame(() => span.end());
       return replay(recorded, kind) as R;
     }
     const traceFrame: Frame = {
@@ -65,7 +72,7 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
           message: `${entry.error.name}: ${entry.error.message}`,
         });
       }
-      span.end();
+      outsideFrame(() => span.end());
       if (entry !== undefined) frame.channel.recordTrace(action, traceId, entry);
     };
     if (kind === "AsyncGeneratorFunction") {

@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
 import { type CacheStore, MemoryCacheStore } from "../cache/cache-store.js";
-import type { RunMode } from "../context/context.js";
+import { outsideFrame, type RunMode } from "../context/context.js";
 import { DeploymentError, errorToData, RunCancelledError, toTaskError } from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
@@ -204,7 +204,7 @@ export class RunContext {
       telemetryObserver(),
       ...(options.onEvent ? [options.onEvent] : []),
     ];
-    const emit = (event: RunEvent) => {
+    const notify = (event: RunEvent) => {
       for (const observe of observers) {
         try {
           observe(event);
@@ -213,6 +213,8 @@ export class RunContext {
         }
       }
     };
+    // Observers run outside the task's frame: what they print is not the task's output.
+    const emit = (event: RunEvent) => outsideFrame(() => notify(event));
     const cancel = new AbortController();
     const onAbort = () =>
       cancel.abort(

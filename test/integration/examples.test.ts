@@ -26,7 +26,8 @@ describe.concurrent("examples", () => {
       cli("run", "examples/quickstart.ts", "main"),
       cli("run", "examples/quickstart.ts", "main", "--n", "4"),
     ]);
-    expect(withFlag).toEqual({ code: 0, stdout: "285\n", stderr: "" });
+    expect(withFlag).toMatchObject({ code: 0, stdout: "285\n" });
+    expect(withFlag.stderr).toMatch(/^✔ run \S+ succeeded in .* · 11 actions: 11 done/m);
     expect(withDefault.stdout).toBe("285\n");
     expect(small.stdout).toBe("14\n");
   });
@@ -61,6 +62,25 @@ describe.concurrent("examples", () => {
       embedCalls: { "a b": 1, "c d e": 1 },
       tokenizeCalls: 1,
     });
+  });
+
+  test("telemetry prints a span for the run, each action, attempt and traced call", async ({
+    expect,
+  }) => {
+    const r = await runNode(["--import", "tsx", "examples/telemetry.ts"], { FLYTE_TS_HOME: home });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n").at(-1)).toBe("13");
+    const names = [...r.stdout.matchAll(/^ {2}name: '([^']+)'/gm)].map((m) => m[1]);
+    expect(names.sort()).toEqual([
+      "flyte.action telemetry.main",
+      "flyte.action telemetry.square",
+      "flyte.action telemetry.square",
+      "flyte.attempt 0",
+      "flyte.attempt 0",
+      "flyte.run telemetry.main",
+      "flyte.trace lookUp",
+    ]);
+    expect(r.stdout).toContain("'flyte.cache_hit': true");
   });
 
   test("map keeps input order and puts each failure in its place", async ({ expect }) => {
