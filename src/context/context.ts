@@ -121,7 +121,8 @@ export function currentFrame(): Frame | undefined {
  * must not be attributed to the task whose call happened to trigger it.
  */
 export function outsideFrame<T>(fn: () => T): T {
-  return storage.exit(fn);
+  // Not `storage.exit`: on Node 20 it disables and re-enables the async hooks on every call.
+  return storage.run(undefined as unknown as Frame, fn);
 }
 
 /** Runs `fn` with `frame` as the current frame. */

@@ -75,17 +75,57 @@ interface Bar {
   readonly end: number;
 }
 
-/** Places each bar in the first row where it overlaps nothing (bars sorted by start). */
+/** The most rows one lane stacks; past that, concurrent bars share rows and overlap. */
+const maxRowsPerLane = 120;
+
+/**
+ * Places each bar (by start time) in the row that frees up first, a new row when every row is
+ * still busy, up to {@link maxRowsPerLane}. A min-heap of row ends keeps it O(n log n).
+ */
 function packRows(bars: readonly Bar[]): { bar: Bar; row: number }[] {
-  const rowEnds: number[] = [];
+  const heap: { end: number; row: number }[] = [];
+  const less = (a: number, b: number) =>
+    (heap[a] as { end: number }).end < (heap[b] as { end: number }).end;
+  const swap = (a: number, b: number) => {
+    [heap[a], heap[b]] = [
+      heap[b] as { end: number; row: number },
+      heap[a] as { end: number; row: number },
+    ];
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(l, m)) m = l;
+      if (r < heap.length && less(r, m)) m = r;
+      if (m === i) return;
+      swap(i, m);
+      i = m;
+    }
+  };
+  const up = (i: number) => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!less(i, parent)) return;
+      swap(i, parent);
+      i = parent;
+    }
+  };
   return [...bars]
     .sort((a, b) => a.start - b.start)
     .map((bar) => {
-      let row = rowEnds.findIndex((end) => end <= bar.start);
-      if (row < 0) row = rowEnds.push(0) - 1;
       // A zero-length bar still takes room on screen.
-      rowEnds[row] = Math.max(bar.end, bar.start + 1);
-      return { bar, row };
+      const end = Math.max(bar.end, bar.start + 1);
+      const first = heap[0];
+      if (first !== undefined && (first.end <= bar.start || heap.length >= maxRowsPerLane)) {
+        first.end = Math.max(first.end, end);
+        down(0);
+        return { bar, row: first.row };
+      }
+      heap.push({ end, row: heap.length });
+      up(heap.length - 1);
+      return { bar, row: heap.length - 1 };
     });
 }
 

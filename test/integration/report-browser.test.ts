@@ -67,9 +67,7 @@ describe("the run report in a browser", () => {
       const bars = await page
         .locator(".bar[data-attempt]")
         .evaluateAll((els) =>
-          els.map(
-            (e) => `${(e as HTMLElement).dataset.action}#${(e as HTMLElement).dataset.attempt}`,
-          ),
+          els.map((e) => `${e.getAttribute("data-action")}#${e.getAttribute("data-attempt")}`),
         );
       expect(bars.sort()).toEqual(attempts.sort());
       expect(await page.locator(".track .bar.retry").count()).toBe(2);
