@@ -59,12 +59,18 @@ export class Report {
   /** The action the report belongs to (`undefined` for the throw-away report outside a task). */
   readonly action: string | undefined;
   readonly #dir: string | undefined;
-  readonly #tabs = new Map<string, Tab>([[mainTabName, new Tab(mainTabName)]]);
+  // Made at first use: most attempts never touch their report.
+  #tabMap: Map<string, Tab> | undefined;
 
   /** @internal `dir` is the action's folder; without one, `flush` writes nothing. */
   constructor(action?: string, dir?: string) {
     this.action = action;
     this.#dir = dir;
+  }
+
+  get #tabs(): Map<string, Tab> {
+    this.#tabMap ??= new Map([[mainTabName, new Tab(mainTabName)]]);
+    return this.#tabMap;
   }
 
   /** The tab called `name`, created when missing unless `createIfMissing` is false. */

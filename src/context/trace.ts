@@ -55,9 +55,9 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
     const recorded = frame.traces.get(traceId);
     const { runName, name: action } = frame.context.action;
     const span = startTracedCallSpan(runName, action, name, recorded !== undefined);
-    span.setAttribute("flyte.trace", traceId);
+    span?.setAttribute("flyte.trace", traceId);
     if (recorded !== undefined) {
-      outsideFrame(() => span.end());
+      if (span) outsideFrame(() => span.end());
       return replay(recorded, kind) as R;
     }
     const traceFrame: Frame = {
@@ -66,13 +66,13 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
       context: { ...frame.context, action: { ...frame.context.action, name: traceId } },
     };
     const record = (entry: TraceRecord | undefined) => {
-      if (entry?.ok === false) {
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: `${entry.error.name}: ${entry.error.message}`,
-        });
+      if (span !== undefined) {
+        if (entry?.ok === false) {
+          const message = `${entry.error.name}: ${entry.error.message}`;
+          span.setStatus({ code: SpanStatusCode.ERROR, message });
+        }
+        outsideFrame(() => span.end());
       }
-      outsideFrame(() => span.end());
       if (entry !== undefined) frame.channel.recordTrace(action, traceId, entry);
     };
     if (kind === "AsyncGeneratorFunction") {

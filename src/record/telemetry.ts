@@ -7,6 +7,7 @@
 import {
   type Attributes,
   context,
+  ProxyTracerProvider,
   type Span,
   SpanStatusCode,
   type Tracer,
@@ -19,8 +20,13 @@ import type { RunEvent, RunObserver } from "./events.js";
 /** The instrumentation scope name spans are created under. */
 export const tracerName = "flyte-ts";
 
-function tracer(): Tracer {
-  return trace.getTracer(tracerName, version);
+/** The tracer of the registered provider, or `undefined` when none is registered (no spans). */
+function activeTracer(): Tracer | undefined {
+  const provider = trace.getTracerProvider();
+  if (provider instanceof ProxyTracerProvider) {
+    return provider.getDelegateTracer(tracerName, version);
+  }
+  return provider.getTracer(tracerName, version);
 }
 
 // The span of each running attempt, by run and action, so that traced calls made by the body
@@ -43,7 +49,8 @@ function fail(span: Span, error: ErrorData): void {
  * An observer that turns a run's events into spans: `flyte.run` (the root), one `flyte.action`
  * per action (child of its parent action), one `flyte.attempt` per attempt (child of its action).
  * Attributes: `flyte.run`, `flyte.action`, `flyte.task`, `flyte.group`, `flyte.attempt`,
- * `flyte.cache_hit`, `flyte.devices`, `flyte.lane`, `flyte.status`.
+ * `flyte.cache_hit`, `flyte.devices`, `flyte.lane`, `flyte.status`. Whether a provider is
+ * registered is checked when the run starts; without one the observer does nothing for that run.
  *
  * @example
  * ```ts
@@ -55,19 +62,28 @@ function fail(span: Span, error: ErrorData): void {
 export function telemetryObserver(): RunObserver {
   let runName = "";
   let runSpan: Span | undefined;
+  let tracer: Tracer | undefined;
   const actions = new Map<string, Span>();
   const attempts = new Map<string, Span>();
-  const startChild = (name: string, parent: Span | undefined, at: number, attributes: Attributes) =>
-    tracer().startSpan(
+  const startChild = (
+    tracer: Tracer,
+    name: string,
+    parent: Span | undefined,
+    at: number,
+    attributes: Attributes,
+  ) =>
+    tracer.startSpan(
       name,
       { startTime: at, attributes },
       parent === undefined ? context.active() : trace.setSpan(context.active(), parent),
     );
   return (event: RunEvent) => {
+    if (event.type === "run-started") tracer = activeTracer();
+    if (tracer === undefined) return;
     switch (event.type) {
       case "run-started":
         runName = event.run;
-        runSpan = startChild(`flyte.run ${event.task}`, undefined, event.at, {
+        runSpan = startChild(tracer, `flyte.run ${event.task}`, undefined, event.at, {
           "flyte.run": event.run,
           "flyte.task": event.task,
         });
@@ -83,7 +99,7 @@ export function telemetryObserver(): RunObserver {
         if (event.group !== undefined) attributes["flyte.group"] = event.group;
         actions.set(
           event.action,
-          startChild(`flyte.action ${event.task}`, parent, event.at, attributes),
+          startChild(tracer, `flyte.action ${event.task}`, parent, event.at, attributes),
         );
         return;
       }
@@ -98,7 +114,13 @@ export function telemetryObserver(): RunObserver {
           "flyte.attempt": event.attempt,
         };
         if (event.lane !== undefined) attributes["flyte.lane"] = event.lane;
-        const span = startChild(`flyte.attempt ${event.attempt}`, action, event.at, attributes);
+        const span = startChild(
+          tracer,
+          `flyte.attempt ${event.attempt}`,
+          action,
+          event.at,
+          attributes,
+        );
         attempts.set(`${event.action}#${event.attempt}`, span);
         attemptSpans.set(key(runName, event.action), span);
         return;
@@ -142,16 +164,19 @@ export function telemetryObserver(): RunObserver {
 
 /**
  * Starts the span of one traced call (`flyte.trace <name>`), a child of the running attempt's
- * span when this thread has it. The caller ends it.
+ * span when this thread has it; `undefined` when no tracer provider is registered. The caller
+ * ends it.
  */
 export function startTracedCallSpan(
   run: string,
   action: string,
   name: string,
   replayed: boolean,
-): Span {
+): Span | undefined {
+  const tracer = activeTracer();
+  if (tracer === undefined) return undefined;
   const parent = attemptSpans.get(key(run, action));
-  return tracer().startSpan(
+  return tracer.startSpan(
     `flyte.trace ${name}`,
     { attributes: { "flyte.run": run, "flyte.action": action, "flyte.trace.replayed": replayed } },
     parent === undefined ? context.active() : trace.setSpan(context.active(), parent),

@@ -10,9 +10,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import * as flyte from "flyte-ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemoryCacheStore } from "../../../src/cache/cache-store.js";
-import { RunContext } from "../../../src/run/run.js";
-import type { Scheduler } from "../../../src/scheduler/scheduler.js";
+import { MemoryCacheStore } from "flyte-ts/testing";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-otel-"));
 const exporter = new InMemorySpanExporter();
@@ -45,14 +43,14 @@ const main = env.task({ cache: "disable" }, async function main() {
   return flaky();
 });
 
-const gpus: Scheduler = {
+const gpus = {
   admit: () => Promise.resolve({ devices: ["GPU-7"], env: {}, release() {} }),
 };
 
 describe("OpenTelemetry spans", () => {
   it("nests run, action, attempt and traced-call spans with their attributes", async () => {
     exporter.reset();
-    const run = new RunContext(
+    const run = new flyte.RunContext(
       { cacheDir, name: "otel" },
       { scheduler: gpus, cache: new MemoryCacheStore() },
     );
