@@ -9,8 +9,8 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import * as flyte from "flyte-ts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryCacheStore } from "flyte-ts/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-otel-"));
 const exporter = new InMemorySpanExporter();
