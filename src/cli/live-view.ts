@@ -178,6 +178,7 @@ class TerminalView implements LiveView {
   #drawnLines = 0;
   #timer: NodeJS.Timeout | undefined;
   #lastDrawAt = Number.NEGATIVE_INFINITY;
+  readonly #showCursor = () => this.#output.write(showCursor);
 
   constructor(output: ViewOutput, logs: boolean, redrawMs: number) {
     this.#output = output;
@@ -193,7 +194,11 @@ class TerminalView implements LiveView {
 
   readonly onEvent = (event: RunEvent): void => {
     this.progress.observe(event);
-    if (event.type === "run-started") this.#output.write(hideCursor);
+    if (event.type === "run-started") {
+      this.#output.write(hideCursor);
+      // Give the cursor back even if the process ends without finishing the view.
+      process.once("exit", this.#showCursor);
+    }
     this.#schedule();
   };
 
@@ -240,6 +245,8 @@ class TerminalView implements LiveView {
     this.#timer = undefined;
     this.#pendingLogs.push(...this.#prefixer.rest());
     this.#draw();
-    this.#output.write(`${summaryLine(this.progress, reportPath)}\n${showCursor}`);
+    this.#output.write(`${summaryLine(this.progress, reportPath)}\n`);
+    this.#showCursor();
+    process.removeListener("exit", this.#showCursor);
   }
 }

@@ -17,7 +17,7 @@ code{font-size:.85em;background:#f3f4f6;padding:0 .25em;border-radius:3px}
 .axis .track{background:none;height:16px;font-size:.75em;color:#777}
 .axis .track span{position:absolute;transform:translateX(-50%)}
 .axis .track span:first-child{transform:none}.axis .track span:last-child{transform:translateX(-100%)}
-.track .bar{position:absolute;border-radius:2px;font-size:10px;color:#fff;overflow:hidden;line-height:16px;text-indent:2px;box-sizing:border-box;min-width:2px}
+.track .bar{position:absolute;border-radius:2px;box-shadow:inset -1px 0 0 #fff;font-size:10px;color:#fff;overflow:hidden;line-height:16px;text-indent:2px;box-sizing:border-box;min-width:2px}
 .bar.succeeded{background:var(--ok)}.bar.failed{background:var(--fail)}.bar.timeout{background:var(--timeout)}
 .bar.cancelled{background:var(--cancel)}.bar.running{background:var(--run)}
 .bar.retry{border:2px dashed #fff8}
