@@ -130,7 +130,8 @@ if (!existsSync(baselinePath)) {
   await runMine();
   await runBase();
   const wall = { mine: [] as number[], base: [] as number[] };
-  for (let t = 0; t < trials; t++) {
+  // Whole runs are noisy on a shared machine: more trials, still interleaved.
+  for (let t = 0; t < 2 * trials; t++) {
     wall.base.push(await runBase());
     wall.mine.push(await runMine());
   }

@@ -212,7 +212,7 @@ function tree(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
       pushTo(groups, key, kid);
     }
     const parts = [...groups].map(([group, members]) => {
-      const items = members.map(node).join("");
+      const items = listed(members).map(node).join("") + moreLine(members);
       if (group === "") return items;
       const counts = countStatuses(members);
       return `<li><details${members.length > 20 ? "" : " open"}><summary>group <b>${esc(group)}</b> ×${members.length}: ${esc(counts)}</summary><ul>${items}</ul></details></li>`;
@@ -221,6 +221,30 @@ function tree(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
   };
   const roots = children.get("") ?? [];
   return `<section id="actions"><h2>Actions</h2><ul class="tree">${roots.map(node).join("")}</ul></section>`;
+}
+
+/** How many succeeded actions of one group the tree lists before it sums up the rest. */
+const listedSucceeded = 100;
+
+/** The members of a large group worth a line each: everything that did not simply succeed, and
+ * the first {@link listedSucceeded} that did (the timeline's tooltips still show every one). */
+function listed(members: readonly ActionRecord[]): readonly ActionRecord[] {
+  if (members.length <= listedSucceeded) return members;
+  let succeeded = 0;
+  return members.filter(
+    (m) =>
+      m.status !== "succeeded" ||
+      m.cacheHit ||
+      m.attempts.length > 1 ||
+      succeeded++ < listedSucceeded,
+  );
+}
+
+function moreLine(members: readonly ActionRecord[]): string {
+  const hidden = members.length - listed(members).length;
+  return hidden > 0
+    ? `<li class="more">… and ${hidden} more that succeeded at the first attempt</li>`
+    : "";
 }
 
 /** `"812 succeeded · 3 failed · 2 cache hits"` for a set of actions. */

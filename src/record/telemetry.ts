@@ -13,6 +13,7 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
+import { outsideFrame } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 import { version } from "../version.js";
 import type { RunEvent, RunObserver } from "./events.js";
@@ -77,9 +78,7 @@ export function telemetryObserver(): RunObserver {
       { startTime: at, attributes },
       parent === undefined ? context.active() : trace.setSpan(context.active(), parent),
     );
-  return (event: RunEvent) => {
-    if (event.type === "run-started") tracer = activeTracer();
-    if (tracer === undefined) return;
+  const observe = (event: RunEvent, tracer: Tracer) => {
     switch (event.type) {
       case "run-started":
         runName = event.run;
@@ -159,6 +158,11 @@ export function telemetryObserver(): RunObserver {
       default:
         event satisfies never;
     }
+  };
+  return (event: RunEvent) => {
+    if (event.type === "run-started") tracer = activeTracer();
+    // Outside the task's frame, so that timers an exporter starts are not the task's.
+    if (tracer !== undefined) outsideFrame(() => observe(event, tracer as Tracer));
   };
 }
 

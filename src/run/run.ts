@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
 import { type CacheStore, MemoryCacheStore } from "../cache/cache-store.js";
-import { outsideFrame, type RunMode } from "../context/context.js";
+import type { RunMode } from "../context/context.js";
 import { DeploymentError, errorToData, RunCancelledError, toTaskError } from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
@@ -16,7 +16,7 @@ import { InlineExecutor } from "../execution/inline.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
-import { captureInlineOutput, type LogObserver, RunLogs } from "../record/logs.js";
+import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
@@ -213,8 +213,8 @@ export class RunContext {
         }
       }
     };
-    // Observers run outside the task's frame: what they print is not the task's output.
-    const emit = (event: RunEvent) => outsideFrame(() => notify(event));
+    // What observers print is not the output of the task whose call emitted the event.
+    const emit = (event: RunEvent) => whileObserving(() => notify(event));
     const cancel = new AbortController();
     const onAbort = () =>
       cancel.abort(
