@@ -59,11 +59,11 @@ export class InlineExecutor implements Executor {
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve(result).then(async (value) => {
+    return Promise.resolve(result).then((value) => {
       const output = copyValue(value, () => `The output of task \`${template.name}\``);
       // Upstream flushes a `report: true` task's report after a successful run only.
-      if (template.report) await frame.report?.flush();
-      return output;
+      if (!template.report || frame.report === undefined) return output;
+      return frame.report.flush().then(() => output);
     });
   }
 

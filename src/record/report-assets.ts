@@ -42,8 +42,45 @@ pre{background:#f6f8fa;padding:.5rem;overflow:auto;font-size:12px;max-height:24r
 .tab-frame.active{display:block}
 `;
 
-/** The report page's script: switches each task report's tabs. */
+/** The report page's script: draws the timeline from its JSON, switches task report tabs. */
 export const reportScript = `
+(() => {
+  const data = JSON.parse(document.getElementById("timeline-data").textContent);
+  const ms = (x) => x < 1000 ? Math.round(x) + "ms" : (x / 1000).toFixed(1) + "s";
+  const pct = (x) => (100 * x / data.spanMs).toFixed(3) + "%";
+  const tracks = data.lanes.map((lane) => {
+    const row = document.createElement("div");
+    row.className = "lane";
+    const name = document.createElement("div");
+    name.className = "lane-name";
+    name.textContent = name.title = lane.name;
+    const track = document.createElement("div");
+    track.className = "track";
+    track.style.height = lane.rows * lane.rowPx + 2 + "px";
+    row.append(name, track);
+    document.getElementById("lanes").append(row);
+    return track;
+  });
+  for (const [lane, rowIndex, start, duration, kind, attempt, action, task, detail] of data.bars) {
+    const { rowPx } = data.lanes[lane];
+    const el = document.createElement("span");
+    el.dataset.action = action;
+    el.style.left = pct(start);
+    el.style.top = rowIndex * rowPx + 1 + "px";
+    el.style.height = Math.max(1, rowPx - 2) + "px";
+    if (kind === "hit") {
+      el.className = "hit";
+      el.title = task + " (" + action + "): cache hit";
+    } else {
+      el.className = "bar " + kind + (attempt > 0 ? " retry" : "");
+      el.dataset.attempt = attempt;
+      el.style.width = "max(2px, " + pct(duration) + ")";
+      el.title = task + " (" + action + ") attempt " + attempt + ": " + kind + ", " + ms(duration) + (detail ? "\\n" + detail : "");
+      if (attempt > 0) el.textContent = "#" + attempt;
+    }
+    tracks[lane].append(el);
+  }
+})();
 for (const report of document.querySelectorAll(".task-report")) {
   report.addEventListener("click", (event) => {
     const button = event.target.closest(".tab-button");

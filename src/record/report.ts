@@ -10,7 +10,8 @@ import type { ErrorData } from "../errors.js";
 import { formatMs } from "../internal/time.js";
 import type { LogEntry } from "./logs.js";
 import { reportScript, reportStyle } from "./report-assets.js";
-import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js";
+import { pushTo, timelineSection } from "./report-timeline.js";
+import type { ActionRecord, RunRecordData } from "./run-record.js";
 
 /** What the report shows besides the record itself. */
 export interface ReportExtras {
@@ -18,38 +19,6 @@ export interface ReportExtras {
   readonly tabs?: Readonly<Record<string, readonly TabData[]>>;
   /** The run's captured output. */
   readonly logs?: readonly LogEntry[];
-}
-
-/** The outcome an attempt's bar is coloured by. */
-export type AttemptOutcome = "succeeded" | "failed" | "timeout" | "cancelled" | "running";
-
-/** The lane an attempt is drawn in: its worker, else its devices, else its environment. */
-export function laneOf(action: ActionRecord, attempt: AttemptRecord): string {
-  if (attempt.lane !== undefined) return attempt.lane;
-  if (attempt.devices !== undefined && attempt.devices.length > 0) return attempt.devices.join(",");
-  return environmentOf(action.task);
-}
-
-/** The environment part of a task's full name `"<env>.<function>"`. */
-export function environmentOf(task: string): string {
-  const dot = task.indexOf(".");
-  return dot < 0 ? task : task.slice(0, dot);
-}
-
-/** How an attempt ended. */
-export function attemptOutcome(attempt: AttemptRecord): AttemptOutcome {
-  if (attempt.endedAt === undefined) return "running";
-  if (attempt.error === undefined) return "succeeded";
-  if (attempt.error.code === "TaskTimeoutError" || attempt.error.name === "TaskTimeoutError")
-    return "timeout";
-  if (attempt.error.name === "RunCancelledError") return "cancelled";
-  return "failed";
-}
-
-function pushTo<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
 }
 
 function esc(text: string): string {
@@ -66,122 +35,6 @@ const statusMark: Record<string, string> = {
 
 function durationOf(start: number, end: number | undefined): string {
   return end === undefined ? "" : formatMs(Math.max(0, end - start));
-}
-
-interface Bar {
-  readonly action: ActionRecord;
-  readonly attempt: AttemptRecord | undefined;
-  readonly start: number;
-  readonly end: number;
-}
-
-/** The most rows one lane stacks; past that, concurrent bars share rows and overlap. */
-const maxRowsPerLane = 120;
-
-/**
- * Places each bar (by start time) in the row that frees up first, a new row when every row is
- * still busy, up to {@link maxRowsPerLane}. A min-heap of row ends keeps it O(n log n).
- */
-function packRows(bars: readonly Bar[]): { bar: Bar; row: number }[] {
-  const heap: { end: number; row: number }[] = [];
-  const less = (a: number, b: number) =>
-    (heap[a] as { end: number }).end < (heap[b] as { end: number }).end;
-  const swap = (a: number, b: number) => {
-    [heap[a], heap[b]] = [
-      heap[b] as { end: number; row: number },
-      heap[a] as { end: number; row: number },
-    ];
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(l, m)) m = l;
-      if (r < heap.length && less(r, m)) m = r;
-      if (m === i) return;
-      swap(i, m);
-      i = m;
-    }
-  };
-  const up = (i: number) => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!less(i, parent)) return;
-      swap(i, parent);
-      i = parent;
-    }
-  };
-  return [...bars]
-    .sort((a, b) => a.start - b.start)
-    .map((bar) => {
-      // A zero-length bar still takes room on screen.
-      const end = Math.max(bar.end, bar.start + 1);
-      const first = heap[0];
-      if (first !== undefined && (first.end <= bar.start || heap.length >= maxRowsPerLane)) {
-        first.end = Math.max(first.end, end);
-        down(0);
-        return { bar, row: first.row };
-      }
-      heap.push({ end, row: heap.length });
-      up(heap.length - 1);
-      return { bar, row: heap.length - 1 };
-    });
-}
-
-function timeline(run: RunRecordData): string {
-  const end = run.endedAt ?? Math.max(run.startedAt, ...run.actions.map((a) => a.endedAt ?? 0));
-  const spanMs = Math.max(1, end - run.startedAt);
-  const lanes = new Map<string, Bar[]>();
-  const add = (lane: string, bar: Bar) => pushTo(lanes, lane, bar);
-  for (const action of run.actions) {
-    for (const attempt of action.attempts) {
-      add(laneOf(action, attempt), {
-        action,
-        attempt,
-        start: attempt.startedAt,
-        end: attempt.endedAt ?? end,
-      });
-    }
-    if (action.cacheHit && action.attempts.length === 0) {
-      add(environmentOf(action.task), {
-        action,
-        attempt: undefined,
-        start: action.queuedAt,
-        end: action.endedAt ?? action.queuedAt,
-      });
-    }
-  }
-  const pct = (ms: number) => ((100 * (ms - run.startedAt)) / spanMs).toFixed(3);
-  const rows = [...lanes].map(([lane, bars]) => {
-    const placed = packRows(bars);
-    const rowCount = placed.reduce((n, p) => Math.max(n, p.row + 1), 1);
-    // Concurrent attempts stack in rows; a huge fan-out shrinks its rows to stay on screen.
-    const rowPx = rowCount <= 24 ? 18 : Math.max(2, Math.floor(432 / rowCount));
-    const marks = placed.map(({ bar: { action, attempt, start, end: stop }, row }) => {
-      const left = pct(start);
-      const top = `top:${row * rowPx + 1}px;height:${Math.max(1, rowPx - 2)}px`;
-      if (attempt === undefined) {
-        const title = `${action.task} (${action.id}): cache hit`;
-        return `<span class="hit" data-action="${esc(action.id)}" style="left:${left}%;${top}" title="${esc(title)}"></span>`;
-      }
-      const outcome = attemptOutcome(attempt);
-      const width = Math.max(0.15, (100 * (stop - start)) / spanMs).toFixed(3);
-      const retry = attempt.attempt > 0 ? " retry" : "";
-      const devices = attempt.devices?.length ? ` on ${attempt.devices.join(", ")}` : "";
-      const error = attempt.error ? `\n${attempt.error.name}: ${attempt.error.message}` : "";
-      const title = `${action.task} (${action.id}) attempt ${attempt.attempt}: ${outcome}, ${durationOf(start, attempt.endedAt)}${devices}${error}`;
-      return `<span class="bar ${outcome}${retry}" data-action="${esc(action.id)}" data-attempt="${attempt.attempt}" style="left:${left}%;width:${width}%;${top}" title="${esc(title)}">${attempt.attempt > 0 ? `#${attempt.attempt}` : ""}</span>`;
-    });
-    return `<div class="lane"><div class="lane-name" title="${esc(lane)}">${esc(lane)}</div><div class="track" style="height:${rowCount * rowPx + 2}px">${marks.join("")}</div></div>`;
-  });
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map(
-    (f) => `<span style="left:${(f * 100).toFixed(0)}%">${formatMs(f * spanMs)}</span>`,
-  );
-  return `<section id="timeline"><h2>Timeline</h2>
-<div class="legend"><span class="bar succeeded">ok</span><span class="bar failed">failed</span><span class="bar timeout">timeout</span><span class="bar cancelled">cancelled</span><span class="bar running">running</span><span class="bar succeeded retry">#n retry</span><span class="hit legend-hit"></span> cache hit</div>
-<div class="lanes">${rows.join("\n")}<div class="lane axis"><div class="lane-name"></div><div class="track">${ticks.join("")}</div></div></div>
-</section>`;
 }
 
 function actionLine(action: ActionRecord, tabs: ReportExtras["tabs"]): string {
@@ -345,7 +198,7 @@ export function renderRunReport(run: RunRecordData, extras: ReportExtras = {}): 
 <style>${reportStyle}</style>
 </head><body>
 <header><h1>Run <code>${esc(run.name)}</code> · ${esc(run.task)}</h1><p class="summary">${summary.join(" · ")}</p>${runError}</header>
-${timeline(run)}
+${timelineSection(run)}
 ${tree(run, extras.tabs)}
 ${errors(run)}
 ${reportTabs(run, extras.tabs)}

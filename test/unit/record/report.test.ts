@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderRunReport } from "../../../src/record/report.js";
+import { timelineData } from "../../../src/record/report-timeline.js";
 import type { RunRecordData } from "../../../src/record/run-record.js";
 
 const t0 = 1_700_000_000_000;
@@ -82,26 +83,69 @@ describe("the run report", () => {
     logs: [{ action: "b1", stream: "stderr", at: t0 + 20, text: "warning <x>\n" }],
   });
 
-  it("draws one bar per attempt, coloured by outcome, with retries marked", () => {
-    const bars = [
-      ...html.matchAll(/<span class="bar ([a-z ]+)" data-action="(\w+)" data-attempt="(\d)"/g),
-    ].map((m) => `${m[2]}#${m[3]} ${m[1]}`);
+  const timeline = timelineData(run);
+  const embedded = html.match(
+    /<script type="application\/json" id="timeline-data">(.*?)<\/script>/,
+  )?.[1];
+
+  it("lays out one bar per attempt, by outcome, with retries numbered", () => {
+    const bars = timeline.bars
+      .filter((b) => b[4] !== "hit")
+      .map(([, , , , kind, attempt, action]) => `${action}#${attempt} ${kind}`);
     expect(bars.sort()).toEqual([
       "a0#0 failed",
       "b1#0 timeout",
-      "b1#1 succeeded retry",
+      "b1#1 succeeded",
       "c2#0 succeeded",
     ]);
+    expect(JSON.parse(embedded ?? "null")).toEqual(JSON.parse(JSON.stringify(timeline)));
   });
 
   it("puts attempts in the lane of their worker, else their devices, else their environment", () => {
-    const lanes = [...html.matchAll(/<div class="lane-name" title="([^"]*)">/g)].map((m) => m[1]);
-    expect(lanes).toEqual(["train", "GPU-1", "thread-2", "prep"]);
+    expect(timeline.lanes.map((l) => l.name)).toEqual(["train", "GPU-1", "thread-2", "prep"]);
+    const laneOf = (action: string) =>
+      timeline.lanes[timeline.bars.find((b) => b[6] === action)?.[0] ?? -1]?.name;
+    expect([laneOf("a0"), laneOf("b1"), laneOf("c2"), laneOf("d3")]).toEqual([
+      "train",
+      "GPU-1",
+      "thread-2",
+      "prep",
+    ]);
+  });
+
+  it("keeps sequential attempts in one row and stacks concurrent ones", () => {
+    expect(timeline.bars.filter((b) => b[0] === 1).map((b) => b[1])).toEqual([0, 0]);
+    expect(timeline.bars.find((b) => b[6] === "b1" && b[5] === 0)?.[8]).toBe(
+      "on GPU-1\nTaskTimeoutError: ran past 1s",
+    );
+    const c2 = run.actions[2]!;
+    const overlapping = timelineData({
+      ...run,
+      actions: [
+        c2,
+        { ...c2, id: "e4" },
+        {
+          ...c2,
+          id: "f5",
+          attempts: [{ ...c2.attempts[0]!, startedAt: t0 + 600, endedAt: t0 + 700 }],
+        },
+      ],
+    });
+    expect(overlapping.bars.map((b) => `${b[6]}:${b[1]}`)).toEqual(["c2:0", "e4:1", "f5:0"]);
+    expect(overlapping.lanes).toEqual([{ name: "thread-2", rows: 2, rowPx: 18 }]);
   });
 
   it("shows cache hits on the timeline and in the action tree", () => {
-    expect(html).toMatch(/<span class="hit" data-action="d3"/);
+    expect(timeline.bars.find((b) => b[6] === "d3")?.[4]).toBe("hit");
     expect(html).toMatch(/<code>d3<\/code> <span class="facts">1ms · cache hit/);
+  });
+
+  it("escapes the embedded timeline so task text cannot end its script element", () => {
+    const sneaky = renderRunReport({
+      ...run,
+      actions: [{ ...run.actions[0]!, task: "x.</script><b>" }],
+    });
+    expect(sneaky).not.toContain("</script><b>");
   });
 
   it("lists errors with their stacks, escaped", () => {
