@@ -54,7 +54,16 @@ export class Tab {
   }
 }
 
-/** The report of one attempt of an action: its tabs, in creation order; `main` always exists. */
+/**
+ * The report of one attempt of an action: its tabs, in creation order; `main` always exists.
+ *
+ * @example
+ * ```ts
+ * const report = flyte.report.currentReport();
+ * report.getTab("samples").log("<p>42</p>");
+ * await report.flush();
+ * ```
+ */
 export class Report {
   /** The action the report belongs to (`undefined` for the throw-away report outside a task). */
   readonly action: string | undefined;
@@ -139,7 +148,14 @@ ${sections.join("\n")}
 // Outside a task, upstream hands out a throw-away report whose flush does nothing.
 const outsideTask = new Report();
 
-/** The report of the task running now; outside a task, a throw-away report. */
+/**
+ * The report of the task running now; outside a task, a throw-away report.
+ *
+ * @example
+ * ```ts
+ * console.log(flyte.report.currentReport().action); // "a0" in the root task, undefined outside
+ * ```
+ */
 export function currentReport(): Report {
   const report = currentFrame()?.report;
   if (report !== undefined) return report;
@@ -173,7 +189,14 @@ export function log(html: string, doFlush = false): Promise<void> {
   return doFlush ? flush() : Promise.resolve();
 }
 
-/** Replaces the current task's `main` tab with `html`; writes the report at once when `doFlush`. */
+/**
+ * Replaces the current task's `main` tab with `html`; writes the report at once when `doFlush`.
+ *
+ * @example
+ * ```ts
+ * await flyte.report.replace(`<h1>Epoch ${epoch}</h1>`);
+ * ```
+ */
 export function replace(html: string, doFlush = false): Promise<void> {
   currentReport().getTab(mainTabName).replace(html);
   return doFlush ? flush() : Promise.resolve();
@@ -182,6 +205,12 @@ export function replace(html: string, doFlush = false): Promise<void> {
 /**
  * Writes the current task's report into its action folder (`report.html`); a no-op outside a
  * task. Tasks defined with `report: true` are flushed automatically when they succeed.
+ *
+ * @example
+ * ```ts
+ * flyte.report.getTab("progress").replace(`<p>${done}/${total}</p>`);
+ * await flyte.report.flush();
+ * ```
  */
 export function flush(): Promise<void> {
   return currentReport().flush();

@@ -1,5 +1,5 @@
 // Every program in examples/ runs and prints what its comments promise.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, test } from "vitest";
@@ -81,6 +81,34 @@ describe.concurrent("examples", () => {
       "flyte.trace lookUp",
     ]);
     expect(r.stdout).toContain("'flyte.cache_hit': true");
+  });
+
+  test("report writes the training tabs into the task's folder and the run report", async ({
+    expect,
+  }) => {
+    const r = await cli(
+      "run",
+      "examples/report.ts",
+      "train",
+      "--epochs",
+      "4",
+      "--name",
+      "report-demo",
+      "--quiet",
+    );
+    expect(r).toEqual({ code: 0, stdout: "0.25\n", stderr: "" });
+    const dir = join(home, "runs", "report-demo");
+    const page = await readFile(join(dir, "a0", "report.html"), "utf8");
+    expect(page).toContain('<a href="#tab-loss">loss</a>');
+    expect(page).toContain("<li>epoch 3: 0.25</li>");
+    expect(await readFile(join(dir, "report.html"), "utf8")).toContain('id="report-a0"');
+    const logs = await cli("runs", "logs", "report-demo", "a0");
+    expect(logs.stdout.trim().split("\n")).toEqual([
+      "epoch 0: loss 1",
+      "epoch 1: loss 0.5",
+      "epoch 2: loss 0.333",
+      "epoch 3: loss 0.25",
+    ]);
   });
 
   test("map keeps input order and puts each failure in its place", async ({ expect }) => {
