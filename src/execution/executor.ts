@@ -27,6 +27,11 @@ export interface ExecuteRequest {
    * (`logs.write(context.action.name, "stdout", chunk)`); inline bodies are captured by the run.
    */
   readonly logs?: LogSink;
+  /**
+   * Tells the controller which worker (lane) runs the attempt, e.g. `"thread-2"` or
+   * `"process-1"`; it becomes the attempt's timeline lane (reported with `attempt-finished`).
+   */
+  readonly placed?: (lane: string) => void;
 }
 
 /** Runs task bodies. One instance serves every attempt of one environment in one run or pool. */

@@ -191,6 +191,7 @@ export class Controller implements ControllerChannel {
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     const devices = new Map<number, readonly string[]>();
+    const lanes = new Map<number, string>();
     return runAttempts(
       {
         taskName: template.name,
@@ -228,6 +229,7 @@ export class Controller implements ControllerChannel {
             signal,
             env: { ...template.envVars, ...lease.env },
             ...(run.logs === undefined ? {} : { logs: run.logs }),
+            placed: (lane) => lanes.set(attempt, lane),
           });
         } finally {
           lease.release();
@@ -238,7 +240,9 @@ export class Controller implements ControllerChannel {
           run.emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
         attemptFinished: (attempt, error: FlyteError | undefined) => {
           const assigned = devices.get(attempt);
+          const lane = lanes.get(attempt);
           devices.delete(attempt);
+          lanes.delete(attempt);
           run.emit({
             type: "attempt-finished",
             action: id,
@@ -246,6 +250,7 @@ export class Controller implements ControllerChannel {
             at: run.clock.now(),
             ...(error === undefined ? {} : { error: errorToData(error) }),
             ...(assigned === undefined ? {} : { devices: assigned }),
+            ...(lane === undefined ? {} : { lane }),
           });
         },
       },
