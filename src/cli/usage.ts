@@ -68,7 +68,7 @@ Options:
   -h, --help         show this help
 
 Options may also come before <file>; there they never bind to a task parameter, which matters
-only for a task with a parameter called name, cacheDir or verbose.
+only for a task with a parameter called name, cacheDir, verbose, logs, quiet or json.
 
 Progress goes to stderr: on a terminal, a tree of the run's actions redrawn in place (large
 groups collapsed to one line of counts); otherwise one line per event. A summary ends it, with
