@@ -109,13 +109,14 @@ const captures = new Map<string, Capture>();
 let observing = 0;
 
 /**
- * Runs `fn` (a run's event observers) so that what it writes is never taken for the output of
- * the task whose call emitted the event. Cheaper than leaving the frame; observers are synchronous.
+ * Calls `fn(arg)` (a run's event observers) so that what it writes is never taken for the output
+ * of the task whose call emitted the event. Cheaper than leaving the frame; observers are
+ * synchronous.
  */
-export function whileObserving<T>(fn: () => T): T {
+export function whileObserving<A>(fn: (arg: A) => void, arg: A): void {
   observing++;
   try {
-    return fn();
+    fn(arg);
   } finally {
     observing--;
   }

@@ -42,7 +42,7 @@ export interface RunState {
   readonly cacheWrite: boolean;
   readonly emit: (event: RunEvent) => void;
   /** Where task output is captured (handed to executors). */
-  readonly logs?: LogSink;
+  readonly logs: LogSink;
 }
 
 /** The stages the controller sequences. */
@@ -228,7 +228,7 @@ export class Controller implements ControllerChannel {
             channel: this,
             signal,
             env: { ...template.envVars, ...lease.env },
-            ...(run.logs === undefined ? {} : { logs: run.logs }),
+            logs: run.logs,
             placed: (lane) => lanes.set(attempt, lane),
           });
         } finally {

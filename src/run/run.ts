@@ -214,7 +214,7 @@ export class RunContext {
       }
     };
     // What observers print is not the output of the task whose call emitted the event.
-    const emit = (event: RunEvent) => whileObserving(() => notify(event));
+    const emit = (event: RunEvent) => whileObserving(notify, event);
     const cancel = new AbortController();
     const onAbort = () =>
       cancel.abort(
