@@ -54,6 +54,7 @@ export {
   type TaskContext,
 } from "./context/context.js";
 export { group } from "./context/group.js";
+export * as report from "./context/report.js";
 export { trace } from "./context/trace.js";
 // Errors and time
 export * as errors from "./errors.js";
@@ -64,7 +65,10 @@ export { type DockerfilePlan, planDockerfile } from "./offload/dockerfile.js";
 export { type JobOptions, jobFor } from "./offload/kubernetes.js";
 // Records
 export type { ActionStatus, RunEvent, RunObserver, RunStatus } from "./record/events.js";
-export type { ActionRecord, AttemptRecord } from "./record/run-record.js";
+export type { LogEntry, LogObserver, LogSink, LogStream } from "./record/logs.js";
+export { type ReportExtras, renderRunReport } from "./record/report.js";
+export type { ActionRecord, AttemptRecord, RunRecordData } from "./record/run-record.js";
+export { telemetryObserver } from "./record/telemetry.js";
 export { main } from "./run/main.js";
 export { type MapOptions, type MapResults, map } from "./run/map.js";
 export {

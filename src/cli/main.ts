@@ -10,6 +10,7 @@ import { devicesCommand } from "./devices.js";
 import { executeCommand } from "./execute.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
+import { runsLogsCommand } from "./runs-logs.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
 async function dispatch(argv: readonly string[]): Promise<ExitCode> {
@@ -37,6 +38,9 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return deployCommand(rest);
     case "devices":
       return devicesCommand(rest);
+    case "runs":
+      if (rest[0] === "logs") return runsLogsCommand(rest.slice(1));
+      throw new UsageError("Unknown `flyte-ts runs` command; try `flyte-ts runs logs <run>`.");
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

@@ -5,7 +5,7 @@
 import { inspect } from "node:util";
 
 /** Makes values JSON cannot hold readable: BigInt as digits, Map as an object, Set as an array. */
-function toJsonValue(_key: string, value: unknown): unknown {
+export function jsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Map) {
     const stringKeys = [...value.keys()].every((k) => typeof k === "string");
@@ -36,7 +36,7 @@ export function formatOutput(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (typeof value === "bigint") return value.toString();
   try {
-    const json = JSON.stringify(value, toJsonValue, 2);
+    const json = JSON.stringify(value, jsonReplacer, 2);
     if (json !== undefined) return json;
   } catch {
     // A cycle: fall through to inspect, which shows it as [Circular].

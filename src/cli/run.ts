@@ -3,14 +3,17 @@
  * local run, and prints the outputs.
  * @module
  */
+import { join } from "node:path";
 import type { AnyTask, Task } from "../api/task.js";
 import { FlyteError, RunCancelledError } from "../errors.js";
+import { reportFileName } from "../record/write-report.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
 import { findTask } from "./find-task.js";
 import { type Flag, parseFlagValue, readFlags } from "./flags.js";
+import { createLiveView, defaultViewMode, type LiveView, type ViewMode } from "./live-view.js";
 import { loadModule } from "./load-module.js";
-import { formatError, formatOutput } from "./print.js";
+import { formatError, formatOutput, jsonReplacer } from "./print.js";
 import { ExitCode, runHelp, UsageError } from "./usage.js";
 
 /** The run command's own options (as opposed to task parameters). */
@@ -19,10 +22,15 @@ interface CliOptions {
   cacheDir?: string;
   verbose: boolean;
   help: boolean;
+  quiet: boolean;
+  json: boolean;
+  logs: boolean;
 }
 
+type Switch = "verbose" | "help" | "quiet" | "json" | "logs";
+
 const valueOptions = new Set(["name", "cache-dir"]);
-const switchOptions = new Set(["verbose", "help"]);
+const switchOptions = new Set<string>(["verbose", "help", "quiet", "json", "logs"]);
 
 /** Applies `flag` if it is one of the command's own options; says whether it was. */
 function applyOption(options: CliOptions, flag: Flag): boolean {
@@ -37,7 +45,7 @@ function applyOption(options: CliOptions, flag: Flag): boolean {
     if (typeof on !== "boolean") {
       throw new UsageError(`--${flag.name} is a switch; give it no value (or true/false).`);
     }
-    options[flag.name as "verbose" | "help"] = on;
+    options[flag.name as Switch] = on;
     return true;
   }
   return false;
@@ -75,9 +83,12 @@ function splitTaskFlags(task: AnyTask, tokens: readonly string[], options: CliOp
   return flags.filter((flag) => isParameter(flag.name) || !applyOption(options, flag));
 }
 
-function runContextFor(options: CliOptions, signal: AbortSignal): RunContext {
+function runContextFor(options: CliOptions, signal: AbortSignal, view: LiveView): RunContext {
   const runOptions: RunOptions = {
     signal,
+    onEvent: view.onEvent,
+    echoLogs: false,
+    ...(view.onLog === undefined ? {} : { onLog: view.onLog }),
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
   };
@@ -93,7 +104,13 @@ function runContextFor(options: CliOptions, signal: AbortSignal): RunContext {
  * @throws UsageError when the command line is wrong.
  */
 export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
-  const options: CliOptions = { verbose: false, help: false };
+  const options: CliOptions = {
+    verbose: false,
+    help: false,
+    quiet: false,
+    json: false,
+    logs: false,
+  };
   const { leading, file, taskName, rest } = splitAtTask(argv);
   for (const flag of readFlags(leading, (name) => valueOptions.has(name)).flags) {
     if (!applyOption(options, flag)) {
@@ -130,18 +147,45 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
   return runTask(task, args, options);
 }
 
+function viewMode(options: CliOptions): ViewMode {
+  if (options.json) return "json";
+  if (options.quiet) return "quiet";
+  return defaultViewMode();
+}
+
 async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Promise<ExitCode> {
   const cancel = new AbortController();
   const onInterrupt = () => cancel.abort(new Error("interrupted by SIGINT (Ctrl-C)"));
-  const context = runContextFor(options, cancel.signal);
+  const mode = viewMode(options);
+  const view = createLiveView({ mode, logs: options.logs });
+  let runDir: string | undefined;
+  const context = runContextFor(options, cancel.signal, {
+    ...view,
+    onEvent: (event) => {
+      if (event.type === "run-started") runDir = event.dir;
+      view.onEvent(event);
+    },
+  });
+  const finishView = () => {
+    if (runDir !== undefined) view.finish(join(runDir, reportFileName));
+  };
   process.once("SIGINT", onInterrupt);
   try {
     const run = await context.run(task as unknown as Task<unknown[], unknown>, ...args);
-    const shown = formatOutput(await run.outputs());
-    if (shown !== undefined) process.stdout.write(`${shown}\n`);
+    finishView();
+    const outputs = await run.outputs();
+    if (mode === "json") {
+      process.stdout.write(
+        `${JSON.stringify({ type: "outputs", value: outputs }, jsonReplacer)}\n`,
+      );
+    } else {
+      const shown = formatOutput(outputs);
+      if (shown !== undefined) process.stdout.write(`${shown}\n`);
+    }
     if (options.verbose) console.error(`Run ${run.name} succeeded; its record is in ${run.url}.`);
     return ExitCode.ok;
   } catch (error) {
+    finishView();
     const what = error instanceof FlyteError ? "" : " (an error from flyte-ts itself)";
     console.error(`Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`);
     return error instanceof RunCancelledError ? ExitCode.cancelled : ExitCode.failed;

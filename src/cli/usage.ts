@@ -38,6 +38,7 @@ Commands:
   deploy --dry-run <file> [--out dir]     write a Kubernetes Job for every task
   execute --inputs <file> ...             run one offloaded action (inside its container)
   devices [--json]                        print the CPUs, memory, GPUs and TPUs tasks are admitted against
+  runs logs <run> [<action>]              print what a run's tasks wrote to stdout and stderr
 
 Options:
   -h, --help      show this help (\`flyte-ts run --help\` for the run command)
@@ -64,10 +65,19 @@ Options:
   --name <run>       the run's name (a folder name)   default: a timestamp plus random letters
   --cache-dir <dir>  the .flyte folder (cache, run records)   default: $FLYTE_TS_HOME, else ./.flyte
   --verbose          print stacks with errors, and where the run record was written
+  --logs             show what tasks print, each line prefixed by its task and action
+  --quiet            show no progress and no summary (outputs and errors only)
+  --json             print the run's events on stdout, one JSON object per line, then
+                     {"type":"outputs","value":...}
   -h, --help         show this help
 
 Options may also come before <file>; there they never bind to a task parameter, which matters
-only for a task with a parameter called name, cacheDir or verbose.
+only for a task with a parameter called name, cacheDir, verbose, logs, quiet or json.
+
+Progress goes to stderr: on a terminal, a tree of the run's actions redrawn in place (large
+groups collapsed to one line of counts); otherwise one line per event. A summary ends it, with
+the path of the run's HTML report. Task output is captured into the run's folder
+(\`flyte-ts runs logs <run>\`), and shown only with --logs.
 
 Exit status: 0 when the task succeeded, 1 when it failed, 2 when the command line was wrong,
 130 when the run was interrupted.

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ErrorData } from "../errors.js";
+import type { Report } from "./report.js";
 
 /** Where a run executes. Only `"local"` runs here; the others emit or offload. */
 export type RunMode = "local" | "remote" | "hybrid";
@@ -115,6 +116,11 @@ export interface Frame {
   readonly sequences: Map<string, number>;
   /** Set while a `flyte.trace` body runs: calling a task there is an error. */
   readonly inTrace: boolean;
+  /**
+   * The attempt's `flyte.report` tabs (and the action its output is logged under, also inside
+   * traced calls). Executors create one per attempt; a worker ships it back by flushing it.
+   */
+  readonly report?: Report;
 }
 
 // One store per process, even if two copies of flyte-ts are loaded (src and dist, or two
@@ -127,6 +133,15 @@ const storage: AsyncLocalStorage<Frame> = globalSlot[storageKey];
 /** The frame of the task running in this async scope, if any. */
 export function currentFrame(): Frame | undefined {
   return storage.getStore();
+}
+
+/**
+ * Runs `fn` outside any task's frame: for engine work (event observers, span exporters) that
+ * must not be attributed to the task whose call happened to trigger it.
+ */
+export function outsideFrame<T>(fn: () => T): T {
+  // Not `storage.exit`: on Node 20 it disables and re-enables the async hooks on every call.
+  return storage.run(undefined as unknown as Frame, fn);
 }
 
 /** Runs `fn` with `frame` as the current frame. */

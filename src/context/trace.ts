@@ -3,10 +3,19 @@
  * same action replays the recorded result instead of running the helper again.
  * @module
  */
+import { SpanStatusCode } from "@opentelemetry/api";
 import { canonicalHash } from "../cache/canonical.js";
 import { errorFromData, errorToData, RuntimeDataValidationError } from "../errors.js";
 import { shortId } from "../internal/hash.js";
-import { currentFrame, type Frame, nextSequence, runInFrame, type TraceRecord } from "./context.js";
+import { startTracedCallSpan } from "../record/telemetry.js";
+import {
+  currentFrame,
+  type Frame,
+  nextSequence,
+  outsideFrame,
+  runInFrame,
+  type TraceRecord,
+} from "./context.js";
 
 /**
  * Wraps `fn` (sync, async, or an async generator) so that, inside a task, each call is recorded
@@ -44,14 +53,28 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
     const seq = nextSequence(frame, `trace|${name}|${inputsHash}|${group}`);
     const traceId = shortId(`${frame.context.action.name}-${name}-${inputsHash}-${seq}-${group}`);
     const recorded = frame.traces.get(traceId);
-    if (recorded !== undefined) return replay(recorded, kind) as R;
+    const { runName, name: action } = frame.context.action;
+    const span = startTracedCallSpan(runName, action, name, recorded !== undefined);
+    span?.setAttribute("flyte.trace", traceId);
+    if (recorded !== undefined) {
+      if (span) outsideFrame(() => span.end());
+      return replay(recorded, kind) as R;
+    }
     const traceFrame: Frame = {
       ...frame,
       inTrace: true,
       context: { ...frame.context, action: { ...frame.context.action, name: traceId } },
     };
-    const record = (entry: TraceRecord) =>
-      frame.channel.recordTrace(frame.context.action.name, traceId, entry);
+    const record = (entry: TraceRecord | undefined) => {
+      if (span !== undefined) {
+        if (entry?.ok === false) {
+          const message = `${entry.error.name}: ${entry.error.message}`;
+          span.setStatus({ code: SpanStatusCode.ERROR, message });
+        }
+        outsideFrame(() => span.end());
+      }
+      if (entry !== undefined) frame.channel.recordTrace(action, traceId, entry);
+    };
     if (kind === "AsyncGeneratorFunction") {
       return recordGenerator(
         runInFrame(traceFrame, () => fn.apply(this, args)) as AsyncGenerator<unknown>,
@@ -85,12 +108,16 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
   return traced;
 }
 
-function recordValue(record: (entry: TraceRecord) => void, value: unknown): void {
+function recordValue(record: (entry: TraceRecord | undefined) => void, value: unknown): void {
+  let copy: unknown;
   try {
-    record({ ok: true, value: structuredClone(value) });
+    copy = structuredClone(value);
   } catch {
     // A value that cannot be copied cannot be replayed: the call simply runs again next attempt.
+    record(undefined);
+    return;
   }
+  record({ ok: true, value: copy });
 }
 
 function replay(recorded: TraceRecord, kind: string): unknown {
@@ -112,7 +139,7 @@ function replay(recorded: TraceRecord, kind: string): unknown {
 async function* recordGenerator(
   source: AsyncGenerator<unknown>,
   frame: Frame,
-  record: (entry: TraceRecord) => void,
+  record: (entry: TraceRecord | undefined) => void,
 ): AsyncGenerator<unknown> {
   const items: unknown[] = [];
   try {
@@ -126,9 +153,13 @@ async function* recordGenerator(
     record({ ok: false, error: errorToData(error) });
     throw error;
   }
+  let copies: unknown[];
   try {
-    record({ ok: true, value: undefined, items: structuredClone(items) });
+    copies = structuredClone(items);
   } catch {
     // Items that cannot be copied are not recorded; the generator runs again next attempt.
+    record(undefined);
+    return;
   }
+  record({ ok: true, value: undefined, items: copies });
 }

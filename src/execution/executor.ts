@@ -6,6 +6,7 @@
  */
 import type { TaskTemplate } from "../api/task.js";
 import type { ControllerChannel, TaskContextData, TraceRecord } from "../context/context.js";
+import type { LogSink } from "../record/logs.js";
 
 /** One attempt of one action, ready to run. */
 export interface ExecuteRequest {
@@ -21,6 +22,16 @@ export interface ExecuteRequest {
   readonly signal: AbortSignal;
   /** Environment variables for the body's worker: the task's `envVars` plus resolved secrets. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Where the body's stdout and stderr go. Pools feed it the worker's output for this attempt
+   * (`logs.write(context.action.name, "stdout", chunk)`); inline bodies are captured by the run.
+   */
+  readonly logs?: LogSink;
+  /**
+   * Tells the controller which worker (lane) runs the attempt, e.g. `"thread-2"` or
+   * `"process-1"`; it becomes the attempt's timeline lane (reported with `attempt-finished`).
+   */
+  readonly placed?: (lane: string) => void;
 }
 
 /** Runs task bodies. One instance serves every attempt of one environment in one run or pool. */

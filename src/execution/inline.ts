@@ -5,6 +5,7 @@
  * @module
  */
 import { type Frame, runInFrame } from "../context/context.js";
+import { Report } from "../context/report.js";
 import { RuntimeDataValidationError } from "../errors.js";
 import { parameterName } from "../internal/inputs.js";
 import type { ExecuteRequest, Executor } from "./executor.js";
@@ -50,6 +51,7 @@ export class InlineExecutor implements Executor {
       traces: request.traces,
       sequences: new Map(),
       inTrace: false,
+      report: new Report(request.context.action.name, request.context.outputPath),
     };
     let result: unknown;
     try {
@@ -57,9 +59,12 @@ export class InlineExecutor implements Executor {
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve(result).then((value) =>
-      copyValue(value, () => `The output of task \`${template.name}\``),
-    );
+    return Promise.resolve(result).then((value) => {
+      const output = copyValue(value, () => `The output of task \`${template.name}\``);
+      // Upstream flushes a `report: true` task's report after a successful run only.
+      if (!template.report || frame.report === undefined) return output;
+      return frame.report.flush().then(() => output);
+    });
   }
 
   async close(): Promise<void> {}

@@ -18,6 +18,8 @@ export type RunEvent =
       readonly run: string;
       readonly at: number;
       readonly task: string;
+      /** The run's folder (where run.json, report.html and logs/ go), when it has one. */
+      readonly dir?: string;
     }
   | {
       readonly type: "action-queued";
@@ -33,6 +35,8 @@ export type RunEvent =
       readonly action: string;
       readonly attempt: number;
       readonly at: number;
+      /** The worker (lane) the attempt runs on, when the executor knows it; the report's timeline lane. */
+      readonly lane?: string;
     }
   | {
       readonly type: "attempt-finished";
@@ -40,6 +44,10 @@ export type RunEvent =
       readonly attempt: number;
       readonly at: number;
       readonly error?: ErrorData;
+      /** Device ids the scheduler assigned to the attempt (GPU uuids, TPU chips), when any. */
+      readonly devices?: readonly string[];
+      /** The worker (lane) the attempt ran on, when the executor told the controller. */
+      readonly lane?: string;
     }
   | {
       readonly type: "action-finished";

@@ -13,6 +13,10 @@ export interface AttemptRecord {
   readonly startedAt: number;
   endedAt?: number;
   error?: ErrorData;
+  /** The worker the attempt ran on, when the executor reported one. */
+  lane?: string;
+  /** Device ids assigned to the attempt, when any. */
+  devices?: readonly string[];
 }
 
 /** One action of a run. */
@@ -78,7 +82,11 @@ export class RunRecord {
         const action = this.#actions.get(event.action);
         if (!action) return;
         action.status = "running";
-        action.attempts.push({ attempt: event.attempt, startedAt: event.at });
+        action.attempts.push({
+          attempt: event.attempt,
+          startedAt: event.at,
+          ...(event.lane === undefined ? {} : { lane: event.lane }),
+        });
         return;
       }
       case "attempt-finished": {
@@ -88,6 +96,8 @@ export class RunRecord {
         if (!attempt) return;
         attempt.endedAt = event.at;
         if (event.error) attempt.error = event.error;
+        if (event.lane !== undefined) attempt.lane = event.lane;
+        if (event.devices !== undefined) attempt.devices = event.devices;
         return;
       }
       case "action-finished": {

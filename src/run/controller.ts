@@ -23,6 +23,7 @@ import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
+import type { LogSink } from "../record/logs.js";
 import { lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
@@ -42,6 +43,8 @@ export interface RunState {
   /** Pin each attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). */
   readonly pinCpus?: boolean;
   readonly emit: (event: RunEvent) => void;
+  /** Where task output is captured (handed to executors). */
+  readonly logs: LogSink;
 }
 
 /** The stages the controller sequences. */
@@ -189,6 +192,8 @@ export class Controller implements ControllerChannel {
     const run = this.#run;
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
+    const devices = new Map<number, readonly string[]>();
+    const lanes = new Map<number, string>();
     return runAttempts(
       {
         taskName: template.name,
@@ -210,6 +215,12 @@ export class Controller implements ControllerChannel {
               pinCpus: run.pinCpus === true,
             });
         admitted();
+        if (lease.devices.length > 0) {
+          devices.set(
+            attempt,
+            lease.devices.map((d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`),
+          );
+        }
         try {
           return await executor.execute({
             template,
@@ -232,6 +243,8 @@ export class Controller implements ControllerChannel {
             channel: lendWhileWaiting(this, lease),
             signal,
             env: { ...template.envVars, ...lease.env },
+            logs: run.logs,
+            placed: (lane) => lanes.set(attempt, lane),
           });
         } finally {
           lease.release();
@@ -240,14 +253,21 @@ export class Controller implements ControllerChannel {
       {
         attemptStarted: (attempt) =>
           run.emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
-        attemptFinished: (attempt, error: FlyteError | undefined) =>
+        attemptFinished: (attempt, error: FlyteError | undefined) => {
+          const assigned = devices.get(attempt);
+          const lane = lanes.get(attempt);
+          devices.delete(attempt);
+          lanes.delete(attempt);
           run.emit({
             type: "attempt-finished",
             action: id,
             attempt,
             at: run.clock.now(),
             ...(error === undefined ? {} : { error: errorToData(error) }),
-          }),
+            ...(assigned === undefined ? {} : { devices: assigned }),
+            ...(lane === undefined ? {} : { lane }),
+          });
+        },
       },
     );
   }

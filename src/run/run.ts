@@ -18,7 +18,10 @@ import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
+import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
+import { telemetryObserver } from "../record/telemetry.js";
+import { reportFileName, writeRunReport } from "../record/write-report.js";
 import { defaultScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
@@ -60,6 +63,16 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with every event of the run, in order (live views, progress bars). */
   onEvent?: RunObserver;
+  /**
+   * Called with each chunk a task writes to stdout or stderr, as it is captured into the run's
+   * `logs.jsonl`.
+   */
+  onLog?: LogObserver;
+  /**
+   * Also pass task output through to this process's stdout and stderr (it is captured into the
+   * run folder either way). The CLI turns this off and shows output with `--logs`. @default true
+   */
+  echoLogs?: boolean;
   /** The clock for backoff and deadlines. Tests pass a `ManualClock`. @default the system clock */
   clock?: Clock;
   /**
@@ -87,6 +100,8 @@ const runOptionKeys = [
   "cacheDir",
   "signal",
   "onEvent",
+  "onLog",
+  "echoLogs",
   "clock",
   "pinCpus",
 ] as const;
@@ -124,6 +139,11 @@ export class Run<R = unknown> {
   /** Every action of the run, in the order they were queued. */
   get actions(): readonly ActionRecord[] {
     return this.#record.actions;
+  }
+
+  /** The run's self-contained HTML report: timeline, actions, errors, task reports, output. */
+  get reportPath(): string {
+    return join(this.url, reportFileName);
   }
 
   /** The root task's outputs. */
@@ -200,8 +220,12 @@ export class RunContext {
     }
     const offloadedBy = offloadExecutorFor(offload);
     const record = new RunRecord();
-    const observers = [record.observe, ...(options.onEvent ? [options.onEvent] : [])];
-    const emit = (event: RunEvent) => {
+    const observers = [
+      record.observe,
+      telemetryObserver(),
+      ...(options.onEvent ? [options.onEvent] : []),
+    ];
+    const notify = (event: RunEvent) => {
       for (const observe of observers) {
         try {
           observe(event);
@@ -210,6 +234,8 @@ export class RunContext {
         }
       }
     };
+    // What observers print is not the output of the task whose call emitted the event.
+    const emit = (event: RunEvent) => whileObserving(notify, event);
     const cancel = new AbortController();
     const onAbort = () =>
       cancel.abort(
@@ -217,6 +243,11 @@ export class RunContext {
       );
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
+    const logs = new RunLogs(runBaseDir, {
+      ...(options.onLog ? { observer: options.onLog } : {}),
+      now: () => clock.now(),
+    });
+    const stopCapture = captureInlineOutput(name, logs, options.echoLogs ?? true);
     const executors = new Set<Executor>();
     const executorFor: ExecutorFactory = (template) => {
       const executor = offloadedBy?.(template) ?? this.#engine.executorFor?.(template) ?? inline;
@@ -235,13 +266,14 @@ export class RunContext {
       cacheWrite: !options.disableRunCache,
       pinCpus: options.pinCpus === true,
       emit,
+      logs,
     };
     const controller = new Controller(state, {
       executorFor,
       cache: this.#engine.cache ?? processCache,
       scheduler: this.#engine.scheduler ?? defaultScheduler(),
     });
-    emit({ type: "run-started", run: name, at: clock.now(), task: task.name });
+    emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
     try {
       const outputs = await controller.submitRoot(task, args);
       emit({ type: "run-finished", run: name, status: "succeeded", at: clock.now() });
@@ -254,7 +286,11 @@ export class RunContext {
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       await Promise.all([...executors].map((e) => e.close()));
+      stopCapture();
+      await logs.close();
       await record.write(runBaseDir);
+      const data = record.toJSON();
+      if (data !== undefined) await writeRunReport(runBaseDir, data);
     }
   }
 }
@@ -359,6 +395,15 @@ function checkRunOptions(options: RunOptions): RunOptions {
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     problems.add("signal", `Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}.`);
+  }
+  if (o.onLog !== undefined && typeof o.onLog !== "function") {
+    problems.add("onLog", `Expected \`onLog\` to be a function, got ${describe(o.onLog)}.`);
+  }
+  if (o.echoLogs !== undefined && typeof o.echoLogs !== "boolean") {
+    problems.add(
+      "echoLogs",
+      `Expected \`echoLogs\` to be true or false, got ${describe(o.echoLogs)}.`,
+    );
   }
   if (o.onEvent !== undefined && typeof o.onEvent !== "function") {
     problems.add("onEvent", `Expected \`onEvent\` to be a function, got ${describe(o.onEvent)}.`);

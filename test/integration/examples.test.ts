@@ -1,5 +1,5 @@
 // Every program in examples/ runs and prints what its comments promise.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, test } from "vitest";
@@ -26,7 +26,8 @@ describe.concurrent("examples", () => {
       cli("run", "examples/quickstart.ts", "main"),
       cli("run", "examples/quickstart.ts", "main", "--n", "4"),
     ]);
-    expect(withFlag).toEqual({ code: 0, stdout: "285\n", stderr: "" });
+    expect(withFlag).toMatchObject({ code: 0, stdout: "285\n" });
+    expect(withFlag.stderr).toMatch(/^✔ run \S+ succeeded in .* · 11 actions: 11 done/m);
     expect(withDefault.stdout).toBe("285\n");
     expect(small.stdout).toBe("14\n");
   });
@@ -61,6 +62,53 @@ describe.concurrent("examples", () => {
       embedCalls: { "a b": 1, "c d e": 1 },
       tokenizeCalls: 1,
     });
+  });
+
+  test("telemetry prints a span for the run, each action, attempt and traced call", async ({
+    expect,
+  }) => {
+    const r = await runNode(["--import", "tsx", "examples/telemetry.ts"], { FLYTE_TS_HOME: home });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n").at(-1)).toBe("13");
+    const names = [...r.stdout.matchAll(/^ {2}name: '([^']+)'/gm)].map((m) => m[1]);
+    expect(names.sort()).toEqual([
+      "flyte.action telemetry.main",
+      "flyte.action telemetry.square",
+      "flyte.action telemetry.square",
+      "flyte.attempt 0",
+      "flyte.attempt 0",
+      "flyte.run telemetry.main",
+      "flyte.trace lookUp",
+    ]);
+    expect(r.stdout).toContain("'flyte.cache_hit': true");
+  });
+
+  test("report writes the training tabs into the task's folder and the run report", async ({
+    expect,
+  }) => {
+    const r = await cli(
+      "run",
+      "examples/report.ts",
+      "train",
+      "--epochs",
+      "4",
+      "--name",
+      "report-demo",
+      "--quiet",
+    );
+    expect(r).toEqual({ code: 0, stdout: "0.25\n", stderr: "" });
+    const dir = join(home, "runs", "report-demo");
+    const page = await readFile(join(dir, "a0", "report.html"), "utf8");
+    expect(page).toContain('<a href="#tab-loss">loss</a>');
+    expect(page).toContain("<li>epoch 3: 0.25</li>");
+    expect(await readFile(join(dir, "report.html"), "utf8")).toContain('id="report-a0"');
+    const logs = await cli("runs", "logs", "report-demo", "a0");
+    expect(logs.stdout.trim().split("\n")).toEqual([
+      "epoch 0: loss 1",
+      "epoch 1: loss 0.5",
+      "epoch 2: loss 0.333",
+      "epoch 3: loss 0.25",
+    ]);
   });
 
   test("map keeps input order and puts each failure in its place", async ({ expect }) => {

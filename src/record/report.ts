@@ -1,0 +1,209 @@
+/**
+ * The run report: one self-contained HTML page (no network) rendered from a run's record — a
+ * timeline with one lane per worker or device and one bar per attempt, the action tree, errors
+ * with stacks, each action's `flyte.report` tabs and captured output. A pure function of its
+ * inputs, so it renders the same from `run.json` or from the run store.
+ * @module
+ */
+import type { TabData } from "../context/report.js";
+import type { ErrorData } from "../errors.js";
+import { formatMs } from "../internal/time.js";
+import type { LogEntry } from "./logs.js";
+import { reportScript, reportStyle } from "./report-assets.js";
+import { pushTo, timelineSection } from "./report-timeline.js";
+import type { ActionRecord, RunRecordData } from "./run-record.js";
+
+/** What the report shows besides the record itself. */
+export interface ReportExtras {
+  /** Each action's `flyte.report` tabs, by action id. */
+  readonly tabs?: Readonly<Record<string, readonly TabData[]>>;
+  /** The run's captured output. */
+  readonly logs?: readonly LogEntry[];
+}
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const statusMark: Record<string, string> = {
+  queued: "…",
+  running: "▶",
+  succeeded: "✔",
+  failed: "✘",
+  cancelled: "⊘",
+};
+
+function durationOf(start: number, end: number | undefined): string {
+  return end === undefined ? "" : formatMs(Math.max(0, end - start));
+}
+
+function actionLine(action: ActionRecord, tabs: ReportExtras["tabs"]): string {
+  const attempts = action.attempts.length;
+  const devices = [...new Set(action.attempts.flatMap((a) => a.devices ?? []))];
+  const facts = [
+    durationOf(action.queuedAt, action.endedAt),
+    attempts > 1 ? `${attempts} attempts` : "",
+    action.cacheHit ? "cache hit" : "",
+    devices.length > 0 ? `on ${devices.join(", ")}` : "",
+    tabs?.[action.id] ? `<a href="#report-${esc(action.id)}">report</a>` : "",
+  ].filter((f) => f !== "");
+  return `<span class="mark ${action.status}">${statusMark[action.status] ?? "?"}</span> <b>${esc(action.task)}</b> <code>${esc(action.id)}</code> <span class="facts">${facts.join(" · ")}</span>`;
+}
+
+function tree(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
+  const children = new Map<string, ActionRecord[]>();
+  for (const action of run.actions) {
+    const key = action.parent ?? "";
+    pushTo(children, key, action);
+  }
+  const node = (action: ActionRecord): string => {
+    const kids = children.get(action.id) ?? [];
+    if (kids.length === 0) return `<li>${actionLine(action, tabs)}</li>`;
+    const groups = new Map<string, ActionRecord[]>();
+    for (const kid of kids) {
+      const key = kid.group ?? "";
+      pushTo(groups, key, kid);
+    }
+    const parts = [...groups].map(([group, members]) => {
+      const items = listed(members).map(node).join("") + moreLine(members);
+      if (group === "") return items;
+      const counts = countStatuses(members);
+      return `<li><details${members.length > 20 ? "" : " open"}><summary>group <b>${esc(group)}</b> ×${members.length}: ${esc(counts)}</summary><ul>${items}</ul></details></li>`;
+    });
+    return `<li><details open><summary>${actionLine(action, tabs)}</summary><ul>${parts.join("")}</ul></details></li>`;
+  };
+  const roots = children.get("") ?? [];
+  return `<section id="actions"><h2>Actions</h2><ul class="tree">${roots.map(node).join("")}</ul></section>`;
+}
+
+/** How many succeeded actions of one group the tree lists before it sums up the rest. */
+const listedSucceeded = 100;
+
+/** The members of a large group worth a line each: everything that did not simply succeed, and
+ * the first {@link listedSucceeded} that did (the timeline's tooltips still show every one). */
+function listed(members: readonly ActionRecord[]): readonly ActionRecord[] {
+  if (members.length <= listedSucceeded) return members;
+  let succeeded = 0;
+  return members.filter(
+    (m) =>
+      m.status !== "succeeded" ||
+      m.cacheHit ||
+      m.attempts.length > 1 ||
+      succeeded++ < listedSucceeded,
+  );
+}
+
+function moreLine(members: readonly ActionRecord[]): string {
+  const hidden = members.length - listed(members).length;
+  return hidden > 0
+    ? `<li class="more">… and ${hidden} more that succeeded at the first attempt</li>`
+    : "";
+}
+
+/** `"812 succeeded · 3 failed · 2 cache hits"` for a set of actions. */
+export function countStatuses(actions: readonly ActionRecord[]): string {
+  const counts = new Map<string, number>();
+  for (const a of actions) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
+  const hits = actions.filter((a) => a.cacheHit).length;
+  const parts = [...counts].map(([status, n]) => `${n} ${status}`);
+  if (hits > 0) parts.push(`${hits} cached`);
+  return parts.join(" · ");
+}
+
+function errorBlock(error: ErrorData): string {
+  const cause = error.cause ? `<div class="cause">caused by ${errorBlock(error.cause)}</div>` : "";
+  const stack = error.stack
+    ? `<details><summary>stack</summary><pre>${esc(error.stack)}</pre></details>`
+    : "";
+  return `<div><b>${esc(error.name)}</b>${error.code !== error.name ? ` [${esc(error.code)}]` : ""}: ${esc(error.message)}${stack}${cause}</div>`;
+}
+
+function errors(run: RunRecordData): string {
+  const failed = run.actions.flatMap((action) =>
+    action.attempts
+      .filter((a) => a.error !== undefined)
+      .map((a) => ({ action, attempt: a, error: a.error as ErrorData })),
+  );
+  if (failed.length === 0) return "";
+  const items = failed.map(
+    ({ action, attempt, error }) =>
+      `<li class="error"><div class="where">${esc(action.task)} <code>${esc(action.id)}</code> attempt ${attempt.attempt}</div>${errorBlock(error)}</li>`,
+  );
+  return `<section id="errors"><h2>Errors (${failed.length})</h2><ul>${items.join("")}</ul></section>`;
+}
+
+function reportTabs(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
+  if (tabs === undefined) return "";
+  const sections = run.actions
+    .filter((a) => tabs[a.id] !== undefined)
+    .map((action) => {
+      const actionTabs = tabs[action.id] ?? [];
+      const buttons = actionTabs.map(
+        (t, i) =>
+          `<button type="button" class="tab-button${i === 0 ? " active" : ""}" data-tab="${i}">${esc(t.name)}</button>`,
+      );
+      // Tab HTML is the task's own: each tab is an isolated, script-capable frame of its own.
+      const frames = actionTabs.map(
+        (t, i) =>
+          `<iframe class="tab-frame${i === 0 ? " active" : ""}" data-tab="${i}" title="${esc(t.name)}" sandbox="allow-scripts" srcdoc="${esc(`<!doctype html><meta charset="utf-8">${t.html}`)}"></iframe>`,
+      );
+      return `<div class="task-report" id="report-${esc(action.id)}"><h3>${esc(action.task)} <code>${esc(action.id)}</code></h3><div class="tab-buttons">${buttons.join("")}</div>${frames.join("")}</div>`;
+    });
+  if (sections.length === 0) return "";
+  return `<section id="reports"><h2>Task reports</h2>${sections.join("")}</section>`;
+}
+
+function logs(run: RunRecordData, entries: readonly LogEntry[] | undefined): string {
+  if (entries === undefined || entries.length === 0) return "";
+  const byAction = new Map<string, LogEntry[]>();
+  for (const e of entries) pushTo(byAction, e.action, e);
+  const tasks = new Map(run.actions.map((a) => [a.id, a.task]));
+  const blocks = [...byAction].map(([action, lines]) => {
+    const text = lines
+      .map((l) =>
+        l.stream === "stderr" ? `<span class="stderr">${esc(l.text)}</span>` : esc(l.text),
+      )
+      .join("");
+    return `<details><summary>${esc(tasks.get(action) ?? "")} <code>${esc(action)}</code> (${lines.length} writes)</summary><pre>${text}</pre></details>`;
+  });
+  return `<section id="logs"><h2>Output</h2>${blocks.join("")}</section>`;
+}
+
+/**
+ * Renders a run's report page. Pure: the same inputs give the same page.
+ *
+ * @example
+ * ```ts
+ * const html = renderRunReport(JSON.parse(await readFile(".flyte/runs/demo/run.json", "utf8")));
+ * ```
+ */
+export function renderRunReport(run: RunRecordData, extras: ReportExtras = {}): string {
+  const attempts = run.actions.reduce((n, a) => n + a.attempts.length, 0);
+  const hits = run.actions.filter((a) => a.cacheHit).length;
+  const summary = [
+    `<span class="mark ${run.status}">${statusMark[run.status] ?? "?"}</span> ${esc(run.status)}`,
+    `${run.actions.length} actions`,
+    `${attempts} attempts`,
+    `${hits} cache hits`,
+    run.endedAt === undefined
+      ? "still running"
+      : `wall time ${formatMs(run.endedAt - run.startedAt)}`,
+    `started ${new Date(run.startedAt).toISOString()}`,
+  ];
+  const runError = run.error ? `<div class="run-error">${errorBlock(run.error)}</div>` : "";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>flyte-ts run ${esc(run.name)}</title>
+<style>${reportStyle}</style>
+</head><body>
+<header><h1>Run <code>${esc(run.name)}</code> · ${esc(run.task)}</h1><p class="summary">${summary.join(" · ")}</p>${runError}</header>
+${timelineSection(run)}
+${tree(run, extras.tabs)}
+${errors(run)}
+${reportTabs(run, extras.tabs)}
+${logs(run, extras.logs)}
+<script>${reportScript}</script>
+</body></html>
+`;
+}

@@ -1,0 +1,51 @@
+/**
+ * Writes a run's `report.html` beside its record, gathering the tabs its actions flushed and
+ * the output it captured.
+ * @module
+ */
+import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { reportTabsFileName, type TabData } from "../context/report.js";
+import { readLogs } from "./logs.js";
+import { renderRunReport } from "./report.js";
+import type { RunRecordData } from "./run-record.js";
+
+/** The file name of the run report inside a run's folder. */
+export const reportFileName = "report.html";
+
+/** Reads the `flyte.report` tabs the run's actions flushed into their folders, by action id. */
+export async function readReportTabs(
+  dir: string,
+  run: RunRecordData,
+): Promise<Record<string, TabData[]>> {
+  const ids = new Set(run.actions.map((a) => a.id));
+  const tabs: Record<string, TabData[]> = {};
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return tabs;
+  }
+  await Promise.all(
+    entries
+      .filter((entry) => ids.has(entry))
+      .map(async (id) => {
+        try {
+          tabs[id] = JSON.parse(await readFile(join(dir, id, reportTabsFileName), "utf8"));
+        } catch {
+          // This action flushed no report.
+        }
+      }),
+  );
+  return tabs;
+}
+
+/** Renders and writes `<dir>/report.html` (atomically); resolves with its path. */
+export async function writeRunReport(dir: string, run: RunRecordData): Promise<string> {
+  const [tabs, logs] = await Promise.all([readReportTabs(dir, run), readLogs(dir)]);
+  const file = join(dir, reportFileName);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, renderRunReport(run, { tabs, logs }));
+  await rename(temporary, file);
+  return file;
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { headerLine, Progress, summaryLine, treeLines } from "../../../src/cli/progress.js";
+import type { RunEvent } from "../../../src/record/events.js";
+
+function fanOut(total: number): Progress {
+  const p = new Progress();
+  const events: RunEvent[] = [
+    { type: "run-started", run: "r", task: "demo.main", at: 0 },
+    {
+      type: "action-queued",
+      action: "a0",
+      parent: undefined,
+      task: "demo.main",
+      group: undefined,
+      at: 0,
+    },
+    { type: "attempt-started", action: "a0", attempt: 0, at: 1 },
+  ];
+  for (let i = 0; i < total; i++) {
+    events.push({
+      type: "action-queued",
+      action: `s${i}`,
+      parent: "a0",
+      task: "demo.square",
+      group: "square",
+      at: 2,
+    });
+  }
+  for (const e of events) p.observe(e);
+  return p;
+}
+
+describe("the live view's tree", () => {
+  it("collapses a large group into one line of counts", () => {
+    const p = fanOut(1000);
+    for (let i = 0; i < 812; i++) {
+      p.observe({ type: "attempt-started", action: `s${i}`, attempt: 0, at: 3 });
+      p.observe({ type: "action-finished", action: `s${i}`, status: "succeeded", at: 4 });
+    }
+    for (let i = 812; i < 992; i++)
+      p.observe({ type: "attempt-started", action: `s${i}`, attempt: 0, at: 3 });
+    for (let i = 992; i < 995; i++) {
+      p.observe({ type: "action-cache-hit", action: `s${i}`, at: 3 });
+      p.observe({ type: "action-finished", action: `s${i}`, status: "succeeded", at: 3 });
+    }
+    p.observe({ type: "attempt-started", action: "s995", attempt: 0, at: 3 });
+    p.observe({
+      type: "attempt-finished",
+      action: "s995",
+      attempt: 0,
+      at: 4,
+      error: { name: "Error", code: "Error", kind: "user", message: "flaky" },
+    });
+    expect(treeLines(p, 10)).toEqual([
+      "▶ main a0  9ms",
+      "  ▶ square ×1000: 812 done · 180 running · 4 queued · 3 cached · 1 retrying",
+    ]);
+  });
+
+  it("lists a small group's actions with marks, durations, attempts and devices", () => {
+    const p = fanOut(2);
+    p.observe({ type: "attempt-started", action: "s0", attempt: 0, at: 3 });
+    p.observe({
+      type: "attempt-finished",
+      action: "s0",
+      attempt: 0,
+      at: 5,
+      devices: ["GPU-0"],
+      error: { name: "E", code: "E", kind: "user", message: "oops" },
+    });
+    p.observe({ type: "attempt-started", action: "s0", attempt: 1, at: 6 });
+    p.observe({ type: "attempt-finished", action: "s0", attempt: 1, at: 9, devices: ["GPU-0"] });
+    p.observe({ type: "action-finished", action: "s0", status: "succeeded", at: 9 });
+    expect(treeLines(p, 10)).toEqual([
+      "▶ main a0  9ms",
+      "  ▾ square",
+      "    ✔ square s0  6ms · 2 attempts · on GPU-0",
+      "    · square s1",
+    ]);
+  });
+
+  it("estimates what is left from the pace so far, and sums up the run at the end", () => {
+    const p = fanOut(3);
+    p.observe({ type: "action-finished", action: "s0", status: "succeeded", at: 1000 });
+    expect(headerLine(p, 1000)).toBe("run r · 1.0s · 1/4 actions done · ~3.0s left");
+    p.observe({ type: "action-cache-hit", action: "s1", at: 1000 });
+    p.observe({ type: "action-finished", action: "s1", status: "succeeded", at: 1000 });
+    p.observe({ type: "action-finished", action: "s2", status: "failed", at: 1000 });
+    p.observe({ type: "action-finished", action: "a0", status: "failed", at: 1500 });
+    p.observe({ type: "run-finished", run: "r", status: "failed", at: 1500 });
+    expect(summaryLine(p, "/runs/r/report.html")).toBe(
+      "✘ run r failed in 1.5s · 4 actions: 1 done · 1 cached · 2 failed · cache-hit rate 25% · report: /runs/r/report.html",
+    );
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { TaskEnvironment } from "../../../src/api/task-environment.js";
+import type { ExecuteRequest, Executor } from "../../../src/execution/executor.js";
+import { InlineExecutor } from "../../../src/execution/inline.js";
+import type { RunEvent } from "../../../src/record/events.js";
+import type { RunRecordData } from "../../../src/record/run-record.js";
+import { RunContext } from "../../../src/run/run.js";
+
+const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-lanes-"));
+const env = new TaskEnvironment({ name: "lanes" });
+const leaf = env.task(async function leaf(x: number) {
+  return x + 1;
+});
+const root = env.task(async function root() {
+  return Promise.all([leaf(1), leaf(2)]);
+});
+
+/** Runs inline but says each attempt ran on a numbered worker, as the pools do. */
+class LabelledExecutor implements Executor {
+  readonly #inline = new InlineExecutor();
+  #next = 0;
+  execute(request: ExecuteRequest): Promise<unknown> {
+    request.placed?.(`worker-${this.#next++}`);
+    return this.#inline.execute(request);
+  }
+  close(): Promise<void> {
+    return this.#inline.close();
+  }
+}
+
+describe("attempt lanes and devices", () => {
+  it("records the worker an executor placed each attempt on, and the lease's devices", async () => {
+    const events: RunEvent[] = [];
+    const executor = new LabelledExecutor();
+    const context = new RunContext(
+      { cacheDir, name: "lanes", onEvent: (e) => events.push(e) },
+      {
+        executorFor: () => executor,
+        scheduler: {
+          admit: () =>
+            Promise.resolve({
+              devices: [
+                {
+                  kind: "gpu",
+                  vendor: "nvidia",
+                  index: 3,
+                  id: "GPU-3",
+                  name: "NVIDIA H100",
+                  partition: undefined,
+                },
+              ],
+              cpus: [],
+              env: {},
+              release() {},
+              lend() {},
+              reclaim() {},
+            } as const),
+        },
+      },
+    );
+    const run = await context.run(root);
+    const finished = events.filter((e) => e.type === "attempt-finished");
+    expect(finished.map((e) => [e.lane, e.devices])).toEqual([
+      ["worker-1", ["gpu3"]],
+      ["worker-2", ["gpu3"]],
+      ["worker-0", ["gpu3"]],
+    ]);
+    const record = JSON.parse(readFileSync(join(run.url, "run.json"), "utf8")) as RunRecordData;
+    expect(record.actions.map((a) => a.attempts[0]?.lane).sort()).toEqual([
+      "worker-0",
+      "worker-1",
+      "worker-2",
+    ]);
+    const html = readFileSync(run.reportPath, "utf8");
+    expect(html).toContain('"name":"worker-0"');
+  });
+});
