@@ -3,6 +3,7 @@
  * store are all observers of this stream.
  * @module
  */
+import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 
 /** The state of an action. */
@@ -27,7 +28,13 @@ export type RunEvent =
       readonly group: string | undefined;
       readonly at: number;
     }
-  | { readonly type: "action-cache-hit"; readonly action: string; readonly at: number }
+  | {
+      readonly type: "action-cache-hit";
+      readonly action: string;
+      readonly at: number;
+      /** `"resume"` when the output was replayed from the resumed run. @default "cache" */
+      readonly source?: "cache" | "resume";
+    }
   | {
       readonly type: "attempt-started";
       readonly action: string;
@@ -47,6 +54,8 @@ export type RunEvent =
       readonly status: ActionStatus;
       readonly at: number;
       readonly error?: ErrorData;
+      /** The action's output, when it succeeded (the run store keeps it for resume). */
+      readonly output?: unknown;
     }
   | {
       readonly type: "trace-recorded";
@@ -54,6 +63,8 @@ export type RunEvent =
       readonly trace: string;
       readonly ok: boolean;
       readonly at: number;
+      /** The recorded result (the run store keeps it for resume). */
+      readonly record?: TraceRecord;
     }
   | {
       readonly type: "run-finished";

@@ -22,6 +22,7 @@ import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
+import type { Replay } from "../record/run-store.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
@@ -38,6 +39,8 @@ export interface RunState {
   /** Store results in the cache (off with `disableRunCache`). */
   readonly cacheWrite: boolean;
   readonly emit: (event: RunEvent) => void;
+  /** What a resumed run replays instead of running again. */
+  readonly replay?: Replay | undefined;
 }
 
 /** The stages the controller sequences. */
@@ -100,6 +103,7 @@ export class Controller implements ControllerChannel {
       trace: traceId,
       ok: record.ok,
       at: this.#run.clock.now(),
+      record,
     });
   }
 
@@ -121,8 +125,18 @@ export class Controller implements ControllerChannel {
       at: run.clock.now(),
     });
     try {
-      const output = await this.#cached(id, template, args, inputsHash);
-      run.emit({ type: "action-finished", action: id, status: "succeeded", at: run.clock.now() });
+      const replayed = this.#replayed(id);
+      const output =
+        replayed !== undefined
+          ? replayed.value
+          : await this.#cached(id, template, args, inputsHash);
+      run.emit({
+        type: "action-finished",
+        action: id,
+        status: "succeeded",
+        at: run.clock.now(),
+        output,
+      });
       return output;
     } catch (thrown) {
       const error = toTaskError(thrown);
@@ -138,6 +152,28 @@ export class Controller implements ControllerChannel {
     } finally {
       this.#traces.delete(id);
     }
+  }
+
+  /**
+   * The resume stage: an action that finished in the resumed run returns its stored output; one
+   * that did not starts with the traced calls it recorded there.
+   */
+  #replayed(id: string): { readonly value: unknown } | undefined {
+    const replay = this.#run.replay;
+    if (replay === undefined) return undefined;
+    const stored = replay.output(id);
+    if (stored !== undefined) {
+      this.#run.emit({
+        type: "action-cache-hit",
+        action: id,
+        at: this.#run.clock.now(),
+        source: "resume",
+      });
+      return stored;
+    }
+    const traces = replay.traces(id);
+    if (traces !== undefined) this.#traces.set(id, new Map(traces));
+    return undefined;
   }
 
   /** The cache stage: a hit never reaches admission or a worker. */
@@ -166,16 +202,45 @@ export class Controller implements ControllerChannel {
         return structuredClone(await leader);
       }
     }
-    const running = this.#attempts(id, template, args);
-    if (template.cache.serialize) {
-      this.#inFlight.set(key, running);
-      running.then(
-        () => this.#inFlight.delete(key),
-        () => this.#inFlight.delete(key),
-      );
+    if (!template.cache.serialize) return this.#computed(key, id, template, args);
+    const running = this.#leading(key, id, template, args);
+    this.#inFlight.set(key, running);
+    running.then(
+      () => this.#inFlight.delete(key),
+      () => this.#inFlight.delete(key),
+    );
+    return running;
+  }
+
+  /** `serialize: true` across processes: one caller per key runs, the others get its value. */
+  async #leading(
+    key: string,
+    id: string,
+    template: TaskTemplate,
+    args: readonly unknown[],
+  ): Promise<unknown> {
+    const run = this.#run;
+    const lead = run.cacheRead ? await this.#stages.cache.lead?.(key, run.signal) : undefined;
+    if (lead?.hit !== undefined) {
+      run.emit({ type: "action-cache-hit", action: id, at: run.clock.now() });
+      return lead.hit.value;
     }
-    const output = await running;
-    if (run.cacheWrite && output !== undefined)
+    try {
+      return await this.#computed(key, id, template, args);
+    } finally {
+      lead?.release();
+    }
+  }
+
+  /** Runs the attempts and stores the output. */
+  async #computed(
+    key: string,
+    id: string,
+    template: TaskTemplate,
+    args: readonly unknown[],
+  ): Promise<unknown> {
+    const output = await this.#attempts(id, template, args);
+    if (this.#run.cacheWrite && output !== undefined)
       await this.#stages.cache.set(key, output, template.name);
     return output;
   }

@@ -1,6 +1,6 @@
 /**
  * `withRunContext(options).run(task, ...args)` and `flyte.run(task, ...args)`: one run of a task,
- * with its record written to `<flyte dir>/runs/<run>/run.json`.
+ * with its record written to the run store, `<flyte dir>/runs.db`.
  * @module
  */
 import { randomBytes } from "node:crypto";
@@ -8,17 +8,26 @@ import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
-import { type CacheStore, MemoryCacheStore } from "../cache/cache-store.js";
+import type { CacheStore } from "../cache/cache-store.js";
+import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import { DeploymentError, errorToData, RunCancelledError, toTaskError } from "../errors.js";
+import {
+  DeploymentError,
+  errorToData,
+  RunCancelledError,
+  RuntimeUserError,
+  toTaskError,
+} from "../errors.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { InlineExecutor } from "../execution/inline.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
+import type { RunStore } from "../record/run-store.js";
 import { admitAll, type Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
+import { storesOf } from "./stores.js";
 
 /** How a run's code is bundled for offload. */
 export type CopyStyle = "loaded_modules" | "all" | "none";
@@ -59,6 +68,17 @@ export interface RunOptions {
   onEvent?: RunObserver;
   /** The clock for backoff and deadlines. Tests pass a `ManualClock`. @default the system clock */
   clock?: Clock;
+  /**
+   * Re-runs the stored run of this name: actions that finished in it return their stored outputs
+   * and traced calls replay; the rest run. The run keeps its name.
+   * @example `withRunContext({ resume: "20261123-2305-k3f9a" }).run(main, 10)`
+   */
+  resume?: string;
+  /**
+   * A shared cache tier behind the local one: any keyv instance (`new Keyv({ store: new KeyvRedis(url) })`).
+   * Read on a local miss, written through after a local write; its failures are logged and ignored.
+   */
+  sharedCache?: SharedCache;
 }
 
 const runOptionKeys = [
@@ -79,6 +99,8 @@ const runOptionKeys = [
   "signal",
   "onEvent",
   "clock",
+  "resume",
+  "sharedCache",
 ] as const;
 
 /**
@@ -93,7 +115,7 @@ const runOptionKeys = [
 export class Run<R = unknown> {
   /** The run's name. */
   readonly name: string;
-  /** The run's folder, where `run.json` is. */
+  /** The run's folder (`runBaseDir`); its record is in `<flyte dir>/runs.db`. */
   readonly url: string;
   readonly #record: RunRecord;
   readonly #outputs: R;
@@ -127,14 +149,14 @@ export class Run<R = unknown> {
   }
 }
 
-/** What the engine plugs into a run; the defaults run everything inline with a memory cache. */
+/** What the engine plugs into a run; the defaults run everything inline with the SQLite stores. */
 export interface RunEngine {
   executorFor?: ExecutorFactory;
   cache?: CacheStore;
   scheduler?: Scheduler;
+  runStore?: RunStore;
 }
 
-const processCache = new MemoryCacheStore();
 const inline = new InlineExecutor();
 
 /**
@@ -172,14 +194,27 @@ export class RunContext {
           'Run with mode "local".',
       );
     }
-    const name = options.name ?? newRunName();
+    const name = options.resume ?? options.name ?? newRunName();
     const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
+    const stores = storesOf(home);
+    const runStore = this.#engine.runStore ?? stores.runs;
+    if (options.resume !== undefined && !runStore.has(options.resume)) {
+      throw new RuntimeUserError(
+        `There is no run "${options.resume}" to resume in ${home}. List the stored runs with \`flyte-ts runs ls\`.`,
+        { code: "RunNotFound" },
+      );
+    }
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
     await mkdir(rawDataPath, { recursive: true });
     const clock = options.clock ?? systemClock;
     const record = new RunRecord();
-    const observers = [record.observe, ...(options.onEvent ? [options.onEvent] : [])];
+    const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
+    const observers = [
+      record.observe,
+      runStore.observer(name),
+      ...(options.onEvent ? [options.onEvent] : []),
+    ];
     const emit = (event: RunEvent) => {
       for (const observe of observers) {
         try {
@@ -215,10 +250,14 @@ export class RunContext {
       cacheRead: !options.overwriteCache && !options.disableRunCache,
       cacheWrite: !options.disableRunCache,
       emit,
+      replay,
     };
+    const localCache = this.#engine.cache ?? stores.cache;
     const controller = new Controller(state, {
       executorFor,
-      cache: this.#engine.cache ?? processCache,
+      cache: options.sharedCache
+        ? new TieredCacheStore(localCache, options.sharedCache)
+        : localCache,
       scheduler: this.#engine.scheduler ?? admitAll,
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name });
@@ -234,7 +273,7 @@ export class RunContext {
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       await Promise.all([...executors].map((e) => e.close()));
-      await record.write(runBaseDir);
+      runStore.flush();
     }
   }
 }
@@ -286,6 +325,18 @@ function checkRunOptions(options: RunOptions): RunOptions {
   if (o.mode === "hybrid" && (o.name === undefined || o.runBaseDir === undefined)) {
     problems.add("mode", 'A "hybrid" run needs both `name` and `runBaseDir` (upstream rule).');
   }
+  if (o.resume !== undefined && o.name !== undefined && o.name !== o.resume) {
+    problems.add("resume", "A resumed run keeps its name: give `resume` or `name`, not both.");
+  }
+  if (
+    o.sharedCache !== undefined &&
+    (typeof o.sharedCache?.get !== "function" || typeof o.sharedCache?.set !== "function")
+  ) {
+    problems.add(
+      "sharedCache",
+      `Expected \`sharedCache\` to be a keyv instance (with get and set), got ${describe(o.sharedCache)}.`,
+    );
+  }
   if (
     o.name !== undefined &&
     (typeof o.name !== "string" || !/^[A-Za-z0-9][\w.-]{0,127}$/.test(o.name))
@@ -313,6 +364,7 @@ function checkRunOptions(options: RunOptions): RunOptions {
     "rawDataPath",
     "runBaseDir",
     "cacheDir",
+    "resume",
   ] as const) {
     if (o[key] !== undefined && (typeof o[key] !== "string" || o[key] === "")) {
       problems.add(key, `Expected \`${key}\` to be a non-empty string, got ${describe(o[key])}.`);

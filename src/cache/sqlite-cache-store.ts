@@ -1,0 +1,256 @@
+/**
+ * The local cache: `<home>/cache.db` on better-sqlite3, content-addressed. An output is encoded
+ * once, stored under the SHA-256 of its bytes (`objects`), and keys point at that hash
+ * (`entries`), so identical outputs are stored once. Outputs over 1 MB live in the blob store.
+ * Writes made in the same turn of the event loop share one transaction (a fan-out's results cost
+ * one commit, not one each). Anything unreadable is a miss plus one warning, never a wrong value.
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { Statement } from "better-sqlite3";
+import { warnOnce } from "../internal/warn.js";
+import { BlobStore } from "./blob-store.js";
+import type { CacheHit, CacheLead, CacheStore } from "./cache-store.js";
+import { type Database, openDatabase, type Schema } from "./database.js";
+import { decodeValue, type EncodedValue, encodeValue, sha256 } from "./value-codec.js";
+
+/** The schema of `cache.db`; bump `version` on any incompatible change. */
+export const cacheSchema: Schema = {
+  version: 1,
+  ddl: `
+    CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS entries (
+      key TEXT PRIMARY KEY, task TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS entries_task ON entries (task);
+    CREATE INDEX IF NOT EXISTS entries_hash ON entries (hash);
+    CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  `,
+};
+
+/** Options of {@link SqliteCacheStore}. */
+export interface SqliteCacheStoreOptions {
+  /** Outputs larger than this go to blob files. Bytes. @default 1_048_576 */
+  inlineMaxBytes?: number;
+  /** How long a `serialize` lease lives without a heartbeat (a crashed leader's expires after it). Milliseconds. @default 30_000 */
+  leaseMs?: number;
+  /** How often a waiter checks for the leader's value or an expired lease. Milliseconds. @default 50 */
+  pollMs?: number;
+}
+
+interface Pending {
+  readonly key: string;
+  readonly task: string;
+  readonly encoded: EncodedValue;
+  readonly done: () => void;
+}
+
+interface Row {
+  readonly hash: string;
+  readonly data: Buffer | null;
+}
+
+/**
+ * Task outputs in `<home>/cache.db` (and `<home>/blobs/`), shared by every process using that folder.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteCacheStore(".flyte");
+ * await store.set(key, { loss: 0.1 }, "train.fit");
+ * (await store.get(key))?.value; // { loss: 0.1 }
+ * ```
+ */
+export class SqliteCacheStore implements CacheStore {
+  readonly #home: string;
+  readonly #blobs: BlobStore;
+  readonly #inlineMaxBytes: number;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  #db: Database | undefined | null = null;
+  #select: Statement<[string], Row> | undefined;
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+
+  /** @param home - the `.flyte` folder. */
+  constructor(home: string, options: SqliteCacheStoreOptions = {}) {
+    this.#home = home;
+    this.#blobs = new BlobStore(join(home, "blobs"));
+    this.#inlineMaxBytes = options.inlineMaxBytes ?? 1_048_576;
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#pollMs = options.pollMs ?? 50;
+  }
+
+  /** The open database, or `undefined` when it cannot be used (warned once). */
+  get database(): Database | undefined {
+    if (this.#db === null) {
+      this.#db = openDatabase(join(this.#home, "cache.db"), cacheSchema, "The cache database");
+      this.#select = this.#db?.prepare<[string], Row>(
+        "SELECT o.hash AS hash, o.data AS data FROM entries e JOIN objects o ON o.hash = e.hash WHERE e.key = ?",
+      );
+    }
+    return this.#db;
+  }
+
+  /** The blob files of this store. */
+  get blobs(): BlobStore {
+    return this.#blobs;
+  }
+
+  get(key: string): Promise<CacheHit | undefined> {
+    return Promise.resolve(this.getNow(key));
+  }
+
+  /** {@link get}, without the promise. */
+  getNow(key: string): CacheHit | undefined {
+    if (this.database === undefined) return undefined;
+    let row: Row | undefined;
+    try {
+      row = this.#select?.get(key);
+    } catch (error) {
+      warnOnce(`The cache database could not be read (${String(error)}); the task runs instead.`);
+      return undefined;
+    }
+    if (row === undefined) return undefined;
+    const bytes = row.data ?? this.#blobs.get(row.hash);
+    if (bytes === undefined) return undefined;
+    if (row.data !== null && sha256(row.data) !== row.hash) {
+      warnOnce(
+        `A cached output (object ${row.hash}) is damaged; the task runs again and rewrites it.`,
+      );
+      return undefined;
+    }
+    try {
+      return { value: decodeValue(bytes) };
+    } catch (error) {
+      warnOnce(
+        `A cached output (object ${row.hash}) cannot be decoded (${String(error)}); the task runs again.`,
+      );
+      return undefined;
+    }
+  }
+
+  set(key: string, value: unknown, taskName: string): Promise<void> {
+    if (this.database === undefined) return Promise.resolve();
+    let encoded: EncodedValue;
+    try {
+      encoded = encodeValue(value);
+    } catch (error) {
+      warnOnce(
+        `The output of task \`${taskName}\` cannot be stored in the cache (${error instanceof Error ? error.message : String(error)}); ` +
+          "it is not cached. Return plain data to make it cacheable.",
+      );
+      return Promise.resolve();
+    }
+    return new Promise((done) => {
+      this.#pending.push({ key, task: taskName, encoded, done });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Writes every pending output in one transaction. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    const db = this.database;
+    try {
+      if (db === undefined) return;
+      const now = Date.now();
+      for (const p of batch) {
+        // The file exists before any row points at it.
+        if (p.encoded.bytes.byteLength > this.#inlineMaxBytes)
+          this.#blobs.put(p.encoded.hash, p.encoded.bytes);
+      }
+      const putObject = db.prepare(
+        "INSERT OR REPLACE INTO objects (hash, size, data) VALUES (?, ?, ?)",
+      );
+      const putEntry = db.prepare(
+        "INSERT OR REPLACE INTO entries (key, task, hash, created_at) VALUES (?, ?, ?, ?)",
+      );
+      db.transaction(() => {
+        for (const { key, task, encoded } of batch) {
+          const inline = encoded.bytes.byteLength <= this.#inlineMaxBytes;
+          putObject.run(encoded.hash, encoded.bytes.byteLength, inline ? encoded.bytes : null);
+          putEntry.run(key, task, encoded.hash, now);
+        }
+      }).immediate();
+    } catch (error) {
+      warnOnce(`Cache writes failed (${String(error)}); these results are not cached.`);
+    } finally {
+      for (const p of batch) p.done();
+    }
+  }
+
+  async lead(key: string, signal: AbortSignal): Promise<CacheLead> {
+    const db = this.database;
+    if (db === undefined) return { release: () => {} };
+    const owner = `${process.pid}-${randomBytes(6).toString("hex")}`;
+    const take = db.transaction((now: number) => {
+      const holder = db
+        .prepare<[string], { owner: string; expires_at: number }>(
+          "SELECT owner, expires_at FROM leases WHERE key = ?",
+        )
+        .get(key);
+      if (holder !== undefined && holder.expires_at > now) return false;
+      db.prepare("INSERT OR REPLACE INTO leases (key, owner, expires_at) VALUES (?, ?, ?)").run(
+        key,
+        owner,
+        now + this.#leaseMs,
+      );
+      return true;
+    });
+    for (;;) {
+      signal.throwIfAborted();
+      const hit = this.getNow(key);
+      if (hit !== undefined) return { hit };
+      if (take.immediate(Date.now())) break;
+      await pause(this.#pollMs, signal);
+    }
+    const renew = db.prepare("UPDATE leases SET expires_at = ? WHERE key = ? AND owner = ?");
+    const heartbeat = setInterval(() => {
+      try {
+        renew.run(Date.now() + this.#leaseMs, key, owner);
+      } catch {
+        // A missed heartbeat at worst lets a waiter start early; the result is the same.
+      }
+    }, this.#leaseMs / 3);
+    heartbeat.unref();
+    return {
+      release: () => {
+        clearInterval(heartbeat);
+        try {
+          db.prepare("DELETE FROM leases WHERE key = ? AND owner = ?").run(key, owner);
+        } catch {
+          // The lease expires by itself.
+        }
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    if (this.#pending.length > 0) this.#flush();
+    this.#db?.close();
+    this.#db = null;
+    return Promise.resolve();
+  }
+}
+
+/** Waits `ms` of wall time, or until `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
