@@ -4,8 +4,10 @@
  * @module
  */
 import { version } from "../version.js";
+import { cacheCommand } from "./cache.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
+import { runsCommand } from "./runs.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
 async function dispatch(argv: readonly string[]): Promise<ExitCode> {
@@ -25,6 +27,10 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return ExitCode.ok;
     case "run":
       return runCommand(rest);
+    case "cache":
+      return cacheCommand(rest);
+    case "runs":
+      return runsCommand(rest);
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

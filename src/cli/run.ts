@@ -17,11 +17,12 @@ import { ExitCode, runHelp, UsageError } from "./usage.js";
 interface CliOptions {
   name?: string;
   cacheDir?: string;
+  resume?: string;
   verbose: boolean;
   help: boolean;
 }
 
-const valueOptions = new Set(["name", "cache-dir"]);
+const valueOptions = new Set(["name", "cache-dir", "resume"]);
 const switchOptions = new Set(["verbose", "help"]);
 
 /** Applies `flag` if it is one of the command's own options; says whether it was. */
@@ -29,6 +30,7 @@ function applyOption(options: CliOptions, flag: Flag): boolean {
   if (valueOptions.has(flag.name)) {
     if (flag.value === true) throw new UsageError(`--${flag.name} needs a value.`);
     if (flag.name === "name") options.name = flag.value;
+    else if (flag.name === "resume") options.resume = flag.value;
     else options.cacheDir = flag.value;
     return true;
   }
@@ -80,6 +82,7 @@ function runContextFor(options: CliOptions, signal: AbortSignal): RunContext {
     signal,
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    ...(options.resume === undefined ? {} : { resume: options.resume }),
   };
   try {
     return withRunContext(runOptions);
