@@ -13,6 +13,7 @@ import { warnOnce } from "../internal/warn.js";
 import { BlobStore } from "./blob-store.js";
 import type { CacheHit, CacheLead, CacheStore } from "./cache-store.js";
 import { type Database, openDatabase, type Schema } from "./database.js";
+import type { DigestMemo } from "./file-digest.js";
 import { decodeValue, type EncodedValue, encodeValue, sha256 } from "./value-codec.js";
 
 /** The schema of `cache.db`; bump `version` on any incompatible change. */
@@ -26,6 +27,9 @@ export const cacheSchema: Schema = {
     CREATE INDEX IF NOT EXISTS entries_task ON entries (task);
     CREATE INDEX IF NOT EXISTS entries_hash ON entries (hash);
     CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS file_digests (
+      path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, digest BLOB NOT NULL
+    ) WITHOUT ROWID;
   `,
 };
 
@@ -99,6 +103,34 @@ export class SqliteCacheStore implements CacheStore {
 
   get(key: string): Promise<CacheHit | undefined> {
     return Promise.resolve(this.getNow(key));
+  }
+
+  /** File digests remembered in this database, so other processes need not re-read a file. */
+  digestMemo(): DigestMemo | undefined {
+    const db = this.database;
+    if (db === undefined) return undefined;
+    const select = db.prepare<[string, number, string], { digest: Buffer }>(
+      "SELECT digest FROM file_digests WHERE path = ? AND size = ? AND mtime = ?",
+    );
+    const upsert = db.prepare(
+      "INSERT OR REPLACE INTO file_digests (path, size, mtime, digest) VALUES (?, ?, ?, ?)",
+    );
+    return {
+      get: (path, size, mtimeNs) => {
+        try {
+          return select.get(path, size, mtimeNs)?.digest;
+        } catch {
+          return undefined;
+        }
+      },
+      set: (path, size, mtimeNs, digest) => {
+        try {
+          upsert.run(path, size, mtimeNs, digest);
+        } catch {
+          // Only a memo: the next process hashes the file again.
+        }
+      },
+    };
   }
 
   /** {@link get}, without the promise. */

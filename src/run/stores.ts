@@ -3,6 +3,7 @@
  * later run of the process: the SQLite cache and the run store.
  * @module
  */
+import { useDigestMemo } from "../cache/file-digest.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import { RunStore } from "../record/run-store.js";
 
@@ -14,12 +15,16 @@ export interface HomeStores {
 
 const byHome = new Map<string, HomeStores>();
 
-/** The stores of `home` (an absolute path), opened on first use. */
+/**
+ * The stores of `home` (an absolute path), opened on first use. File digests are remembered in
+ * the cache database of the folder used last.
+ */
 export function storesOf(home: string): HomeStores {
   let stores = byHome.get(home);
   if (stores === undefined) {
     stores = { cache: new SqliteCacheStore(home), runs: new RunStore(home) };
     byHome.set(home, stores);
   }
+  useDigestMemo(stores.cache.digestMemo());
   return stores;
 }
