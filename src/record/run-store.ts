@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { serialize } from "node:v8";
+import type { Statement } from "better-sqlite3";
 import { type Database, openDatabase, type Schema } from "../cache/database.js";
 import { decodeValue } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
@@ -56,7 +57,8 @@ const FLUSH_DELAY_MS = 20;
 /** Queue length that forces a write at once. */
 const FLUSH_ROWS = 20_000;
 
-type Op = () => void;
+/** Statements and their arguments, alternating: `[statement, args, statement, args, …]`. */
+type Queue = (Statement | unknown[])[];
 
 /**
  * The runs of one `.flyte` folder.
@@ -71,7 +73,7 @@ type Op = () => void;
 export class RunStore {
   readonly #file: string;
   #db: Database | undefined | null = null;
-  #queue: Op[] = [];
+  #queue: Queue = [];
   #timer: NodeJS.Timeout | undefined;
 
   /** @param home - the `.flyte` folder. */
@@ -172,64 +174,74 @@ export class RunStore {
         "INSERT OR REPLACE INTO events (run, seq, type, action, at, data) VALUES (?, ?, ?, ?, ?, ?)",
       ),
     };
+    // Actions answered from the cache keep no output here: a resume finds them in the cache.
+    const cached = new Set<string>();
     return (event: RunEvent) => {
-      const n = seq++;
-      const action = "action" in event ? event.action : null;
-      const ops: Op[] = [() => s.event.run(run, n, event.type, action, event.at, eventData(event))];
+      const q = this.#queue;
       switch (event.type) {
         case "run-started":
-          ops.push(() => s.run.run(run, event.task, event.at));
+          q.push(s.run, [run, event.task, event.at]);
           break;
         case "action-queued":
-          ops.push(() =>
-            s.action.run(
-              run,
-              event.action,
-              event.parent ?? null,
-              event.task,
-              event.group ?? null,
-              event.at,
-            ),
-          );
+          q.push(s.action, [
+            run,
+            event.action,
+            event.parent ?? null,
+            event.task,
+            event.group ?? null,
+            event.at,
+          ]);
           break;
         case "action-cache-hit":
-          ops.push(() => s.hit.run(run, event.action));
+          if (event.source !== "resume") cached.add(event.action);
+          q.push(s.hit, [run, event.action]);
           break;
         case "attempt-started":
-          ops.push(() => s.attempt.run(run, event.action, event.attempt, event.at));
-          ops.push(() => s.running.run(run, event.action));
+          q.push(s.attempt, [run, event.action, event.attempt, event.at]);
+          q.push(s.running, [run, event.action]);
           break;
-        case "attempt-finished": {
-          const error = json(event.error);
-          ops.push(() => s.attemptEnd.run(event.at, error, run, event.action, event.attempt));
+        case "attempt-finished":
+          q.push(s.attemptEnd, [event.at, json(event.error), run, event.action, event.attempt]);
           break;
-        }
         case "action-finished": {
-          const output = event.status === "succeeded" ? storable(event.output) : null;
-          const error = json(event.error);
-          ops.push(() => s.actionEnd.run(event.status, event.at, error, output, run, event.action));
+          const output =
+            event.status === "succeeded" && !cached.delete(event.action)
+              ? storable(event.output)
+              : null;
+          q.push(s.actionEnd, [
+            event.status,
+            event.at,
+            json(event.error),
+            output,
+            run,
+            event.action,
+          ]);
           break;
         }
         case "trace-recorded": {
           const record = event.record;
           if (record === undefined) break;
           const value = record.ok ? storable(record) : null;
-          const error = record.ok ? null : json(record.error);
           if (record.ok && value === null) break;
-          ops.push(() =>
-            s.trace.run(run, event.action, event.trace, record.ok ? 1 : 0, value, error),
-          );
+          const error = record.ok ? null : json(record.error);
+          q.push(s.trace, [run, event.action, event.trace, record.ok ? 1 : 0, value, error]);
           break;
         }
-        case "run-finished": {
-          const error = json(event.error);
-          ops.push(() => s.runEnd.run(event.status, event.at, error, run));
+        case "run-finished":
+          q.push(s.runEnd, [event.status, event.at, json(event.error), run]);
           break;
-        }
         default:
           event satisfies never;
       }
-      this.#enqueue(ops);
+      q.push(s.event, [
+        run,
+        seq++,
+        event.type,
+        "action" in event ? event.action : null,
+        event.at,
+        eventData(event),
+      ]);
+      this.#scheduleFlush();
     };
   }
 
@@ -244,7 +256,9 @@ export class RunStore {
     if (db === undefined) return;
     try {
       db.transaction(() => {
-        for (const op of queue) op();
+        for (let k = 0; k < queue.length; k += 2) {
+          (queue[k] as Statement).run(...(queue[k + 1] as unknown[]));
+        }
       }).immediate();
     } catch (error) {
       warnOnce(
@@ -260,9 +274,8 @@ export class RunStore {
     this.#db = null;
   }
 
-  #enqueue(ops: Op[]): void {
-    for (const op of ops) this.#queue.push(op);
-    if (this.#queue.length >= FLUSH_ROWS) this.flush();
+  #scheduleFlush(): void {
+    if (this.#queue.length >= FLUSH_ROWS * 2) this.flush();
     else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS);
       this.#timer.unref();
@@ -274,17 +287,23 @@ function json(error: ErrorData | undefined): string | null {
   return error === undefined ? null : JSON.stringify(error);
 }
 
-/** The event without its values (outputs and trace values live in their own columns). */
+/** What an event row keeps beyond its type, action and time: attempt numbers, statuses, errors. */
 function eventData(event: RunEvent): string | null {
-  const {
-    type: _type,
-    at: _at,
-    ...rest
-  } = event as RunEvent & { output?: unknown; record?: unknown };
-  delete rest.output;
-  delete rest.record;
-  delete (rest as { action?: unknown }).action;
-  return Object.keys(rest).length === 0 ? null : JSON.stringify(rest);
+  switch (event.type) {
+    case "attempt-started":
+      return `{"attempt":${event.attempt}}`;
+    case "attempt-finished":
+      return JSON.stringify({ attempt: event.attempt, error: event.error });
+    case "action-finished":
+    case "run-finished":
+      return event.error === undefined
+        ? `{"status":"${event.status}"}`
+        : JSON.stringify({ status: event.status, error: event.error });
+    case "trace-recorded":
+      return `{"trace":${JSON.stringify(event.trace)},"ok":${event.ok}}`;
+    default:
+      return null;
+  }
 }
 
 /** The value's bytes, or null when it cannot be stored (that action simply runs again on resume). */
