@@ -67,7 +67,8 @@ report("cache.hit (key + lookup + decode)", "µs", hit, "<= 3x floor");
 // The whole call inside a run: action id, events, run-store rows, cache hit.
 const parent = env.task({ cache: "disable" }, async function parent(n: number) {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) sink = await train({ ...inputs(i % KEYS)[0], layers: [64, 32, i % 100] });
+  for (let i = 0; i < n; i++)
+    sink = await train({ ...inputs(i % KEYS)[0], layers: [64, 32, i % 100] });
   return Number(process.hrtime.bigint() - start) / 1_000 / n;
 });
 const call = await interleave(

@@ -20,7 +20,7 @@ import { decodeValue, type EncodedValue, encodeValue, sha256 } from "./value-cod
 export const cacheSchema: Schema = {
   version: 1,
   ddl: `
-    CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB);
     CREATE TABLE IF NOT EXISTS entries (
       key TEXT PRIMARY KEY, task TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL
     ) WITHOUT ROWID;
@@ -73,6 +73,8 @@ export class SqliteCacheStore implements CacheStore {
   readonly #pollMs: number;
   #db: Database | undefined | null = null;
   #select: Statement<[string], Row> | undefined;
+  #putObject: Statement<[string, number, Buffer | null]> | undefined;
+  #putEntry: Statement<[string, string, string, number]> | undefined;
   #pending: Pending[] = [];
   #flushScheduled = false;
 
@@ -198,12 +200,15 @@ export class SqliteCacheStore implements CacheStore {
         if (p.encoded.bytes.byteLength > this.#inlineMaxBytes)
           this.#blobs.put(p.encoded.hash, p.encoded.bytes);
       }
-      const putObject = db.prepare(
-        "INSERT OR REPLACE INTO objects (hash, size, data) VALUES (?, ?, ?)",
+      // Same hash, same bytes: an object already stored is left as it is.
+      this.#putObject ??= db.prepare(
+        "INSERT OR IGNORE INTO objects (hash, size, data) VALUES (?, ?, ?)",
       );
-      const putEntry = db.prepare(
+      this.#putEntry ??= db.prepare(
         "INSERT OR REPLACE INTO entries (key, task, hash, created_at) VALUES (?, ?, ?, ?)",
       );
+      const putObject = this.#putObject;
+      const putEntry = this.#putEntry;
       db.transaction(() => {
         for (const { key, task, encoded } of batch) {
           const inline = encoded.bytes.byteLength <= this.#inlineMaxBytes;
@@ -268,6 +273,8 @@ export class SqliteCacheStore implements CacheStore {
     if (this.#pending.length > 0) this.#flush();
     this.#db?.close();
     this.#db = null;
+    this.#putObject = undefined;
+    this.#putEntry = undefined;
     return Promise.resolve();
   }
 }
