@@ -63,6 +63,17 @@ describe.concurrent("examples", () => {
     });
   });
 
+  test("caching runs a task once per distinct file content and lists the entry", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/caching.ts", "main");
+    expect(r).toEqual({ code: 0, stdout: "lines: 3 (ran 1 of 2 calls)\n", stderr: "" });
+    const ls = await cli("cache", "ls", "--json");
+    expect(
+      JSON.parse(ls.stdout).some((e: { task: string }) => e.task === "caching.countLines"),
+    ).toBe(true);
+  });
+
   test("map keeps input order and puts each failure in its place", async ({ expect }) => {
     const r = await cli("run", "examples/map.ts", "main", "--count", "5");
     expect(r.code).toBe(0);
