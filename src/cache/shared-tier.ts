@@ -45,6 +45,7 @@ export class TieredCacheStore implements CacheStore {
     this.#timeoutMs = timeoutMs;
   }
 
+  /** The local value, else the shared one (checked, then copied into the local store). */
   async get(key: string): Promise<CacheHit | undefined> {
     const local = await this.#local.get(key);
     if (local !== undefined) return local;
@@ -72,6 +73,7 @@ export class TieredCacheStore implements CacheStore {
     return { value };
   }
 
+  /** Stores locally, then writes through to the shared tier (whose failure is only logged). */
   async set(key: string, value: unknown, taskName: string): Promise<void> {
     await this.#local.set(key, value, taskName);
     let bytes: Buffer;
@@ -84,10 +86,12 @@ export class TieredCacheStore implements CacheStore {
     await this.#guard("write", () => this.#shared.set(PREFIX + key, bytes));
   }
 
+  /** Serialization is coordinated by the local store (processes sharing one `.flyte` folder). */
   lead(key: string, signal: AbortSignal): Promise<CacheLead> {
     return this.#local.lead?.(key, signal) ?? Promise.resolve({ release: () => {} });
   }
 
+  /** Closes the local store; the keyv instance belongs to the caller. */
   close(): Promise<void> {
     return this.#local.close();
   }

@@ -103,6 +103,7 @@ export class SqliteCacheStore implements CacheStore {
     return this.#blobs;
   }
 
+  /** The output stored under `key`; a miss (plus one warning) for anything unreadable. */
   get(key: string): Promise<CacheHit | undefined> {
     return Promise.resolve(this.getNow(key));
   }
@@ -164,6 +165,10 @@ export class SqliteCacheStore implements CacheStore {
     }
   }
 
+  /**
+   * Stores `value` under `key`; resolves once the transaction that holds it has committed.
+   * Calls made in the same turn of the event loop share that transaction.
+   */
   set(key: string, value: unknown, taskName: string): Promise<void> {
     if (this.database === undefined) return Promise.resolve();
     let encoded: EncodedValue;
@@ -223,6 +228,10 @@ export class SqliteCacheStore implements CacheStore {
     }
   }
 
+  /**
+   * Waits until `key` has a value (returned as `hit`) or this caller holds its lease (renewed
+   * every `leaseMs / 3` until `release()`). Polls every `pollMs`: the other side is another process.
+   */
   async lead(key: string, signal: AbortSignal): Promise<CacheLead> {
     const db = this.database;
     if (db === undefined) return { release: () => {} };
@@ -269,6 +278,7 @@ export class SqliteCacheStore implements CacheStore {
     };
   }
 
+  /** Writes what is pending and closes the database (a later call opens it again). */
   close(): Promise<void> {
     if (this.#pending.length > 0) this.#flush();
     this.#db?.close();

@@ -53,6 +53,36 @@ describe("several processes, one .flyte folder", () => {
     expect(JSON.parse(a?.stdout ?? "")).toEqual(JSON.parse(b?.stdout ?? ""));
   });
 
+  it("lets a waiter take over when the leader process is killed: its lease expires", async () => {
+    const home = newDir();
+    const dir = newDir();
+    const log = () => {
+      try {
+        return readFileSync(join(dir, "executions.log"), "utf8").trim().split("\n");
+      } catch {
+        return [];
+      }
+    };
+    const leader = spawn(
+      process.execPath,
+      ["--import", "tsx", fixture("lease-crash.ts"), home, dir, "leader"],
+      {
+        cwd: repoRoot,
+        stdio: "ignore",
+      },
+    );
+    await until(() => log().includes("leader"));
+    const waiting = runNode(
+      ["--import", "tsx", fixture("lease-crash.ts"), home, dir, "waiter"],
+      {},
+      60_000,
+    );
+    leader.kill("SIGKILL");
+    const waiter = await waiting;
+    expect(waiter.stdout).toBe('{"x":1,"by":"waiter"}\n');
+    expect(log()).toEqual(["leader", "waiter"]);
+  });
+
   it("resumes a run killed with SIGKILL: finished steps and traces are not executed again", async () => {
     const home = newDir();
     const logFile = join(newDir(), "executions.log");
