@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { warnOnce } from "../internal/warn.js";
 import { BlobStore } from "./blob-store.js";
@@ -16,16 +17,17 @@ import { type Database, openDatabase, type Schema } from "./database.js";
 import type { DigestMemo } from "./file-digest.js";
 import { decodeValue, type EncodedValue, encodeValue, sha256 } from "./value-codec.js";
 
-/** The schema of `cache.db`; bump `version` on any incompatible change. */
+/**
+ * The schema of `cache.db`; bump `version` on any incompatible change. Two B-trees per write
+ * and no secondary indexes: listing by task and collecting orphans (the CLI) scan instead.
+ */
 export const cacheSchema: Schema = {
   version: 1,
   ddl: `
-    CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB);
+    CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS entries (
       key TEXT PRIMARY KEY, task TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS entries_task ON entries (task);
-    CREATE INDEX IF NOT EXISTS entries_hash ON entries (hash);
     CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS file_digests (
       path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, digest BLOB NOT NULL
@@ -47,6 +49,12 @@ interface Pending {
   readonly key: string;
   readonly task: string;
   readonly encoded: EncodedValue;
+}
+
+/** The writes waiting for the next commit, and the promise they all resolve with. */
+interface Batch {
+  readonly items: Pending[];
+  readonly committed: Promise<void>;
   readonly done: () => void;
 }
 
@@ -73,10 +81,8 @@ export class SqliteCacheStore implements CacheStore {
   readonly #pollMs: number;
   #db: Database | undefined | null = null;
   #select: Statement<[string], Row> | undefined;
-  #putObject: Statement<[string, number, Buffer | null]> | undefined;
-  #putEntry: Statement<[string, string, string, number]> | undefined;
-  #pending: Pending[] = [];
-  #flushScheduled = false;
+  #writer: BetterSqlite3.Transaction<(batch: readonly Pending[], now: number) => void> | undefined;
+  #batch: Batch | undefined;
 
   /** @param home - the `.flyte` folder. */
   constructor(home: string, options: SqliteCacheStoreOptions = {}) {
@@ -181,21 +187,25 @@ export class SqliteCacheStore implements CacheStore {
       );
       return Promise.resolve();
     }
-    return new Promise((done) => {
-      this.#pending.push({ key, task: taskName, encoded, done });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    let batch = this.#batch;
+    if (batch === undefined) {
+      let done = () => {};
+      const committed = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      batch = this.#batch = { items: [], committed, done };
+      setImmediate(() => this.#flush());
+    }
+    batch.items.push({ key, task: taskName, encoded });
+    return batch.committed;
   }
 
   /** Writes every pending output in one transaction. */
   #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
+    const pending = this.#batch;
+    if (pending === undefined) return;
+    this.#batch = undefined;
+    const batch = pending.items;
     const db = this.database;
     try {
       if (db === undefined) return;
@@ -205,27 +215,31 @@ export class SqliteCacheStore implements CacheStore {
         if (p.encoded.bytes.byteLength > this.#inlineMaxBytes)
           this.#blobs.put(p.encoded.hash, p.encoded.bytes);
       }
-      // Same hash, same bytes: an object already stored is left as it is.
-      this.#putObject ??= db.prepare(
-        "INSERT OR IGNORE INTO objects (hash, size, data) VALUES (?, ?, ?)",
-      );
-      this.#putEntry ??= db.prepare(
-        "INSERT OR REPLACE INTO entries (key, task, hash, created_at) VALUES (?, ?, ?, ?)",
-      );
-      const putObject = this.#putObject;
-      const putEntry = this.#putEntry;
-      db.transaction(() => {
-        for (const { key, task, encoded } of batch) {
-          const inline = encoded.bytes.byteLength <= this.#inlineMaxBytes;
-          putObject.run(encoded.hash, encoded.bytes.byteLength, inline ? encoded.bytes : null);
-          putEntry.run(key, task, encoded.hash, now);
-        }
-      }).immediate();
+      this.#writer ??= this.#makeWriter(db);
+      this.#writer.immediate(batch, now);
     } catch (error) {
       warnOnce(`Cache writes failed (${String(error)}); these results are not cached.`);
     } finally {
-      for (const p of batch) p.done();
+      pending.done();
     }
+  }
+
+  /** The transaction that writes one batch: an object row per output, an entry row per key. */
+  #makeWriter(db: Database) {
+    // Same hash, same bytes: an object already stored is left as it is.
+    const putObject = db.prepare(
+      "INSERT OR IGNORE INTO objects (hash, size, data) VALUES (?, ?, ?)",
+    );
+    const putEntry = db.prepare(
+      "INSERT OR REPLACE INTO entries (key, task, hash, created_at) VALUES (?, ?, ?, ?)",
+    );
+    return db.transaction((batch: readonly Pending[], now: number) => {
+      for (const { key, task, encoded } of batch) {
+        const size = encoded.bytes.byteLength;
+        putObject.run(encoded.hash, size, size <= this.#inlineMaxBytes ? encoded.bytes : null);
+        putEntry.run(key, task, encoded.hash, now);
+      }
+    });
   }
 
   /**
@@ -280,11 +294,10 @@ export class SqliteCacheStore implements CacheStore {
 
   /** Writes what is pending and closes the database (a later call opens it again). */
   close(): Promise<void> {
-    if (this.#pending.length > 0) this.#flush();
+    this.#flush();
     this.#db?.close();
     this.#db = null;
-    this.#putObject = undefined;
-    this.#putEntry = undefined;
+    this.#writer = undefined;
     return Promise.resolve();
   }
 }
