@@ -19,7 +19,7 @@ export const square = env.task(async function square(x: number): Promise<number>
 
 export const main = env.task(
   { retries: new flyte.RetryStrategy({ count: 3, backoff: 10, backoffFactor: 2 }) },
-  async function main(n: number = 10): Promise<number> {
+  async function main(n = 10): Promise<number> {
     // Each square(i) is a sub-action of this run; Promise.all runs them concurrently.
     const squares = await flyte.group("squares", () =>
       Promise.all(Array.from({ length: n }, (_, i) => square(i))),

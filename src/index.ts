@@ -31,6 +31,7 @@ export { ReusePolicy } from "./api/reuse-policy.js";
 export { Secret, type SecretRequest } from "./api/secret.js";
 export type {
   AnyTask,
+  Offload,
   OverrideOptions,
   Runtime,
   Task,
@@ -52,6 +53,10 @@ export { trace } from "./context/trace.js";
 // Errors and time
 export * as errors from "./errors.js";
 export type { Duration } from "./internal/time.js";
+// Offload (when one machine is not enough)
+export { type BuildContext, writeBuildContext } from "./offload/build-context.js";
+export { type DockerfilePlan, planDockerfile } from "./offload/dockerfile.js";
+export { type JobOptions, jobFor } from "./offload/kubernetes.js";
 // Records
 export type { ActionStatus, RunEvent, RunObserver, RunStatus } from "./record/events.js";
 export type { ActionRecord, AttemptRecord } from "./record/run-record.js";

@@ -18,6 +18,7 @@ import {
   checkTaskOptions,
   isTask,
   makeTask,
+  type Offload,
   type Runtime,
   type Task,
   type TaskOptions,
@@ -59,6 +60,13 @@ export interface TaskEnvironmentOptions extends EnvironmentOptions {
    * @default "process" when `resources` asks for a GPU or TPU, else "thread"
    */
   runtime?: Runtime;
+  /**
+   * `"kubernetes"`: in a `mode: "hybrid"` run, every action of this environment runs as a
+   * Kubernetes Job instead of on this host (see the README, "When one machine is not enough").
+   * Ignored in local runs.
+   * @default undefined (runs here)
+   */
+  offload?: Offload;
 }
 
 const environmentKeys = [
@@ -71,7 +79,13 @@ const environmentKeys = [
   "podTemplate",
   "description",
 ] as const;
-const taskEnvironmentKeys = [...environmentKeys, "cache", "reusable", "runtime"] as const;
+const taskEnvironmentKeys = [
+  ...environmentKeys,
+  "cache",
+  "reusable",
+  "runtime",
+  "offload",
+] as const;
 
 /**
  * A named set of settings for deploying tasks together. Most programs use its subclass
@@ -217,6 +231,12 @@ function checkPodTemplate(
 
 const runtimes: readonly Runtime[] = ["thread", "process", "inline"];
 
+/**
+ * Any function a task can wrap. (`never` parameters make every function fit and let a parameter
+ * with a default, `n = 10`, keep the default's type.)
+ */
+export type TaskFunction = (...args: never) => unknown;
+
 /** Options of {@link TaskEnvironment.cloneWith}: a new name and the settings to replace. */
 export type CloneOptions = Partial<Omit<TaskEnvironmentOptions, "reusable">> & {
   name: string;
@@ -244,6 +264,8 @@ export class TaskEnvironment extends Environment implements TaskOwner {
   declare readonly reusable: ReusePolicy | undefined;
   /** Where task bodies run. */
   declare readonly runtime: Runtime;
+  /** Where a hybrid run sends this environment's tasks, or `undefined` for this host. */
+  declare readonly offload: Offload | undefined;
   readonly #tasks = new Map<string, AnyTask>();
 
   constructor(options: TaskEnvironmentOptions) {
@@ -251,7 +273,19 @@ export class TaskEnvironment extends Environment implements TaskOwner {
   }
 
   protected override validate(problems: Problems, options: TaskEnvironmentOptions): void {
-    const self = this as { cache: Cache; reusable: ReusePolicy | undefined; runtime: Runtime };
+    const self = this as {
+      cache: Cache;
+      reusable: ReusePolicy | undefined;
+      runtime: Runtime;
+      offload: Offload | undefined;
+    };
+    if (options.offload !== undefined && options.offload !== "kubernetes") {
+      problems.add(
+        "offload",
+        `Expected \`offload\` to be "kubernetes" or left out, got ${describe(options.offload)}.`,
+      );
+    }
+    self.offload = options.offload === "kubernetes" ? "kubernetes" : undefined;
     self.cache =
       problems.nested("cache", () => Cache.from(options.cache ?? "disable")) ??
       new Cache("disable");
@@ -303,6 +337,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       dependsOn: this.dependsOn,
       cache: this.cache,
       runtime: this.runtime,
+      ...(this.offload === undefined ? {} : { offload: this.offload }),
       ...(this.resources === undefined ? {} : { resources: this.resources }),
       ...(this.podTemplate === undefined ? {} : { podTemplate: this.podTemplate }),
       ...(this.description === undefined ? {} : { description: this.description }),
@@ -325,12 +360,12 @@ export class TaskEnvironment extends Environment implements TaskOwner {
    * export const fit = env.task({ retries: 3, timeout: "10m" }, async function fit(lr: number) { ... });
    * ```
    */
-  task<A extends unknown[], R>(fn: (...args: A) => R): Task<A, R>;
-  task<A extends unknown[], R>(options: TaskOptions, fn: (...args: A) => R): Task<A, R>;
-  task<A extends unknown[], R>(
-    optionsOrFn: TaskOptions | ((...args: A) => R),
-    maybeFn?: (...args: A) => R,
-  ): Task<A, R> {
+  task<F extends TaskFunction>(fn: F): Task<Parameters<F>, ReturnType<F>>;
+  task<F extends TaskFunction>(options: TaskOptions, fn: F): Task<Parameters<F>, ReturnType<F>>;
+  task<F extends TaskFunction>(
+    optionsOrFn: TaskOptions | F,
+    maybeFn?: F,
+  ): Task<Parameters<F>, ReturnType<F>> {
     const moduleUrl = callerModuleUrl();
     const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
     const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
@@ -407,7 +442,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
     const task = makeTask(Object.freeze(template));
     this.#tasks.set(name, task);
     registerTask(task);
-    return task as unknown as Task<A, R>;
+    return task as unknown as Task<Parameters<F>, ReturnType<F>>;
   }
 
   /**

@@ -34,7 +34,12 @@ export interface TaskOwner {
   readonly reusable: ReusePolicy | undefined;
   readonly podTemplate: string | PodTemplate | undefined;
   readonly runtime: Runtime;
+  /** Where its tasks run in a `"hybrid"` run: `"kubernetes"` offloads them; `undefined` runs them here. */
+  readonly offload?: Offload | undefined;
 }
+
+/** Where a hybrid run sends an environment's tasks: `"kubernetes"` (a Job per action). */
+export type Offload = "kubernetes";
 
 /** Options of `env.task(options, fn)`. */
 export interface TaskOptions {

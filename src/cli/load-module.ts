@@ -13,7 +13,8 @@ import { UsageError } from "./usage.js";
 
 let registered = false;
 
-function registerLoaders(): void {
+/** Registers tsx and pins `flyte-ts` to this CLI's engine for every module imported afterwards. */
+export function registerLoaders(): void {
   if (registered) return;
   registered = true;
   registerTsx();

@@ -4,7 +4,10 @@
  * @module
  */
 import { version } from "../version.js";
+import { buildCommand } from "./build.js";
 import { cacheCommand } from "./cache.js";
+import { deployCommand } from "./deploy.js";
+import { executeCommand } from "./execute.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
 import { runsCommand } from "./runs.js";
@@ -31,6 +34,12 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return cacheCommand(rest);
     case "runs":
       return runsCommand(rest);
+    case "execute":
+      return executeCommand(rest);
+    case "build":
+      return buildCommand(rest);
+    case "deploy":
+      return deployCommand(rest);
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

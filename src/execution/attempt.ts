@@ -13,7 +13,8 @@ import {
   TaskTimeoutError,
   toTaskError,
 } from "../errors.js";
-import { type Clock, formatMs, sleep } from "../internal/time.js";
+import { type Clock, formatMs } from "../internal/time.js";
+import type { CancelScope } from "./cancel-scope.js";
 
 /** What the loop needs to know of the action. */
 export interface AttemptPolicy {
@@ -21,8 +22,8 @@ export interface AttemptPolicy {
   readonly retries: RetryStrategy;
   readonly timeout: Timeout;
   readonly clock: Clock;
-  /** Aborts when the whole run is cancelled. */
-  readonly runSignal: AbortSignal;
+  /** The run's cancellation. */
+  readonly run: CancelScope;
 }
 
 /** Called as attempts start and end (for the run record). */
@@ -38,7 +39,7 @@ export async function runAttempts<T>(
   observer: AttemptObserver,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    if (policy.runSignal.aborted) throw cancelled(policy);
+    if (policy.run.signal.aborted) throw cancelled(policy);
     observer.attemptStarted(attempt);
     try {
       const value = await runOneAttempt(policy, attempt, body);
@@ -49,19 +50,27 @@ export async function runAttempts<T>(
       observer.attemptFinished(attempt, error);
       if (!isRetryable(error) || attempt >= policy.retries.count) throw error;
       const delayMs = policy.retries.delayMs(attempt);
-      if (delayMs > 0) {
-        try {
-          await sleep(policy.clock, delayMs, policy.runSignal);
-        } catch {
-          throw cancelled(policy);
-        }
-      }
+      if (delayMs > 0) await backoff(policy, delayMs);
     }
   }
 }
 
+/** Waits out a retry's backoff; rejects at once if the run is cancelled meanwhile. */
+function backoff(policy: AttemptPolicy, delayMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cancelTimer = policy.clock.setTimer(delayMs, () => {
+      stopListening();
+      resolve();
+    });
+    const stopListening = policy.run.onCancel(() => {
+      cancelTimer();
+      reject(cancelled(policy));
+    });
+  });
+}
+
 function cancelled(policy: AttemptPolicy): RunCancelledError {
-  const reason = policy.runSignal.reason;
+  const reason = policy.run.signal.reason;
   return reason instanceof RunCancelledError
     ? reason
     : new RunCancelledError(`The run was cancelled before task \`${policy.taskName}\` finished.`, {
@@ -75,22 +84,21 @@ function runOneAttempt<T>(
   body: (attempt: number, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const { runSignal, timeout, clock } = policy;
+  const { timeout, clock } = policy;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
       cancelTimer?.();
-      runSignal.removeEventListener("abort", onRunAbort);
+      stopListening();
       fn();
     };
-    const onRunAbort = () => {
+    const stopListening = policy.run.onCancel(() => {
       const error = cancelled(policy);
       controller.abort(error);
       settle(() => reject(error));
-    };
-    runSignal.addEventListener("abort", onRunAbort, { once: true });
+    });
     const maxRuntimeMs = timeout.maxRuntimeMs;
     const cancelTimer =
       maxRuntimeMs === undefined

@@ -75,25 +75,6 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): CancelTimer;
 }
 
-/** Resolves after `ms` on `clock`; rejects with the signal's reason when `signal` aborts first. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      cancel();
-      reject(signal?.reason);
-    };
-    const cancel = clock.setTimer(ms, () => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    });
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** The real clock: `Date.now()` and `setTimeout`. Timers do not keep the process alive past a run. */
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -27,7 +27,7 @@ export interface ActionRecord {
   error?: ErrorData;
 }
 
-/** A whole run: what `run.json` holds. */
+/** A whole run as plain data (what `flyte-ts runs show --json` prints). */
 export interface RunRecordData {
   readonly name: string;
   readonly task: string;

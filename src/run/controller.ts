@@ -17,6 +17,7 @@ import {
   toTaskError,
 } from "../errors.js";
 import { runAttempts } from "../execution/attempt.js";
+import type { CancelScope } from "../execution/cancel-scope.js";
 import type { ExecutorFactory } from "../execution/executor.js";
 import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
@@ -30,7 +31,8 @@ export interface RunState {
   readonly name: string;
   readonly mode: RunMode;
   readonly clock: Clock;
-  readonly signal: AbortSignal;
+  /** The run's cancellation. */
+  readonly cancel: CancelScope;
   readonly runBaseDir: string;
   readonly rawDataPath: string;
   readonly customContext: Readonly<Record<string, string>>;
@@ -220,7 +222,9 @@ export class Controller implements ControllerChannel {
     args: readonly unknown[],
   ): Promise<unknown> {
     const run = this.#run;
-    const lead = run.cacheRead ? await this.#stages.cache.lead?.(key, run.signal) : undefined;
+    const lead = run.cacheRead
+      ? await this.#stages.cache.lead?.(key, run.cancel.signal)
+      : undefined;
     if (lead?.hit !== undefined) {
       run.emit({ type: "action-cache-hit", action: id, at: run.clock.now() });
       return lead.hit.value;
@@ -256,7 +260,7 @@ export class Controller implements ControllerChannel {
         retries: template.retries,
         timeout: template.timeout,
         clock: run.clock,
-        runSignal: run.signal,
+        run: run.cancel,
       },
       async (attempt, signal) => {
         const lease = await this.#stages.scheduler.admit({

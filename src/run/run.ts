@@ -4,24 +4,20 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import {
-  DeploymentError,
-  errorToData,
-  RunCancelledError,
-  RuntimeUserError,
-  toTaskError,
-} from "../errors.js";
+import { errorToData, RunCancelledError, RuntimeUserError, toTaskError } from "../errors.js";
+import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { InlineExecutor } from "../execution/inline.js";
+import { trimArgs } from "../internal/inputs.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
+import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import type { RunStore } from "../record/run-store.js";
@@ -188,12 +184,6 @@ export class RunContext {
     }
     const options = this.#options;
     const mode = options.mode ?? "local";
-    if (mode === "remote" || options.dryRun) {
-      throw new DeploymentError(
-        `mode "${mode}"${options.dryRun ? " with dryRun" : ""} needs the offload support, which this build of flyte-ts does not have yet. ` +
-          'Run with mode "local".',
-      );
-    }
     const name = options.resume ?? options.name ?? newRunName();
     const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
     const stores = storesOf(home);
@@ -208,6 +198,23 @@ export class RunContext {
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
     await mkdir(rawDataPath, { recursive: true });
     const clock = options.clock ?? systemClock;
+    const offload: OffloadRunSettings = {
+      runName: name,
+      mode,
+      emitDir: resolve(options.copyBundleTo ?? join(home, "offload", name)),
+      rawDataPath,
+      copyStyle: options.copyStyle ?? "loaded_modules",
+      version: options.version,
+      serviceAccount: options.serviceAccount,
+      customContext: Object.freeze({ ...options.customContext }),
+      clock,
+      entryModule: task.moduleUrl,
+    };
+    if (options.dryRun) {
+      await emitDryRun(offload, task, trimArgs(args));
+      return new Run(name, offload.emitDir, new RunRecord(), undefined as Awaited<R>);
+    }
+    const offloadedBy = offloadExecutorFor(offload);
     const record = new RunRecord();
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
     const observers = [
@@ -225,8 +232,6 @@ export class RunContext {
       }
     };
     const cancel = new AbortController();
-    // Every running attempt listens to the run's signal; a fan-out has thousands.
-    setMaxListeners(0, cancel.signal);
     const onAbort = () =>
       cancel.abort(
         new RunCancelledError(`Run "${name}" was cancelled.`, { cause: options.signal?.reason }),
@@ -235,7 +240,7 @@ export class RunContext {
     if (options.signal?.aborted) onAbort();
     const executors = new Set<Executor>();
     const executorFor: ExecutorFactory = (template) => {
-      const executor = this.#engine.executorFor?.(template) ?? inline;
+      const executor = offloadedBy?.(template) ?? this.#engine.executorFor?.(template) ?? inline;
       executors.add(executor);
       return executor;
     };
@@ -243,7 +248,7 @@ export class RunContext {
       name,
       mode,
       clock,
-      signal: cancel.signal,
+      cancel: new CancelScope(cancel.signal),
       runBaseDir,
       rawDataPath,
       customContext: Object.freeze({ ...options.customContext }),

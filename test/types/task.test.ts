@@ -42,3 +42,13 @@ describe("task types", () => {
     void flyte.map(square, ["a"]);
   });
 });
+
+describe("parameters with defaults", () => {
+  it("keeps the default's type for an unannotated parameter", () => {
+    const withDefault = env.task(async function withDefault(n = 10) {
+      return n * 2;
+    });
+    expectTypeOf(withDefault).parameters.toEqualTypeOf<[n?: number]>();
+    expectTypeOf(withDefault).returns.toEqualTypeOf<Promise<number>>();
+  });
+});

@@ -5,8 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
-import { RunContext } from "../../../src/run/run.js";
-import type { Scheduler } from "../../../src/scheduler/scheduler.js";
 import { storedRun } from "../../fixtures/stored-run.js";
 
 const newHome = () => mkdtempSync(join(tmpdir(), "flyte-ts-sqlite-run-"));
@@ -62,8 +60,9 @@ describe("the default SQLite cache", () => {
   it("answers a cache hit without asking the scheduler for admission", async () => {
     const cacheDir = newHome();
     await flyte.withRunContext({ cacheDir }).run(square, 9);
-    const never: Scheduler = { admit: () => new Promise(() => {}) } as unknown as Scheduler;
-    const run = await new RunContext({ cacheDir }, { scheduler: never }).run(square, 9);
+    const never = { admit: () => new Promise(() => {}) };
+    const engine = { scheduler: never } as ConstructorParameters<typeof flyte.RunContext>[1];
+    const run = await new flyte.RunContext({ cacheDir }, engine).run(square, 9);
     expect(await run.outputs()).toMatchObject({ squared: 81 });
   });
 });

@@ -1,0 +1,147 @@
+/**
+ * The code bundle of an offloaded run: a gzipped tarball of the sources its tasks need, named by
+ * its content hash (which is also the run's default `version`). `copyStyle` picks the files:
+ * `"loaded_modules"` the tasks' modules and every relative module they import (followed
+ * statically, transitively), `"all"` every file under the root, `"none"` no bundle at all.
+ * @module
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DeploymentError } from "../errors.js";
+import { sha256Hex } from "../internal/hash.js";
+import type { CopyStyle } from "../run/run.js";
+
+/** A written bundle. */
+export interface CodeBundle {
+  /** The tarball's path, `<dir>/bundle-<hash>.tgz`. */
+  readonly file: string;
+  /** The first 16 hex digits of the SHA-256 of the tarball's bytes. */
+  readonly hash: string;
+  /** The bundled files, relative to the root, `/`-separated, sorted. */
+  readonly files: readonly string[];
+}
+
+/** Options of {@link writeBundle}. */
+export interface BundleOptions {
+  copyStyle: CopyStyle;
+  /** The module URLs of the tasks the bundle must be able to run. */
+  modules: readonly string[];
+  /** The folder whose files are bundled; paths in the tarball are relative to it. @default the working directory */
+  root?: string;
+  /** Where the tarball is written. */
+  dir: string;
+}
+
+const skippedFolders = new Set(["node_modules", ".git", ".flyte"]);
+const projectFiles = ["package.json", "tsconfig.json"];
+
+/**
+ * Writes the bundle for `copyStyle` into `dir` and returns it, or `undefined` for `"none"`.
+ * The same files give the same bytes and so the same hash (entries sorted, times zeroed).
+ * @throws DeploymentError when a task's module is not under the root
+ * @example
+ * ```ts
+ * const bundle = await writeBundle({ copyStyle: "loaded_modules", modules: [task.moduleUrl!], dir: "out" });
+ * ```
+ */
+export async function writeBundle(options: BundleOptions): Promise<CodeBundle | undefined> {
+  if (options.copyStyle === "none") return undefined;
+  const root = resolve(options.root ?? process.cwd());
+  const files =
+    options.copyStyle === "all" ? allFiles(root) : loadedModuleFiles(root, options.modules);
+  await mkdir(options.dir, { recursive: true });
+  // Loaded on first use: importing flyte-ts should not pay for the tar writer.
+  const { create } = await import("tar");
+  const temporary = join(options.dir, `bundle-${process.pid}.tgz.tmp`);
+  await create(
+    {
+      gzip: true,
+      portable: true,
+      mtime: new Date(0),
+      cwd: root,
+      file: temporary,
+      noDirRecurse: true,
+    },
+    [...files],
+  );
+  const hash = sha256Hex(readFileSync(temporary)).slice(0, 16);
+  const file = join(options.dir, `bundle-${hash}.tgz`);
+  renameSync(temporary, file);
+  return { file, hash, files };
+}
+
+/** Unpacks a bundle into `dest` (created if missing). */
+export async function extractBundle(file: string, dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  const { extract } = await import("tar");
+  await extract({ file, cwd: dest });
+}
+
+function toPosix(path: string): string {
+  return path.split(sep).join("/");
+}
+
+function allFiles(root: string): string[] {
+  const files: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (!skippedFolders.has(entry.name)) walk(path);
+      } else if (entry.isFile()) files.push(toPosix(relative(root, path)));
+    }
+  };
+  walk(root);
+  return files.sort();
+}
+
+const importPattern =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bexport\s+\*\s+from\s*)["']([^"'\n]+)["']/g;
+const extensions = [".ts", ".mts", ".tsx", ".js", ".mjs", ".cts", ".cjs", ".json"];
+
+/** The file a relative specifier names, trying TypeScript's extension substitutions. */
+function resolveRelative(from: string, specifier: string): string | undefined {
+  const base = resolve(dirname(from), specifier);
+  const candidates = [base];
+  const swapped = base.replace(/\.(m|c)?js$/, (_, m: string | undefined) => `.${m ?? ""}ts`);
+  if (swapped !== base) candidates.push(swapped, swapped.replace(/\.ts$/, ".tsx"));
+  for (const ext of extensions) candidates.push(`${base}${ext}`, join(base, `index${ext}`));
+  return candidates.find((c) => existsSync(c) && statSync(c).isFile());
+}
+
+function loadedModuleFiles(root: string, modules: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const queue: string[] = [];
+  for (const url of modules) {
+    const path = url.startsWith("file:") ? fileURLToPath(url) : resolve(url);
+    const inside = relative(root, path);
+    if (inside.startsWith("..") || resolve(root, inside) !== path) {
+      throw new DeploymentError(
+        `The task module ${path} is outside the bundle's root ${root}. Run from the project's folder, or use copyStyle "none" with an image that contains the code.`,
+      );
+    }
+    queue.push(path);
+  }
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!/\.[cm]?[jt]sx?$/.test(file)) continue;
+    for (const match of readFileSync(file, "utf8").matchAll(importPattern)) {
+      const specifier = match[1] ?? "";
+      if (!specifier.startsWith("./") && !specifier.startsWith("../")) continue;
+      const found = resolveRelative(file, specifier);
+      const inside = found === undefined ? ".." : relative(root, found);
+      if (found !== undefined && !inside.startsWith("..") && !inside.includes("node_modules")) {
+        queue.push(found);
+      }
+    }
+  }
+  for (const name of projectFiles) {
+    const path = join(root, name);
+    if (existsSync(path)) seen.add(path);
+  }
+  return [...seen].map((path) => toPosix(relative(root, path))).sort();
+}

@@ -1,0 +1,75 @@
+/**
+ * The body of `flyte-ts execute`, the command inside an offloaded action's container: unpack the
+ * code bundle, load the task, read its inputs, run it under its own local engine (its sub-tasks
+ * run there too), and write its outputs, or an error file, into the outputs folder.
+ * @module
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Task } from "../api/task.js";
+import { loadTask } from "../execution/task-loader.js";
+import { RunContext } from "../run/run.js";
+import { extractBundle } from "./bundle.js";
+import { readInputs, writeError, writeOutputs } from "./io.js";
+
+/** What `flyte-ts execute` was asked to do. */
+export interface ExecuteActionOptions {
+  /** The inputs file. */
+  inputs: string;
+  /** The folder to write `outputs.v8` or `error.json` into. */
+  outputsPath: string;
+  /** The run's name; the local run inside the container takes it too. */
+  runName: string;
+  /** The action's name in the parent run. */
+  name: string;
+  /** The task's module, relative to `dest` (or absolute). */
+  module: string;
+  /** The task's full name, `"<env>.<function>"`. */
+  task: string;
+  /** The code version (informational). */
+  version?: string;
+  /** Folder for large data; the local run's `rawDataPath`. */
+  rawDataPath?: string;
+  /** Folder for checkpoints (kept for the flyte command line; unused yet). */
+  checkpointPath?: string;
+  /** A code bundle to unpack into `dest` first. */
+  tgz?: string;
+  /** Where the bundle is unpacked and the module is looked up. @default the working directory */
+  dest?: string;
+  /** Loads the module before the task is looked up (the CLI pins `flyte-ts` to its own engine). */
+  loadModule?: (path: string) => Promise<unknown>;
+}
+
+/**
+ * Runs one offloaded action and resolves `true` when it succeeded (outputs written) or `false`
+ * when it failed (error file written). Errors before the task runs (a bad inputs file, a missing
+ * module) are written to the error file too.
+ * @example
+ * ```ts
+ * await executeAction({ inputs: "in.v8", outputsPath: "out", runName: "r", name: "a0", module: "app.ts", task: "app.main" });
+ * ```
+ */
+export async function executeAction(options: ExecuteActionOptions): Promise<boolean> {
+  try {
+    const dest = resolve(options.dest ?? ".");
+    if (options.tgz !== undefined) await extractBundle(resolve(options.tgz), dest);
+    const modulePath = resolve(dest, options.module);
+    await options.loadModule?.(modulePath);
+    const task = await loadTask(pathToFileURL(modulePath).href, options.task);
+    const inputs = await readInputs(resolve(options.inputs));
+    const context = new RunContext({
+      name: options.runName,
+      customContext: { ...inputs.customContext },
+      ...(options.rawDataPath === undefined ? {} : { rawDataPath: options.rawDataPath }),
+    });
+    const run = await context.run(
+      task as unknown as Task<unknown[], unknown>,
+      ...(inputs.args as unknown[]),
+    );
+    await writeOutputs(resolve(options.outputsPath), await run.outputs());
+    return true;
+  } catch (error) {
+    await writeError(resolve(options.outputsPath), error);
+    return false;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The offload executor: the Executor the controller uses for actions that run on Kubernetes
+ * (every root action in `mode: "remote"`, actions of environments with `offload: "kubernetes"`
+ * in `mode: "hybrid"`). Each attempt is emitted as its own Job (`backoffLimit: 0`: the controller
+ * owns retries), submitted to the current kubeconfig context, watched to completion, and its
+ * outputs read back from the shared data folder. Without a kubeconfig the attempt fails with a
+ * message saying what was emitted, where, and the `kubectl` command that submits it.
+ * @module
+ */
+import { availableParallelism, totalmem } from "node:os";
+import type { TaskTemplate } from "../api/task.js";
+import type { RunMode } from "../context/context.js";
+import { DeploymentError } from "../errors.js";
+import type { ExecuteRequest, Executor } from "../execution/executor.js";
+import type { Clock } from "../internal/time.js";
+import { describeEmitted, type Emitter } from "./emit.js";
+import { readResult } from "./io.js";
+import { kubeconfigFiles, submitJob } from "./submit.js";
+
+/** What this host has, for {@link runsOffloaded}. */
+export interface HostCapacity {
+  readonly cpus: number;
+  readonly memoryBytes: number;
+}
+
+/** This host's CPU count and total memory. */
+export function hostCapacity(): HostCapacity {
+  return { cpus: availableParallelism(), memoryBytes: totalmem() };
+}
+
+/**
+ * Whether an action of `template` runs on Kubernetes in a run of `mode`: every action of a
+ * remote run's controller (the root); in a hybrid run, actions of environments with
+ * `offload: "kubernetes"` and actions whose cpu or memory request is more than this host has.
+ */
+export function runsOffloaded(
+  mode: RunMode,
+  template: TaskTemplate,
+  host: HostCapacity = hostCapacity(),
+): boolean {
+  if (mode === "remote") return true;
+  if (mode !== "hybrid") return false;
+  if (template.environment.offload === "kubernetes") return true;
+  const { cpuRequest, memoryRequestBytes } = template.resources ?? {};
+  return (
+    (cpuRequest !== undefined && cpuRequest > host.cpus) ||
+    (memoryRequestBytes !== undefined && memoryRequestBytes > host.memoryBytes)
+  );
+}
+
+/** Runs attempts as Kubernetes Jobs. */
+export class OffloadExecutor implements Executor {
+  readonly #emitter: Emitter;
+  readonly #clock: Clock;
+  readonly #env: NodeJS.ProcessEnv;
+
+  /** @param env where `KUBECONFIG` is read from @default process.env */
+  constructor(emitter: Emitter, clock: Clock, env: NodeJS.ProcessEnv = process.env) {
+    this.#emitter = emitter;
+    this.#clock = clock;
+    this.#env = env;
+  }
+
+  async execute(request: ExecuteRequest): Promise<unknown> {
+    const { template, context } = request;
+    const emitted = await this.#emitter.emit({
+      template,
+      args: request.args,
+      actionName: context.action.name,
+      attempt: context.attemptNumber,
+      backoffLimit: 0,
+    });
+    if (kubeconfigFiles(this.#env).length === 0) {
+      throw new DeploymentError(
+        `Task \`${template.name}\` (action ${context.action.name}) must run on Kubernetes, but no kubeconfig context is configured ($KUBECONFIG, or ~/.kube/config). ` +
+          `flyte-ts emitted what it needs:\n${describeEmitted(emitted)}\n` +
+          "Build and push the image, submit the Job, and read its outputs from the outputs folder; or configure a kubeconfig context and run again.",
+        { code: "NoKubeconfig" },
+      );
+    }
+    await submitJob(emitted.job, { signal: request.signal, clock: this.#clock });
+    return readResult(emitted.outputsPath);
+  }
+
+  async close(): Promise<void> {}
+}
