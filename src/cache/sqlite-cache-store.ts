@@ -247,6 +247,18 @@ export class SqliteCacheStore implements CacheStore {
    * every `leaseMs / 3` until `release()`). Polls every `pollMs`: the other side is another process.
    */
   async lead(key: string, signal: AbortSignal): Promise<CacheLead> {
+    try {
+      return await this.#lead(key, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      warnOnce(
+        `The cache database could not hold a serialize lease (${String(error)}); identical calls in other processes may run too.`,
+      );
+      return { release: () => {} };
+    }
+  }
+
+  async #lead(key: string, signal: AbortSignal): Promise<CacheLead> {
     const db = this.database;
     if (db === undefined) return { release: () => {} };
     const owner = `${process.pid}-${randomBytes(6).toString("hex")}`;

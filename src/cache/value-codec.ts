@@ -4,7 +4,7 @@
  * shared and cyclic references) comes back as it went in.
  * @module
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 
 /** A value's stored bytes and their hex SHA-256 (the content address). */
@@ -26,5 +26,5 @@ export function decodeValue(bytes: Uint8Array): unknown {
 
 /** Hex SHA-256 of `bytes`. */
 export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return hash("sha256", bytes, "hex");
 }

@@ -89,11 +89,25 @@ export class RunStore {
 
   /** Whether a run of this name is stored. */
   has(run: string): boolean {
-    return this.database?.prepare("SELECT 1 FROM runs WHERE name = ?").get(run) !== undefined;
+    try {
+      return this.database?.prepare("SELECT 1 FROM runs WHERE name = ?").get(run) !== undefined;
+    } catch (error) {
+      warnOnce(`The run store could not be read (${String(error)}).`);
+      return false;
+    }
   }
 
-  /** Loads what run `run` finished, for a resume. */
+  /** Loads what run `run` finished, for a resume (nothing, with a warning, if it cannot be read). */
   replay(run: string): Replay {
+    try {
+      return this.#replay(run);
+    } catch (error) {
+      warnOnce(`The run store could not be read (${String(error)}); the resumed run starts over.`);
+      return { output: () => undefined, traces: () => undefined };
+    }
+  }
+
+  #replay(run: string): Replay {
     const db = this.database;
     const outputs = new Map<string, Buffer>();
     const traces = new Map<string, Map<string, TraceRecord>>();
@@ -137,8 +151,17 @@ export class RunStore {
     };
   }
 
-  /** An observer that records the events of run `run`. */
+  /** An observer that records the events of run `run` (one that records nothing if the store is unusable). */
   observer(run: string): RunObserver {
+    try {
+      return this.#observer(run);
+    } catch (error) {
+      warnOnce(`The run store could not be written (${String(error)}); this run is not recorded.`);
+      return () => {};
+    }
+  }
+
+  #observer(run: string): RunObserver {
     const db = this.database;
     if (db === undefined) return () => {};
     let seq =
