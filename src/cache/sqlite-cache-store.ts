@@ -262,26 +262,36 @@ export class SqliteCacheStore implements CacheStore {
     const db = this.database;
     if (db === undefined) return { release: () => {} };
     const owner = `${process.pid}-${randomBytes(6).toString("hex")}`;
-    const take = db.transaction((now: number) => {
+    const stored = db.prepare<[string], { found: number }>(
+      "SELECT 1 AS found FROM entries WHERE key = ?",
+    );
+    // The value check and the lease are one transaction: a leader that stores its value and
+    // releases between a waiter's check and its take would otherwise run the call twice.
+    const take = db.transaction((now: number, unreadable: boolean): "stored" | "taken" | "held" => {
+      if (!unreadable && stored.get(key) !== undefined) return "stored";
       const holder = db
         .prepare<[string], { owner: string; expires_at: number }>(
           "SELECT owner, expires_at FROM leases WHERE key = ?",
         )
         .get(key);
-      if (holder !== undefined && holder.expires_at > now) return false;
+      if (holder !== undefined && holder.expires_at > now) return "held";
       db.prepare("INSERT OR REPLACE INTO leases (key, owner, expires_at) VALUES (?, ?, ?)").run(
         key,
         owner,
         now + this.#leaseMs,
       );
-      return true;
+      return "taken";
     });
+    // A stored value that cannot be read (damaged; getNow warned) is computed again.
+    let unreadable = false;
     for (;;) {
       signal.throwIfAborted();
       const hit = this.getNow(key);
       if (hit !== undefined) return { hit };
-      if (take.immediate(Date.now())) break;
-      await pause(this.#pollMs, signal);
+      const outcome = take.immediate(Date.now(), unreadable);
+      if (outcome === "taken") break;
+      if (outcome === "stored") unreadable = true;
+      else await pause(this.#pollMs, signal);
     }
     const renew = db.prepare("UPDATE leases SET expires_at = ? WHERE key = ? AND owner = ?");
     const heartbeat = setInterval(() => {
