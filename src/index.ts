@@ -47,7 +47,13 @@ export {
 export { Timeout } from "./api/timeout.js";
 export type { SharedCache } from "./cache/shared-tier.js";
 // Running
-export { type ActionId, ctx, type RunMode, type TaskContext } from "./context/context.js";
+export {
+  type ActionId,
+  type AssignedDevice,
+  ctx,
+  type RunMode,
+  type TaskContext,
+} from "./context/context.js";
 export { group } from "./context/group.js";
 export { trace } from "./context/trace.js";
 // Errors and time
@@ -70,4 +76,13 @@ export {
   run,
   withRunContext,
 } from "./run/run.js";
+// Host inventory
+export {
+  type DetectOptions,
+  detectInventory,
+  type GpuInfo,
+  type HostInventory,
+  type MigInstance,
+  type TpuChip,
+} from "./scheduler/inventory.js";
 export { version } from "./version.js";

@@ -7,6 +7,7 @@ import { version } from "../version.js";
 import { buildCommand } from "./build.js";
 import { cacheCommand } from "./cache.js";
 import { deployCommand } from "./deploy.js";
+import { devicesCommand } from "./devices.js";
 import { executeCommand } from "./execute.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
@@ -40,6 +41,8 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return buildCommand(rest);
     case "deploy":
       return deployCommand(rest);
+    case "devices":
+      return devicesCommand(rest);
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

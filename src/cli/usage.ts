@@ -39,6 +39,7 @@ Commands:
   build <file> [--env name] [--out dir]   write each environment's Dockerfile and build context
   deploy --dry-run <file> [--out dir]     write a Kubernetes Job for every task
   execute --inputs <file> ...             run one offloaded action (inside its container)
+  devices [--json]                        print the CPUs, memory, GPUs and TPUs tasks are admitted against
 
 Options:
   -h, --help      show this help (\`flyte-ts run --help\` for the run command)

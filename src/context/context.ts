@@ -17,6 +17,21 @@ export interface ActionId {
   readonly runName: string;
 }
 
+/** A device assigned to a running attempt by the scheduler (exclusive until the attempt ends). */
+export interface AssignedDevice {
+  /** A whole GPU, one MIG slice of a GPU, or one TPU chip. */
+  readonly kind: "gpu" | "mig" | "tpu";
+  readonly vendor: "nvidia" | "amd" | "google";
+  /** The host index: of the GPU (the MIG slice's parent GPU), or of the TPU chip. */
+  readonly index: number;
+  /** What the pinning variables carry: `GPU-<uuid>`, `MIG-<uuid>`, the AMD index, or the TPU chip index. */
+  readonly id: string;
+  /** The product name, e.g. `"NVIDIA H100 80GB HBM3"`, or the TPU generation (`"v5p"`). */
+  readonly name: string;
+  /** The MIG profile of a slice (`"1g.10gb"`), else `undefined`. */
+  readonly partition: string | undefined;
+}
+
 /** The serialisable part of a task context: what crosses to a worker with each attempt. */
 export interface TaskContextData {
   readonly action: ActionId;
@@ -37,6 +52,10 @@ export interface TaskContextData {
   readonly runBaseDir: string;
   /** Key-value pairs given to `withRunContext({ customContext })`, inherited by every action. */
   readonly customContext: Readonly<Record<string, string>>;
+  /** The GPUs, MIG slices and TPU chips this attempt holds (empty when it asked for none). */
+  readonly devices: readonly AssignedDevice[];
+  /** The CPU cores this attempt is pinned to (`withRunContext({ pinCpus: true })`), else empty. */
+  readonly cpus: readonly number[];
 }
 
 /**

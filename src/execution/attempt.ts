@@ -32,10 +32,20 @@ export interface AttemptObserver {
   attemptFinished(attempt: number, error: FlyteError | undefined): void;
 }
 
+/**
+ * One attempt's body. It calls `admitted()` once the scheduler has admitted it: `maxRuntime` is
+ * measured from then, so time spent queued for a GPU counts against `maxQueuedTime` only.
+ */
+export type AttemptBody<T> = (
+  attempt: number,
+  signal: AbortSignal,
+  admitted: () => void,
+) => Promise<T>;
+
 /** Runs `body` once per attempt until it succeeds or must stop; rejects with the last error. */
 export async function runAttempts<T>(
   policy: AttemptPolicy,
-  body: (attempt: number, signal: AbortSignal) => Promise<T>,
+  body: AttemptBody<T>,
   observer: AttemptObserver,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -81,12 +91,13 @@ function cancelled(policy: AttemptPolicy): RunCancelledError {
 function runOneAttempt<T>(
   policy: AttemptPolicy,
   attempt: number,
-  body: (attempt: number, signal: AbortSignal) => Promise<T>,
+  body: AttemptBody<T>,
 ): Promise<T> {
   const controller = new AbortController();
   const { timeout, clock } = policy;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    let cancelTimer: (() => void) | undefined;
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
@@ -100,20 +111,20 @@ function runOneAttempt<T>(
       settle(() => reject(error));
     });
     const maxRuntimeMs = timeout.maxRuntimeMs;
-    const cancelTimer =
-      maxRuntimeMs === undefined
-        ? undefined
-        : clock.setTimer(maxRuntimeMs, () => {
-            const error = new TaskTimeoutError(
-              `Task \`${policy.taskName}\` attempt ${attempt} ran past its maxRuntime of ${formatMs(maxRuntimeMs)} and was stopped. ` +
-                "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
-            );
-            controller.abort(error);
-            settle(() => reject(error));
-          });
+    const admitted = () => {
+      if (maxRuntimeMs === undefined || cancelTimer !== undefined || settled) return;
+      cancelTimer = clock.setTimer(maxRuntimeMs, () => {
+        const error = new TaskTimeoutError(
+          `Task \`${policy.taskName}\` attempt ${attempt} ran past its maxRuntime of ${formatMs(maxRuntimeMs)} and was stopped. ` +
+            "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
+        );
+        controller.abort(error);
+        settle(() => reject(error));
+      });
+    };
     let running: Promise<T>;
     try {
-      running = body(attempt, controller.signal);
+      running = body(attempt, controller.signal, admitted);
     } catch (error) {
       settle(() => reject(error));
       return;

@@ -25,6 +25,11 @@ export interface ExecuteRequest {
 
 /** Runs task bodies. One instance serves every attempt of one environment in one run or pool. */
 export interface Executor {
+  /**
+   * Set when bodies run on another machine (offload): the controller then does not admit the
+   * attempt against this host's CPUs, memory and devices.
+   */
+  readonly remote?: boolean;
   /** Runs one attempt and resolves with a copy of its output, or rejects with its error. */
   execute(request: ExecuteRequest): Promise<unknown>;
   /** Stops the executor's workers. Idempotent. */

@@ -9,6 +9,8 @@ import { pathToFileURL } from "node:url";
 import type { Task } from "../api/task.js";
 import { loadTask } from "../execution/task-loader.js";
 import { RunContext } from "../run/run.js";
+import { defaultScheduler } from "../scheduler/local-scheduler.js";
+import { noLease, type Scheduler } from "../scheduler/scheduler.js";
 import { extractBundle } from "./bundle.js";
 import { readInputs, writeError, writeOutputs } from "./io.js";
 
@@ -57,11 +59,14 @@ export async function executeAction(options: ExecuteActionOptions): Promise<bool
     await options.loadModule?.(modulePath);
     const task = await loadTask(pathToFileURL(modulePath).href, options.task);
     const inputs = await readInputs(resolve(options.inputs));
-    const context = new RunContext({
-      name: options.runName,
-      customContext: { ...inputs.customContext },
-      ...(options.rawDataPath === undefined ? {} : { rawDataPath: options.rawDataPath }),
-    });
+    const context = new RunContext(
+      {
+        name: options.runName,
+        customContext: { ...inputs.customContext },
+        ...(options.rawDataPath === undefined ? {} : { rawDataPath: options.rawDataPath }),
+      },
+      { scheduler: podScheduler(defaultScheduler()) },
+    );
     const run = await context.run(
       task as unknown as Task<unknown[], unknown>,
       ...(inputs.args as unknown[]),
@@ -72,4 +77,15 @@ export async function executeAction(options: ExecuteActionOptions): Promise<bool
     await writeError(resolve(options.outputsPath), error);
     return false;
   }
+}
+
+/**
+ * Kubernetes already admitted this pod for the action it runs: the root's attempts are not
+ * admitted again against the pod's own inventory (a pod's GPUs may be hidden from nvidia-smi's
+ * view, and a retry must not wait for itself); its sub-actions are.
+ */
+function podScheduler(local: Scheduler): Scheduler {
+  return {
+    admit: (request) => (request.action === "a0" ? Promise.resolve(noLease) : local.admit(request)),
+  };
 }

@@ -50,6 +50,7 @@ export function runsOffloaded(
 
 /** Runs attempts as Kubernetes Jobs. */
 export class OffloadExecutor implements Executor {
+  readonly remote = true;
   readonly #emitter: Emitter;
   readonly #clock: Clock;
   readonly #env: NodeJS.ProcessEnv;

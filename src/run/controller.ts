@@ -24,7 +24,7 @@ import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import type { Replay } from "../record/run-store.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import { lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
 export interface RunState {
@@ -40,6 +40,8 @@ export interface RunState {
   readonly cacheRead: boolean;
   /** Store results in the cache (off with `disableRunCache`). */
   readonly cacheWrite: boolean;
+  /** Pin each attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). */
+  readonly pinCpus?: boolean;
   readonly emit: (event: RunEvent) => void;
   /** What a resumed run replays instead of running again. */
   readonly replay?: Replay | undefined;
@@ -63,6 +65,8 @@ export class Controller implements ControllerChannel {
   readonly #stages: ControllerStages;
   readonly #traces = new Map<string, Map<string, TraceRecord>>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  /** Attempts holding a lease, and who waits for them all to give it back. */
+  readonly #holding = { count: 0, waiters: [] as (() => void)[] };
 
   constructor(run: RunState, stages: ControllerStages) {
     this.#run = run;
@@ -94,6 +98,22 @@ export class Controller implements ControllerChannel {
     const group = call.group === undefined ? "" : `-${call.group}`;
     const id = shortId(`${call.parent}-${call.inputsHash}-${template.name}-${call.seq}${group}`);
     return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);
+  }
+
+  /**
+   * Resolves when every attempt has given its lease back (their bodies settled), or after
+   * `graceMs` of wall time for a body that ignores its abort signal. Milliseconds.
+   */
+  leasesReturned(graceMs: number): Promise<void> {
+    if (this.#holding.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      timer.unref();
+      this.#holding.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   recordTrace(action: string, traceId: string, record: TraceRecord): void {
@@ -262,13 +282,20 @@ export class Controller implements ControllerChannel {
         clock: run.clock,
         run: run.cancel,
       },
-      async (attempt, signal) => {
-        const lease = await this.#stages.scheduler.admit({
-          taskName: template.name,
-          resources: template.resources,
-          maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
-          signal,
-        });
+      async (attempt, signal, admitted) => {
+        const lease = executor.remote
+          ? noLease
+          : await this.#stages.scheduler.admit({
+              taskName: template.name,
+              action: id,
+              resources: template.resources,
+              maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
+              signal,
+              clock: run.clock,
+              pinCpus: run.pinCpus === true,
+            });
+        admitted();
+        this.#holding.count++;
         try {
           return await executor.execute({
             template,
@@ -284,14 +311,18 @@ export class Controller implements ControllerChannel {
               rawDataPath: run.rawDataPath,
               runBaseDir: run.runBaseDir,
               customContext: run.customContext,
+              devices: lease.devices,
+              cpus: lease.cpus,
             },
             traces: this.#traces.get(id) ?? noTraces,
-            channel: this,
+            channel: lendWhileWaiting(this, lease),
             signal,
             env: { ...template.envVars, ...lease.env },
           });
         } finally {
           lease.release();
+          if (--this.#holding.count === 0)
+            for (const wake of this.#holding.waiters.splice(0)) wake();
         }
       },
       {

@@ -21,7 +21,8 @@ import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offl
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import type { RunStore } from "../record/run-store.js";
-import { admitAll, type Scheduler } from "../scheduler/scheduler.js";
+import { defaultScheduler } from "../scheduler/local-scheduler.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
 import { storesOf } from "./stores.js";
 
@@ -75,6 +76,12 @@ export interface RunOptions {
    * Read on a local miss, written through after a local write; its failures are logged and ignored.
    */
   sharedCache?: SharedCache;
+  /**
+   * Pin every attempt to whole CPU cores of its own (at least one; `Resources({ cpu })` rounded up),
+   * so benchmarks do not share cores. Pooled workers pin themselves through the native addon;
+   * inline bodies are not pinned. `flyte.ctx().cpus` lists the cores. @default false
+   */
+  pinCpus?: boolean;
 }
 
 const runOptionKeys = [
@@ -97,6 +104,7 @@ const runOptionKeys = [
   "clock",
   "resume",
   "sharedCache",
+  "pinCpus",
 ] as const;
 
 /**
@@ -254,6 +262,7 @@ export class RunContext {
       customContext: Object.freeze({ ...options.customContext }),
       cacheRead: !options.overwriteCache && !options.disableRunCache,
       cacheWrite: !options.disableRunCache,
+      pinCpus: options.pinCpus === true,
       emit,
       replay,
     };
@@ -263,7 +272,7 @@ export class RunContext {
       cache: options.sharedCache
         ? new TieredCacheStore(localCache, options.sharedCache)
         : localCache,
-      scheduler: this.#engine.scheduler ?? admitAll,
+      scheduler: this.#engine.scheduler ?? defaultScheduler(),
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name });
     try {
@@ -274,6 +283,8 @@ export class RunContext {
       const error = toTaskError(thrown);
       const status = error instanceof RunCancelledError ? "cancelled" : "failed";
       emit({ type: "run-finished", run: name, status, at: clock.now(), error: errorToData(error) });
+      // Aborted bodies settle a few turns later; the caller gets resources back before the error.
+      await controller.leasesReturned(1_000);
       throw error;
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
@@ -357,7 +368,13 @@ function checkRunOptions(options: RunOptions): RunOptions {
       `Expected \`copyStyle\` to be "loaded_modules", "all" or "none", got ${describe(o.copyStyle)}.`,
     );
   }
-  for (const key of ["dryRun", "interactiveMode", "overwriteCache", "disableRunCache"] as const) {
+  for (const key of [
+    "dryRun",
+    "interactiveMode",
+    "overwriteCache",
+    "disableRunCache",
+    "pinCpus",
+  ] as const) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") {
       problems.add(key, `Expected \`${key}\` to be true or false, got ${describe(o[key])}.`);
     }

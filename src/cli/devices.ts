@@ -1,0 +1,95 @@
+/**
+ * `flyte-ts devices [--json]`: what the scheduler sees on this host — CPUs, memory, GPUs (with MIG
+ * slices) and TPU chips — as a table, or as JSON for scripts.
+ * @module
+ */
+import { nativeStatus } from "../internal/native.js";
+import { detectInventory, type HostInventory } from "../scheduler/inventory.js";
+import { formatBytes } from "../scheduler/ledger.js";
+import { ExitCode, UsageError } from "./usage.js";
+
+/** `flyte-ts devices --help`. */
+export const devicesHelp = `Usage: flyte-ts devices [--json]
+
+Prints what the local scheduler admits tasks against: CPUs and memory (cgroup limits applied),
+NVIDIA GPUs with their MIG slices (NVML through the native addon, else nvidia-smi), AMD GPUs
+(rocm-smi) and TPU chips (/dev/accel*, /dev/vfio). FLYTE_TS_FAKE_DEVICES="H100:8" simulates devices.
+
+Options:
+  --json      print the inventory as JSON
+  -h, --help  show this help
+`;
+
+/** Formats the inventory as a table, one row per assignable device. */
+export function formatInventory(host: HostInventory, native: string): string {
+  const lines = [
+    `CPUs     ${host.cpus} (${host.cpuSource})`,
+    `Memory   ${formatBytes(host.memoryBytes)} (${host.memorySource})`,
+    `Sources  ${host.sources.length === 0 ? "none" : host.sources.join(", ")}`,
+    `Native   ${native}`,
+    "",
+  ];
+  const rows: string[][] = [];
+  for (const gpu of host.gpus) {
+    const memory = gpu.memoryBytes === undefined ? "" : formatBytes(gpu.memoryBytes);
+    const state = gpu.migEnabled ? "MIG" : "";
+    rows.push([`${gpu.vendor} gpu`, String(gpu.index), gpu.name, memory, state, gpu.uuid]);
+    for (const slice of gpu.mig) {
+      const sliceMemory = slice.memoryBytes === undefined ? "" : formatBytes(slice.memoryBytes);
+      rows.push([
+        "  mig",
+        `${gpu.index}.${slice.index}`,
+        slice.profile,
+        sliceMemory,
+        "",
+        slice.uuid,
+      ]);
+    }
+  }
+  for (const chip of host.tpus) {
+    rows.push(["tpu", String(chip.index), chip.type, "", "", chip.path]);
+  }
+  if (rows.length === 0) {
+    lines.push("No GPUs or TPUs found.");
+  } else {
+    const table = [["KIND", "INDEX", "NAME", "MEMORY", "MODE", "ID"], ...rows];
+    const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => (r[c] ?? "").length)));
+    for (const row of table) {
+      lines.push(
+        row
+          .map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+          .join("  "),
+      );
+    }
+  }
+  for (const warning of host.warnings) lines.push(`warning: ${warning}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Runs `flyte-ts devices` with the words after `devices`.
+ *
+ * @example
+ * ```ts
+ * await devicesCommand(["--json"]);
+ * ```
+ */
+export async function devicesCommand(args: readonly string[]): Promise<ExitCode> {
+  if (args.includes("-h") || args.includes("--help")) {
+    process.stdout.write(devicesHelp);
+    return ExitCode.ok;
+  }
+  const unknown = args.filter((a) => a !== "--json");
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Unknown option \`${unknown[0]}\` for devices. See \`flyte-ts devices --help\`.`,
+    );
+  }
+  const host = await detectInventory();
+  if (args.includes("--json")) {
+    process.stdout.write(`${JSON.stringify({ ...host, native: nativeStatus() }, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatInventory(host, nativeStatus()));
+  }
+  return ExitCode.ok;
+}
