@@ -22,6 +22,7 @@ export {
   type VersionParameters,
 } from "./api/cache.js";
 export { Device, GPU, TPU } from "./api/devices.js";
+export { File } from "./api/file.js";
 export { Image } from "./api/image.js";
 export { PodTemplate } from "./api/pod-template.js";
 export { Resources, type ResourcesOptions } from "./api/resources.js";
@@ -44,7 +45,7 @@ export {
   type TaskEnvironmentOptions,
 } from "./api/task-environment.js";
 export { Timeout } from "./api/timeout.js";
-
+export type { SharedCache } from "./cache/shared-tier.js";
 // Running
 export {
   type ActionId,

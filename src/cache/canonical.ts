@@ -34,6 +34,7 @@
  * | `0x11` | plain object (prototype `Object.prototype` or `null`) | `u32` count, then `str` key + value node per own enumerable string key, keys in UTF-16 code-unit order |
  * | `0x12` | Map                                   | `u32` count, then key node + value node per entry, entries in byte order of their encoding |
  * | `0x13` | Set                                   | `u32` count, then element nodes in byte order of their encoding |
+ * | `0x14` | `flyte.File` (`{ kind: "flyte.File", path }`) | `u64` size + the 32-byte SHA-256 of the file's content |
  *
  * The dtype names are `int8`, `uint8clamped`, `int16`, `uint16`, `int32`, `uint32`, `float32`,
  * `float64`, `bigint64`, `biguint64` (and `float16` where the runtime has it).
@@ -53,6 +54,10 @@
  *   Errors, Promises, WeakMaps, boxed primitives, invalid Dates, cycles, and nesting deeper than
  *   1,000 levels. Values of other realms (a `vm` context) count as class instances.
  *
+ * A `flyte.File` is keyed by its content only: the same bytes at another path give the same key,
+ * and an edit gives a new one. Its digest is streamed and remembered by (path, size, mtime)
+ * (`file-digest.ts`). Tag `0x14` was added without a schema bump: no earlier value encodes to it.
+ *
  * The hash ({@link canonicalHash}) is SHA-256 over the ASCII salt `flyte-ts/canonical/v<N>\n`
  * followed by the encoding.
  *
@@ -60,7 +65,9 @@
  */
 import { hash } from "node:crypto";
 import { endianness } from "node:os";
+import { File } from "../api/file.js";
 import { RuntimeDataValidationError } from "../errors.js";
+import { fileDigest } from "./file-digest.js";
 
 /**
  * The version of the canonical format, mixed into every {@link canonicalHash}. Bump it on any
@@ -101,6 +108,7 @@ const Tag = {
   object: 0x11,
   map: 0x12,
   set: 0x13,
+  file: 0x14,
 } as const;
 
 type TypedArray = Exclude<NodeJS.TypedArray, Uint8Array>;
@@ -273,7 +281,8 @@ class Writer {
   #object(o: object): void {
     const prototype = Object.getPrototypeOf(o) as object | null;
     if (prototype === Object.prototype || prototype === null) {
-      this.#container(o, this.#plainObject);
+      if (File.is(o)) this.#file(o);
+      else this.#container(o, this.#plainObject);
       return;
     }
     const kind = prototype === Array.prototype ? "array" : kindByPrototype.get(prototype);
@@ -346,6 +355,24 @@ class Writer {
     } catch (error) {
       throw addSegment(error, () => propertySegment(keys[i] as string));
     }
+  }
+
+  #file(file: File): void {
+    let digest: { size: number; digest: Buffer };
+    try {
+      digest = fileDigest(file.path);
+    } catch (error) {
+      throw new Refusal(
+        (path) =>
+          `\`${path}\` is the file ${file.path}, which cannot be read (${error instanceof Error ? error.message : String(error)}). Check the path.`,
+      );
+    }
+    this.#ensure(41);
+    this.#buf[this.pos] = Tag.file;
+    this.#view.setUint32(this.pos + 1, Math.floor(digest.size / 2 ** 32));
+    this.#view.setUint32(this.pos + 5, digest.size >>> 0);
+    this.pos += 9;
+    this.pos += digest.digest.copy(this.#buf, this.pos);
   }
 
   #symbolKeys(o: object): void {

@@ -5,11 +5,13 @@
  */
 import { version } from "../version.js";
 import { buildCommand } from "./build.js";
+import { cacheCommand } from "./cache.js";
 import { deployCommand } from "./deploy.js";
 import { devicesCommand } from "./devices.js";
 import { executeCommand } from "./execute.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
+import { runsCommand } from "./runs.js";
 import { runsLogsCommand } from "./runs-logs.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
@@ -30,6 +32,10 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return ExitCode.ok;
     case "run":
       return runCommand(rest);
+    case "cache":
+      return cacheCommand(rest);
+    case "runs":
+      return rest[0] === "logs" ? runsLogsCommand(rest.slice(1)) : runsCommand(rest);
     case "execute":
       return executeCommand(rest);
     case "build":
@@ -38,9 +44,6 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return deployCommand(rest);
     case "devices":
       return devicesCommand(rest);
-    case "runs":
-      if (rest[0] === "logs") return runsLogsCommand(rest.slice(1));
-      throw new UsageError("Unknown `flyte-ts runs` command; try `flyte-ts runs logs <run>`.");
     default:
       throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
   }

@@ -20,6 +20,7 @@ import { ExitCode, runHelp, UsageError } from "./usage.js";
 interface CliOptions {
   name?: string;
   cacheDir?: string;
+  resume?: string;
   verbose: boolean;
   help: boolean;
   quiet: boolean;
@@ -29,7 +30,7 @@ interface CliOptions {
 
 type Switch = "verbose" | "help" | "quiet" | "json" | "logs";
 
-const valueOptions = new Set(["name", "cache-dir"]);
+const valueOptions = new Set(["name", "cache-dir", "resume"]);
 const switchOptions = new Set<string>(["verbose", "help", "quiet", "json", "logs"]);
 
 /** Applies `flag` if it is one of the command's own options; says whether it was. */
@@ -37,6 +38,7 @@ function applyOption(options: CliOptions, flag: Flag): boolean {
   if (valueOptions.has(flag.name)) {
     if (flag.value === true) throw new UsageError(`--${flag.name} needs a value.`);
     if (flag.name === "name") options.name = flag.value;
+    else if (flag.name === "resume") options.resume = flag.value;
     else options.cacheDir = flag.value;
     return true;
   }
@@ -91,6 +93,7 @@ function runContextFor(options: CliOptions, signal: AbortSignal, view: LiveView)
     ...(view.onLog === undefined ? {} : { onLog: view.onLog }),
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    ...(options.resume === undefined ? {} : { resume: options.resume }),
   };
   try {
     return withRunContext(runOptions);

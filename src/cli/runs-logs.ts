@@ -3,10 +3,10 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type LogEntry, readLogs } from "../record/logs.js";
-import type { RunRecordData } from "../record/run-record.js";
+import { loadRun } from "../record/run-history.js";
+import { RunStore } from "../record/run-store.js";
 import { readFlags } from "./flags.js";
 import { ExitCode, UsageError } from "./usage.js";
 
@@ -22,14 +22,12 @@ Options:
   -h, --help         show this help
 `;
 
-async function taskNames(dir: string): Promise<Map<string, string>> {
-  try {
-    const record = JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RunRecordData;
-    return new Map(record.actions.map((a) => [a.id, a.task]));
-  } catch {
-    // A run store without run.json still has its logs; lines are then prefixed by id only.
-    return new Map();
-  }
+function taskNames(home: string, run: string): Map<string, string> {
+  if (!existsSync(join(home, "runs.db"))) return new Map();
+  const db = new RunStore(home).database;
+  const record = db === undefined ? undefined : loadRun(db, run);
+  // Without a stored record the logs are still printed, prefixed by action id only.
+  return new Map((record?.actions ?? []).map((a) => [a.id, a.task]));
 }
 
 function prefixed(entries: readonly LogEntry[], tasks: ReadonlyMap<string, string>): string {
@@ -81,7 +79,7 @@ export async function runsLogsCommand(argv: readonly string[]): Promise<ExitCode
   if (action !== undefined) {
     process.stdout.write(entries.map((e) => e.text).join(""));
   } else {
-    process.stdout.write(prefixed(entries, await taskNames(dir)));
+    process.stdout.write(prefixed(entries, taskNames(home, run)));
   }
   return ExitCode.ok;
 }

@@ -34,6 +34,8 @@ export const mainHelp = `Usage: flyte-ts <command> [options]
 
 Commands:
   run <file> <task> [--param value ...]   run one task of a .ts or .js module and print its outputs
+  cache ls|show|stats|clear|prune         look into and trim the local cache (\`flyte-ts cache --help\`)
+  runs ls|show <run>                      list stored runs, show one run's actions
   build <file> [--env name] [--out dir]   write each environment's Dockerfile and build context
   deploy --dry-run <file> [--out dir]     write a Kubernetes Job for every task
   execute --inputs <file> ...             run one offloaded action (inside its container)
@@ -64,6 +66,7 @@ else as JSON. TypeScript files load directly; no build step is needed.
 Options:
   --name <run>       the run's name (a folder name)   default: a timestamp plus random letters
   --cache-dir <dir>  the .flyte folder (cache, run records)   default: $FLYTE_TS_HOME, else ./.flyte
+  --resume <run>     re-run a stored run: what finished in it is replayed, the rest runs
   --verbose          print stacks with errors, and where the run record was written
   --logs             show what tasks print, each line prefixed by its task and action
   --quiet            show no progress and no summary (outputs and errors only)
@@ -85,4 +88,33 @@ Exit status: 0 when the task succeeded, 1 when it failed, 2 when the command lin
 Examples:
   flyte-ts run examples/quickstart.ts main --n 10
   flyte-ts run --name nightly pipeline.ts train --lr 0.01 --layers '[64, 32]'
+`;
+
+/** `flyte-ts cache --help`. */
+export const cacheHelp = `Usage: flyte-ts cache <command> [options]
+
+Commands:
+  ls [--task <name>]                      list cached entries, newest first: key, task, size, age
+  show <key>                              print one entry's output (a key prefix works)
+  stats                                   entries, stored objects, bytes inline and in blob files
+  clear [--task <name>]                   remove every entry (or those of one task)
+  prune [--older-than 7d] [--max-size 1G] remove entries written before a time, then the oldest
+                                          until the cache fits the size
+
+Options:
+  --cache-dir <dir>  the .flyte folder   default: $FLYTE_TS_HOME, else ./.flyte
+  --json             print JSON instead of a table
+`;
+
+/** `flyte-ts runs --help`. */
+export const runsHelp = `Usage: flyte-ts runs <command> [options]
+
+Commands:
+  ls            list stored runs, newest first: name, task, status, actions, start time
+  show <run>    print one run's actions: id, task, status, attempts, cache hit; and its report
+  logs <run> [<action>]  print what a run's tasks wrote to stdout and stderr
+
+Options:
+  --cache-dir <dir>  the .flyte folder   default: $FLYTE_TS_HOME, else ./.flyte
+  --json             print JSON instead of a table
 `;

@@ -3,6 +3,7 @@
  * store are all observers of this stream.
  * @module
  */
+import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 
 /** The state of an action. */
@@ -18,7 +19,7 @@ export type RunEvent =
       readonly run: string;
       readonly at: number;
       readonly task: string;
-      /** The run's folder (where run.json, report.html and logs/ go), when it has one. */
+      /** The run's folder (where report.html and the logs go), when it has one. */
       readonly dir?: string;
     }
   | {
@@ -29,7 +30,13 @@ export type RunEvent =
       readonly group: string | undefined;
       readonly at: number;
     }
-  | { readonly type: "action-cache-hit"; readonly action: string; readonly at: number }
+  | {
+      readonly type: "action-cache-hit";
+      readonly action: string;
+      readonly at: number;
+      /** `"resume"` when the output was replayed from the resumed run. @default "cache" */
+      readonly source?: "cache" | "resume";
+    }
   | {
       readonly type: "attempt-started";
       readonly action: string;
@@ -55,6 +62,8 @@ export type RunEvent =
       readonly status: ActionStatus;
       readonly at: number;
       readonly error?: ErrorData;
+      /** The action's output, when it succeeded (the run store keeps it for resume). */
+      readonly output?: unknown;
     }
   | {
       readonly type: "trace-recorded";
@@ -62,6 +71,8 @@ export type RunEvent =
       readonly trace: string;
       readonly ok: boolean;
       readonly at: number;
+      /** The recorded result (the run store keeps it for resume). */
+      readonly record?: TraceRecord;
     }
   | {
       readonly type: "run-finished";

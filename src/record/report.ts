@@ -2,7 +2,7 @@
  * The run report: one self-contained HTML page (no network) rendered from a run's record — a
  * timeline with one lane per worker or device and one bar per attempt, the action tree, errors
  * with stacks, each action's `flyte.report` tabs and captured output. A pure function of its
- * inputs, so it renders the same from `run.json` or from the run store.
+ * inputs, so it renders the same from a live run's record or from the run store.
  * @module
  */
 import type { TabData } from "../context/report.js";
@@ -174,7 +174,7 @@ function logs(run: RunRecordData, entries: readonly LogEntry[] | undefined): str
  *
  * @example
  * ```ts
- * const html = renderRunReport(JSON.parse(await readFile(".flyte/runs/demo/run.json", "utf8")));
+ * const html = renderRunReport(loadRun(new RunStore(".flyte").database!, "demo")!);
  * ```
  */
 export function renderRunReport(run: RunRecordData, extras: ReportExtras = {}): string {

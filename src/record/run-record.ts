@@ -1,9 +1,7 @@
 /**
- * The in-memory record of one run, built from its events, and its `run.json` file.
+ * The in-memory record of one run, built from its events (`Run.actions`); the run store keeps it on disk.
  * @module
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { ErrorData } from "../errors.js";
 import type { ActionStatus, RunEvent, RunStatus } from "./events.js";
 
@@ -33,7 +31,7 @@ export interface ActionRecord {
   error?: ErrorData;
 }
 
-/** A whole run: what `run.json` holds. */
+/** A whole run as plain data (what `flyte-ts runs show --json` prints). */
 export interface RunRecordData {
   readonly name: string;
   readonly task: string;
@@ -134,15 +132,5 @@ export class RunRecord {
   /** The whole record as plain data. */
   toJSON(): RunRecordData | undefined {
     return this.#run && { ...this.#run, actions: this.actions as ActionRecord[] };
-  }
-
-  /** Writes `<dir>/run.json` atomically (a temporary file, then a rename). */
-  async write(dir: string): Promise<string> {
-    await mkdir(dir, { recursive: true });
-    const file = join(dir, "run.json");
-    const temporary = `${file}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(this.toJSON(), null, 2)}\n`);
-    await rename(temporary, file);
-    return file;
   }
 }

@@ -3,7 +3,7 @@
  * the output it captured.
  * @module
  */
-import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { reportTabsFileName, type TabData } from "../context/report.js";
 import { readLogs } from "./logs.js";
@@ -42,6 +42,7 @@ export async function readReportTabs(
 
 /** Renders and writes `<dir>/report.html` (atomically); resolves with its path. */
 export async function writeRunReport(dir: string, run: RunRecordData): Promise<string> {
+  await mkdir(dir, { recursive: true });
   const [tabs, logs] = await Promise.all([readReportTabs(dir, run), readLogs(dir)]);
   const file = join(dir, reportFileName);
   const temporary = `${file}.${process.pid}.tmp`;

@@ -24,6 +24,7 @@ import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
+import type { Replay } from "../record/run-store.js";
 import { lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
@@ -45,6 +46,8 @@ export interface RunState {
   readonly emit: (event: RunEvent) => void;
   /** Where task output is captured (handed to executors). */
   readonly logs: LogSink;
+  /** What a resumed run replays instead of running again. */
+  readonly replay?: Replay | undefined;
 }
 
 /** The stages the controller sequences. */
@@ -65,6 +68,8 @@ export class Controller implements ControllerChannel {
   readonly #stages: ControllerStages;
   readonly #traces = new Map<string, Map<string, TraceRecord>>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  /** Attempts holding a lease, and who waits for them all to give it back. */
+  readonly #holding = { count: 0, waiters: [] as (() => void)[] };
 
   constructor(run: RunState, stages: ControllerStages) {
     this.#run = run;
@@ -98,6 +103,22 @@ export class Controller implements ControllerChannel {
     return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);
   }
 
+  /**
+   * Resolves when every attempt has given its lease back (their bodies settled), or after
+   * `graceMs` of wall time for a body that ignores its abort signal. Milliseconds.
+   */
+  leasesReturned(graceMs: number): Promise<void> {
+    if (this.#holding.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      timer.unref();
+      this.#holding.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   recordTrace(action: string, traceId: string, record: TraceRecord): void {
     const traces = this.#traces.get(action) ?? new Map<string, TraceRecord>();
     this.#traces.set(action, traces.set(traceId, record));
@@ -107,6 +128,7 @@ export class Controller implements ControllerChannel {
       trace: traceId,
       ok: record.ok,
       at: this.#run.clock.now(),
+      record,
     });
   }
 
@@ -128,8 +150,18 @@ export class Controller implements ControllerChannel {
       at: run.clock.now(),
     });
     try {
-      const output = await this.#cached(id, template, args, inputsHash);
-      run.emit({ type: "action-finished", action: id, status: "succeeded", at: run.clock.now() });
+      const replayed = this.#replayed(id);
+      const output =
+        replayed !== undefined
+          ? replayed.value
+          : await this.#cached(id, template, args, inputsHash);
+      run.emit({
+        type: "action-finished",
+        action: id,
+        status: "succeeded",
+        at: run.clock.now(),
+        output,
+      });
       return output;
     } catch (thrown) {
       const error = toTaskError(thrown);
@@ -145,6 +177,28 @@ export class Controller implements ControllerChannel {
     } finally {
       this.#traces.delete(id);
     }
+  }
+
+  /**
+   * The resume stage: an action that finished in the resumed run returns its stored output; one
+   * that did not starts with the traced calls it recorded there.
+   */
+  #replayed(id: string): { readonly value: unknown } | undefined {
+    const replay = this.#run.replay;
+    if (replay === undefined) return undefined;
+    const stored = replay.output(id);
+    if (stored !== undefined) {
+      this.#run.emit({
+        type: "action-cache-hit",
+        action: id,
+        at: this.#run.clock.now(),
+        source: "resume",
+      });
+      return stored;
+    }
+    const traces = replay.traces(id);
+    if (traces !== undefined) this.#traces.set(id, new Map(traces));
+    return undefined;
   }
 
   /** The cache stage: a hit never reaches admission or a worker. */
@@ -173,16 +227,47 @@ export class Controller implements ControllerChannel {
         return structuredClone(await leader);
       }
     }
-    const running = this.#attempts(id, template, args);
-    if (template.cache.serialize) {
-      this.#inFlight.set(key, running);
-      running.then(
-        () => this.#inFlight.delete(key),
-        () => this.#inFlight.delete(key),
-      );
+    if (!template.cache.serialize) return this.#computed(key, id, template, args);
+    const running = this.#leading(key, id, template, args);
+    this.#inFlight.set(key, running);
+    running.then(
+      () => this.#inFlight.delete(key),
+      () => this.#inFlight.delete(key),
+    );
+    return running;
+  }
+
+  /** `serialize: true` across processes: one caller per key runs, the others get its value. */
+  async #leading(
+    key: string,
+    id: string,
+    template: TaskTemplate,
+    args: readonly unknown[],
+  ): Promise<unknown> {
+    const run = this.#run;
+    const lead = run.cacheRead
+      ? await this.#stages.cache.lead?.(key, run.cancel.signal)
+      : undefined;
+    if (lead?.hit !== undefined) {
+      run.emit({ type: "action-cache-hit", action: id, at: run.clock.now() });
+      return lead.hit.value;
     }
-    const output = await running;
-    if (run.cacheWrite && output !== undefined)
+    try {
+      return await this.#computed(key, id, template, args);
+    } finally {
+      lead?.release();
+    }
+  }
+
+  /** Runs the attempts and stores the output. */
+  async #computed(
+    key: string,
+    id: string,
+    template: TaskTemplate,
+    args: readonly unknown[],
+  ): Promise<unknown> {
+    const output = await this.#attempts(id, template, args);
+    if (this.#run.cacheWrite && output !== undefined)
       await this.#stages.cache.set(key, output, template.name);
     return output;
   }
@@ -221,6 +306,7 @@ export class Controller implements ControllerChannel {
             lease.devices.map((d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`),
           );
         }
+        this.#holding.count++;
         try {
           return await executor.execute({
             template,
@@ -248,6 +334,8 @@ export class Controller implements ControllerChannel {
           });
         } finally {
           lease.release();
+          if (--this.#holding.count === 0)
+            for (const wake of this.#holding.waiters.splice(0)) wake();
         }
       },
       {

@@ -1,15 +1,16 @@
 /**
  * `withRunContext(options).run(task, ...args)` and `flyte.run(task, ...args)`: one run of a task,
- * with its record written to `<flyte dir>/runs/<run>/run.json`.
+ * with its record written to the run store, `<flyte dir>/runs.db`.
  * @module
  */
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
-import { type CacheStore, MemoryCacheStore } from "../cache/cache-store.js";
+import type { CacheStore } from "../cache/cache-store.js";
+import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import { errorToData, RunCancelledError, toTaskError } from "../errors.js";
+import { errorToData, RunCancelledError, RuntimeUserError, toTaskError } from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { InlineExecutor } from "../execution/inline.js";
@@ -20,11 +21,13 @@ import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offl
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
+import type { RunStore } from "../record/run-store.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
 import { defaultScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
+import { storesOf } from "./stores.js";
 
 /** How a run's code is bundled for offload. */
 export type CopyStyle = "loaded_modules" | "all" | "none";
@@ -76,6 +79,17 @@ export interface RunOptions {
   /** The clock for backoff and deadlines. Tests pass a `ManualClock`. @default the system clock */
   clock?: Clock;
   /**
+   * Re-runs the stored run of this name: actions that finished in it return their stored outputs
+   * and traced calls replay; the rest run. The run keeps its name.
+   * @example `withRunContext({ resume: "20261123-2305-k3f9a" }).run(main, 10)`
+   */
+  resume?: string;
+  /**
+   * A shared cache tier behind the local one: any keyv instance (`new Keyv({ store: new KeyvRedis(url) })`).
+   * Read on a local miss, written through after a local write; its failures are logged and ignored.
+   */
+  sharedCache?: SharedCache;
+  /**
    * Pin every attempt to whole CPU cores of its own (at least one; `Resources({ cpu })` rounded up),
    * so benchmarks do not share cores. Pooled workers pin themselves through the native addon;
    * inline bodies are not pinned. `flyte.ctx().cpus` lists the cores. @default false
@@ -103,6 +117,8 @@ const runOptionKeys = [
   "onLog",
   "echoLogs",
   "clock",
+  "resume",
+  "sharedCache",
   "pinCpus",
 ] as const;
 
@@ -118,7 +134,7 @@ const runOptionKeys = [
 export class Run<R = unknown> {
   /** The run's name. */
   readonly name: string;
-  /** The run's folder, where `run.json` is. */
+  /** The run's folder (`runBaseDir`); its record is in `<flyte dir>/runs.db`. */
   readonly url: string;
   readonly #record: RunRecord;
   readonly #outputs: R;
@@ -157,14 +173,14 @@ export class Run<R = unknown> {
   }
 }
 
-/** What the engine plugs into a run; the defaults run everything inline with a memory cache. */
+/** What the engine plugs into a run; the defaults run everything inline with the SQLite stores. */
 export interface RunEngine {
   executorFor?: ExecutorFactory;
   cache?: CacheStore;
   scheduler?: Scheduler;
+  runStore?: RunStore;
 }
 
-const processCache = new MemoryCacheStore();
 const inline = new InlineExecutor();
 
 /**
@@ -196,8 +212,16 @@ export class RunContext {
     }
     const options = this.#options;
     const mode = options.mode ?? "local";
-    const name = options.name ?? newRunName();
+    const name = options.resume ?? options.name ?? newRunName();
     const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
+    const stores = storesOf(home);
+    const runStore = this.#engine.runStore ?? stores.runs;
+    if (options.resume !== undefined && !runStore.has(options.resume)) {
+      throw new RuntimeUserError(
+        `There is no run "${options.resume}" to resume in ${home}. List the stored runs with \`flyte-ts runs ls\`.`,
+        { code: "RunNotFound" },
+      );
+    }
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
     await mkdir(rawDataPath, { recursive: true });
@@ -220,8 +244,10 @@ export class RunContext {
     }
     const offloadedBy = offloadExecutorFor(offload);
     const record = new RunRecord();
+    const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
     const observers = [
       record.observe,
+      runStore.observer(name),
       telemetryObserver(),
       ...(options.onEvent ? [options.onEvent] : []),
     ];
@@ -267,10 +293,14 @@ export class RunContext {
       pinCpus: options.pinCpus === true,
       emit,
       logs,
+      replay,
     };
+    const localCache = this.#engine.cache ?? stores.cache;
     const controller = new Controller(state, {
       executorFor,
-      cache: this.#engine.cache ?? processCache,
+      cache: options.sharedCache
+        ? new TieredCacheStore(localCache, options.sharedCache)
+        : localCache,
       scheduler: this.#engine.scheduler ?? defaultScheduler(),
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
@@ -282,13 +312,15 @@ export class RunContext {
       const error = toTaskError(thrown);
       const status = error instanceof RunCancelledError ? "cancelled" : "failed";
       emit({ type: "run-finished", run: name, status, at: clock.now(), error: errorToData(error) });
+      // Aborted bodies settle a few turns later; the caller gets resources back before the error.
+      await controller.leasesReturned(1_000);
       throw error;
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       await Promise.all([...executors].map((e) => e.close()));
       stopCapture();
       await logs.close();
-      await record.write(runBaseDir);
+      runStore.flush();
       const data = record.toJSON();
       if (data !== undefined) await writeRunReport(runBaseDir, data);
     }
@@ -342,6 +374,18 @@ function checkRunOptions(options: RunOptions): RunOptions {
   if (o.mode === "hybrid" && (o.name === undefined || o.runBaseDir === undefined)) {
     problems.add("mode", 'A "hybrid" run needs both `name` and `runBaseDir` (upstream rule).');
   }
+  if (o.resume !== undefined && o.name !== undefined && o.name !== o.resume) {
+    problems.add("resume", "A resumed run keeps its name: give `resume` or `name`, not both.");
+  }
+  if (
+    o.sharedCache !== undefined &&
+    (typeof o.sharedCache?.get !== "function" || typeof o.sharedCache?.set !== "function")
+  ) {
+    problems.add(
+      "sharedCache",
+      `Expected \`sharedCache\` to be a keyv instance (with get and set), got ${describe(o.sharedCache)}.`,
+    );
+  }
   if (
     o.name !== undefined &&
     (typeof o.name !== "string" || !/^[A-Za-z0-9][\w.-]{0,127}$/.test(o.name))
@@ -375,6 +419,7 @@ function checkRunOptions(options: RunOptions): RunOptions {
     "rawDataPath",
     "runBaseDir",
     "cacheDir",
+    "resume",
   ] as const) {
     if (o[key] !== undefined && (typeof o[key] !== "string" || o[key] === "")) {
       problems.add(key, `Expected \`${key}\` to be a non-empty string, got ${describe(o[key])}.`);

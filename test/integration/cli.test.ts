@@ -1,10 +1,11 @@
 // `flyte-ts run` and friends, driven through the real bin in child processes.
-import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, test } from "vitest";
 import { version } from "../../src/version.js";
 import { binPath, ensureBuilt, runCli, runNode } from "../fixtures/cli/cli-process.js";
+import { storedRun } from "../fixtures/stored-run.js";
 
 const tasks = "test/fixtures/cli/tasks.ts";
 let home: string;
@@ -124,10 +125,7 @@ describe.concurrent("flyte-ts run", () => {
       cacheDir,
     );
     expect(r.stdout).toBe("2\n");
-    const record = JSON.parse(
-      await readFile(join(cacheDir, "runs", "cli-named-run", "run.json"), "utf8"),
-    );
-    expect(record).toBeTypeOf("object");
+    expect(storedRun(cacheDir, "cli-named-run")?.status).toBe("succeeded");
   });
 
   test("runs a task from a plain JavaScript module", async ({ expect }) => {

@@ -27,7 +27,7 @@ describe.concurrent("examples", () => {
       cli("run", "examples/quickstart.ts", "main", "--n", "4"),
     ]);
     expect(withFlag).toMatchObject({ code: 0, stdout: "285\n" });
-    expect(withFlag.stderr).toMatch(/^✔ run \S+ succeeded in .* · 11 actions: 11 done/m);
+    expect(withFlag.stderr).toMatch(/^✔ run \S+ succeeded in .* · 11 actions: /m);
     expect(withDefault.stdout).toBe("285\n");
     expect(small.stdout).toBe("14\n");
   });
@@ -109,6 +109,17 @@ describe.concurrent("examples", () => {
       "epoch 2: loss 0.333",
       "epoch 3: loss 0.25",
     ]);
+  });
+
+  test("caching runs a task once per distinct file content and lists the entry", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/caching.ts", "main", "--quiet");
+    expect(r).toEqual({ code: 0, stdout: "lines: 3 (ran 1 of 2 calls)\n", stderr: "" });
+    const ls = await cli("cache", "ls", "--json");
+    expect(
+      JSON.parse(ls.stdout).some((e: { task: string }) => e.task === "caching.countLines"),
+    ).toBe(true);
   });
 
   test("map keeps input order and puts each failure in its place", async ({ expect }) => {

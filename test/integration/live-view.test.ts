@@ -8,22 +8,31 @@ import { afterAll, beforeAll, describe, test } from "vitest";
 import { ensureBuilt, runCli } from "../fixtures/cli/cli-process.js";
 
 const tasks = "test/fixtures/report/tasks.ts";
-let home: string;
-const cli = (...args: string[]) => runCli(args, { FLYTE_TS_HOME: home });
+const homes: string[] = [];
+
+/**
+ * A fresh .flyte folder for one test (tests here run concurrently): the SQLite cache persists
+ * between runs in one folder, and each test expects its own run's misses and hits.
+ */
+async function session() {
+  const home = await mkdtemp(join(tmpdir(), "flyte-ts-live-"));
+  homes.push(home);
+  return { home, cli: (...args: string[]) => runCli(args, { FLYTE_TS_HOME: home }) };
+}
 
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), "flyte-ts-live-"));
   await ensureBuilt();
 });
 
 afterAll(async () => {
-  await rm(home, { recursive: true, force: true });
+  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })));
 });
 
 describe.concurrent("flyte-ts run's progress", () => {
   test("prints one line per event when stderr is not a terminal, then a summary with the report's path", async ({
     expect,
   }) => {
+    const { home, cli } = await session();
     const r = await cli("run", tasks, "main", "--name", "plain");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("91\n");
@@ -51,6 +60,7 @@ describe.concurrent("flyte-ts run's progress", () => {
   });
 
   test("--logs shows what tasks print, prefixed by task and action", async ({ expect }) => {
+    const { cli } = await session();
     const r = await cli("run", tasks, "main", "--name", "logged", "--logs");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("91\n");
@@ -62,6 +72,7 @@ describe.concurrent("flyte-ts run's progress", () => {
   test("--json prints every event as one JSON object per line, then the outputs", async ({
     expect,
   }) => {
+    const { cli } = await session();
     const r = await cli("run", tasks, "main", "--name", "json", "--json", "--logs");
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
@@ -88,11 +99,13 @@ describe.concurrent("flyte-ts run's progress", () => {
   });
 
   test("--quiet prints only the outputs", async ({ expect }) => {
+    const { cli } = await session();
     const r = await cli("run", tasks, "main", "--name", "quiet", "--quiet");
     expect(r).toEqual({ code: 0, stdout: "91\n", stderr: "" });
   });
 
   test("ends a failed run with its summary, then the error", async ({ expect }) => {
+    const { cli } = await session();
     const r = await cli("run", tasks, "broken", "--name", "failed");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -105,6 +118,7 @@ describe("flyte-ts runs logs", () => {
   test("prints a run's output prefixed by action, or one action's output as written", async ({
     expect,
   }) => {
+    const { cli } = await session();
     expect((await cli("run", tasks, "main", "--name", "for-logs", "--quiet")).code).toBe(0);
     const all = await cli("runs", "logs", "for-logs");
     expect(all.code).toBe(0);
@@ -117,6 +131,7 @@ describe("flyte-ts runs logs", () => {
   });
 
   test("says which runs folder it looked in when the run does not exist", async ({ expect }) => {
+    const { home, cli } = await session();
     const r = await cli("runs", "logs", "nope");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`No run \`nope\` in ${join(home, "runs")}`);

@@ -57,12 +57,15 @@ function work(): Promise<string> {
   }
   return new Promise<string>((resolve, reject) => {
     if (roll < 0.15) {
-      // Hangs until its maxRuntime aborts it.
-      c.signal.addEventListener("abort", () => {
+      // Hangs until its maxRuntime aborts it (or at once if the run was cancelled already: a
+      // listener added to an aborted signal never fires).
+      const stop = () => {
         letGo();
         seen.timedOut++;
         reject(c.signal.reason);
-      });
+      };
+      if (c.signal.aborted) stop();
+      else c.signal.addEventListener("abort", stop);
       return;
     }
     setImmediate(() => {

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
+import { storedRun } from "../../fixtures/stored-run.js";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-run-"));
 const local = (options: flyte.RunOptions = {}) => flyte.withRunContext({ cacheDir, ...options });
@@ -77,7 +78,7 @@ describe("flyte.run", () => {
     expect(await run.outputs()).toEqual({ length: 3, list: [1, 2] });
   });
 
-  it("records every action and writes run.json into the run's folder", async () => {
+  it("records every action and writes them to the run store", async () => {
     const run = await local({ name: "recorded-run" }).run(parent, "x");
     expect(run.name).toBe("recorded-run");
     expect(run.status).toBe("succeeded");
@@ -91,9 +92,10 @@ describe("flyte.run", () => {
     const root = run.actions.find((a) => a.id === "a0");
     expect(root?.attempts).toHaveLength(1);
     expect(run.actions.filter((a) => a.parent === "a0")).toHaveLength(4);
-    const file = JSON.parse(readFileSync(join(run.url, "run.json"), "utf8"));
-    expect(file.name).toBe("recorded-run");
-    expect(file.actions).toHaveLength(5);
+    const stored = storedRun(cacheDir, "recorded-run");
+    expect(stored?.name).toBe("recorded-run");
+    expect(stored?.status).toBe("succeeded");
+    expect(stored?.actions).toHaveLength(5);
   });
 
   it("gives sub-actions deterministic ids: the same program gets the same ids", async () => {

@@ -1,0 +1,66 @@
+/**
+ * Opening the SQLite files under the `.flyte` folder: WAL, `synchronous=NORMAL`, a busy timeout,
+ * and a schema version in `PRAGMA user_version`. better-sqlite3 is loaded on first use, so
+ * importing flyte-ts opens nothing.
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import { warnOnce } from "../internal/warn.js";
+
+/** A better-sqlite3 connection. */
+export type Database = BetterSqlite3.Database;
+
+/** How long a connection waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 30_000;
+
+let driver: typeof BetterSqlite3 | undefined;
+
+function loadDriver(): typeof BetterSqlite3 {
+  driver ??= createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+  return driver;
+}
+
+/** What {@link openDatabase} needs to create or check a database. */
+export interface Schema {
+  /** The version this release writes; a file with a higher `user_version` is left alone. */
+  readonly version: number;
+  /** `CREATE TABLE IF NOT EXISTS …` statements, run once per open. */
+  readonly ddl: string;
+}
+
+/**
+ * Opens (creating if needed) the database at `file`, or returns `undefined` with one warning
+ * when the file was written by a newer flyte-ts or cannot be opened: the caller then runs
+ * without it rather than crashing or misreading.
+ */
+export function openDatabase(file: string, schema: Schema, what: string): Database | undefined {
+  let db: Database | undefined;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    db = new (loadDriver())(file, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    const found = db.pragma("user_version", { simple: true }) as number;
+    if (found > schema.version) {
+      warnOnce(
+        `${what} ${file} has schema version ${found}, newer than this flyte-ts understands (${schema.version}); ` +
+          "it is not used by this run. Upgrade flyte-ts, or point FLYTE_TS_HOME at another folder.",
+      );
+      db.close();
+      return undefined;
+    }
+    db.exec(schema.ddl);
+    if (found < schema.version) db.pragma(`user_version = ${schema.version}`);
+    return db;
+  } catch (error) {
+    db?.close();
+    warnOnce(
+      `${what} ${file} could not be opened (${error instanceof Error ? error.message : String(error)}); ` +
+        "this run goes on without it. Delete the file if it is damaged.",
+    );
+    return undefined;
+  }
+}
