@@ -50,6 +50,7 @@ export { group } from "./context/group.js";
 export { trace } from "./context/trace.js";
 // Errors and time
 export * as errors from "./errors.js";
+export { shutdown } from "./execution/pool-executor.js";
 export type { Duration } from "./internal/time.js";
 // Records
 export type { ActionStatus, RunEvent, RunObserver, RunStatus } from "./record/events.js";

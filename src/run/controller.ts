@@ -18,6 +18,7 @@ import {
 } from "../errors.js";
 import { runAttempts } from "../execution/attempt.js";
 import type { ExecutorFactory } from "../execution/executor.js";
+import { resolveSecrets } from "../execution/secrets.js";
 import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
@@ -32,6 +33,8 @@ export interface RunState {
   readonly signal: AbortSignal;
   readonly runBaseDir: string;
   readonly rawDataPath: string;
+  /** The `.flyte` folder (secrets.env, cache, runs). */
+  readonly home: string;
   readonly customContext: Readonly<Record<string, string>>;
   /** Look results up in the cache (off with `overwriteCache` or `disableRunCache`). */
   readonly cacheRead: boolean;
@@ -58,6 +61,7 @@ export class Controller implements ControllerChannel {
   readonly #stages: ControllerStages;
   readonly #traces = new Map<string, Map<string, TraceRecord>>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  readonly #secrets = new Map<TaskTemplate, Promise<Record<string, string>>>();
 
   constructor(run: RunState, stages: ControllerStages) {
     this.#run = run;
@@ -180,9 +184,20 @@ export class Controller implements ControllerChannel {
     return output;
   }
 
+  /** Resolves the task's secrets once per run; a missing one fails the action before it starts. */
+  #secretsOf(template: TaskTemplate): Promise<Record<string, string>> {
+    let secrets = this.#secrets.get(template);
+    if (secrets === undefined) {
+      secrets = resolveSecrets(template.name, template.secrets, this.#run.home);
+      this.#secrets.set(template, secrets);
+    }
+    return secrets;
+  }
+
   /** The attempt stage: admission, then dispatch to the executor, retried per the task's policy. */
-  #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
+  async #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
     const run = this.#run;
+    const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     return runAttempts(
@@ -219,7 +234,7 @@ export class Controller implements ControllerChannel {
             traces: this.#traces.get(id) ?? noTraces,
             channel: this,
             signal,
-            env: { ...template.envVars, ...lease.env },
+            env: { ...template.envVars, ...secrets, ...lease.env },
           });
         } finally {
           lease.release();

@@ -12,7 +12,7 @@ import { type CacheStore, MemoryCacheStore } from "../cache/cache-store.js";
 import type { RunMode } from "../context/context.js";
 import { DeploymentError, errorToData, RunCancelledError, toTaskError } from "../errors.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
-import { InlineExecutor } from "../execution/inline.js";
+import { runExecutors } from "../execution/pool-executor.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
@@ -127,7 +127,10 @@ export class Run<R = unknown> {
   }
 }
 
-/** What the engine plugs into a run; the defaults run everything inline with a memory cache. */
+/**
+ * What the engine plugs into a run. The defaults: worker-thread and child-process pools per
+ * environment (inline for `runtime: "inline"`), a memory cache, admit everything.
+ */
 export interface RunEngine {
   executorFor?: ExecutorFactory;
   cache?: CacheStore;
@@ -135,7 +138,6 @@ export interface RunEngine {
 }
 
 const processCache = new MemoryCacheStore();
-const inline = new InlineExecutor();
 
 /**
  * Runs tasks with the given run options.
@@ -199,8 +201,9 @@ export class RunContext {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
     const executors = new Set<Executor>();
+    const defaultExecutors = runExecutors();
     const executorFor: ExecutorFactory = (template) => {
-      const executor = this.#engine.executorFor?.(template) ?? inline;
+      const executor = (this.#engine.executorFor ?? defaultExecutors)(template);
       executors.add(executor);
       return executor;
     };
@@ -211,6 +214,7 @@ export class RunContext {
       signal: cancel.signal,
       runBaseDir,
       rawDataPath,
+      home,
       customContext: Object.freeze({ ...options.customContext }),
       cacheRead: !options.overwriteCache && !options.disableRunCache,
       cacheWrite: !options.disableRunCache,

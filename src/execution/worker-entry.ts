@@ -1,0 +1,126 @@
+/**
+ * The program a worker runs, as a worker thread or as a child process: it loads tasks by
+ * (module URL, task name), runs each attempt's body in its own frame, and forwards the body's
+ * task calls and trace records to the controller. It never schedules anything itself.
+ * @module
+ */
+import { parentPort } from "node:worker_threads";
+import type { AnyTask } from "../api/task.js";
+import {
+  type ControllerChannel,
+  type Frame,
+  runInFrame,
+  type SubCall,
+  type TraceRecord,
+} from "../context/context.js";
+import { parameterName } from "../internal/inputs.js";
+import type { FromWorker, RunPayload, ToWorker } from "./protocol.js";
+import { checkCrossable, pack, packError, unpack, unpackError } from "./serialization.js";
+import { loadTask } from "./task-loader.js";
+
+type Post = (message: FromWorker, transfer?: ArrayBuffer[]) => void;
+
+const post: Post =
+  parentPort !== null
+    ? (message, transfer) => parentPort?.postMessage(message, transfer ?? [])
+    : (message) => {
+        process.send?.(message);
+      };
+
+const jobs = new Map<number, AbortController>();
+const pendingCalls = new Map<
+  number,
+  { resolve: (value: unknown) => void; reject: (error: unknown) => void }
+>();
+let nextCall = 0;
+
+function transferOf(payload: Uint8Array): ArrayBuffer[] | undefined {
+  return parentPort !== null ? [payload.buffer as ArrayBuffer] : undefined;
+}
+
+function channelFor(job: number): ControllerChannel {
+  return {
+    submit(call: SubCall, task?: unknown): Promise<unknown> {
+      const template = task as AnyTask | undefined;
+      let payload: Uint8Array;
+      try {
+        call.args.forEach((arg, i) =>
+          checkCrossable(arg, () =>
+            template === undefined
+              ? `Input ${i} of task \`${call.taskName}\``
+              : `Input \`${parameterName(template, i)}\` of task \`${call.taskName}\``,
+          ),
+        );
+        payload = pack({ ...call, args: call.args });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const id = nextCall++;
+      return new Promise((resolve, reject) => {
+        pendingCalls.set(id, { resolve, reject });
+        post({ t: "call", job, call: id, payload }, transferOf(payload));
+      });
+    },
+    recordTrace(action: string, traceId: string, record: TraceRecord): void {
+      const payload = pack({ action, traceId, record });
+      post({ t: "trace", job, payload }, transferOf(payload));
+    },
+  };
+}
+
+async function runJob(job: number, payload: Uint8Array): Promise<void> {
+  const abort = new AbortController();
+  jobs.set(job, abort);
+  try {
+    const { moduleUrl, taskName, args, context, traces } = unpack(payload) as RunPayload;
+    const task = await loadTask(moduleUrl, taskName);
+    const frame: Frame = {
+      context: { ...context, signal: abort.signal },
+      channel: channelFor(job),
+      traces: new Map(traces),
+      sequences: new Map(),
+      inTrace: false,
+    };
+    const body = task.func as (...input: unknown[]) => unknown;
+    const output = await runInFrame(frame, () => body(...args));
+    checkCrossable(output, () => `The output of task \`${taskName}\``);
+    const result = pack(output);
+    post({ t: "done", job, ok: true, payload: result }, transferOf(result));
+  } catch (error) {
+    const result = packError(error);
+    post({ t: "done", job, ok: false, payload: result }, transferOf(result));
+  } finally {
+    jobs.delete(job);
+  }
+}
+
+function onMessage(message: ToWorker): void {
+  switch (message.t) {
+    case "run":
+      void runJob(message.job, message.payload);
+      return;
+    case "reply": {
+      const pending = pendingCalls.get(message.call);
+      if (pending === undefined) return;
+      pendingCalls.delete(message.call);
+      if (message.ok) pending.resolve(unpack(message.payload));
+      else pending.reject(unpackError(message.payload));
+      return;
+    }
+    case "abort":
+      jobs.get(message.job)?.abort(new Error("The attempt was stopped by the controller."));
+      post({ t: "abort-ack", job: message.job });
+      return;
+  }
+}
+
+if (parentPort !== null) {
+  parentPort.on("message", onMessage);
+} else if (process.send !== undefined) {
+  process.on("message", (message) => onMessage(message as ToWorker));
+  // The controller going away (Ctrl-C, crash) must not leave this process behind.
+  process.on("disconnect", () => process.exit(0));
+} else {
+  throw new Error("flyte-ts worker-entry must run as a worker thread or a forked child process.");
+}
+post({ t: "ready" });
