@@ -73,6 +73,11 @@ export function checkCrossable(value: unknown, what: () => string): void {
   }
 }
 
+/** {@link checkCrossable} for each argument; `what(i)` names argument `i`. */
+export function checkArgs(args: readonly unknown[], what: (index: number) => string): void {
+  for (let i = 0; i < args.length; i++) checkCrossable(args[i], () => what(i));
+}
+
 interface Problem {
   readonly path: string;
   readonly type: string;

@@ -15,7 +15,14 @@ import {
 } from "../context/context.js";
 import { parameterName } from "../internal/inputs.js";
 import type { FromWorker, RunPayload, ToWorker } from "./protocol.js";
-import { checkCrossable, pack, packError, unpack, unpackError } from "./serialization.js";
+import {
+  checkArgs,
+  checkCrossable,
+  pack,
+  packError,
+  unpack,
+  unpackError,
+} from "./serialization.js";
 import { loadTask } from "./task-loader.js";
 
 type Post = (message: FromWorker, transfer?: ArrayBuffer[]) => void;
@@ -44,12 +51,10 @@ function channelFor(job: number): ControllerChannel {
       const template = task as AnyTask | undefined;
       let payload: Uint8Array;
       try {
-        call.args.forEach((arg, i) =>
-          checkCrossable(arg, () =>
-            template === undefined
-              ? `Input ${i} of task \`${call.taskName}\``
-              : `Input \`${parameterName(template, i)}\` of task \`${call.taskName}\``,
-          ),
+        checkArgs(call.args, (i) =>
+          template === undefined
+            ? `Input ${i} of task \`${call.taskName}\``
+            : `Input \`${parameterName(template, i)}\` of task \`${call.taskName}\``,
         );
         payload = pack({ ...call, args: call.args });
       } catch (error) {

@@ -16,7 +16,7 @@ import {
 import { parameterName } from "../internal/inputs.js";
 import type { ExecuteRequest } from "./executor.js";
 import type { FromWorker, RunPayload, SubCall, TracePayload } from "./protocol.js";
-import { checkCrossable, pack, packError, unpack, unpackError } from "./serialization.js";
+import { checkArgs, pack, packError, unpack, unpackError } from "./serialization.js";
 import {
   startWorker,
   type WorkerExit,
@@ -60,6 +60,8 @@ interface PooledWorker {
   readonly exited: Promise<void>;
   readonly jobs: Map<number, Job>;
   ready: boolean;
+  /** Being killed: takes no more attempts. */
+  retired: boolean;
   /** Jobs holding a slot. */
   active: number;
   idleTimer: NodeJS.Timeout | undefined;
@@ -73,6 +75,8 @@ export class WorkerPool {
   #queue: Job[] = [];
   #head = 0;
   #starting = 0;
+  /** Workers killed but not yet exited. */
+  #retiring = 0;
   #nextJob = 0;
   #closed = false;
 
@@ -111,11 +115,9 @@ export class WorkerPool {
     }
     let payload: Uint8Array;
     try {
-      request.args.forEach((arg, i) =>
-        checkCrossable(
-          arg,
-          () => `Input \`${parameterName(template, i)}\` of task \`${template.name}\``,
-        ),
+      checkArgs(
+        request.args,
+        (i) => `Input \`${parameterName(template, i)}\` of task \`${template.name}\``,
       );
       const run: RunPayload = {
         moduleUrl: template.moduleUrl,
@@ -164,7 +166,7 @@ export class WorkerPool {
     this.#queue = [];
     this.#head = 0;
     const exits = [...this.#workers].map((worker) => {
-      worker.handle.terminate();
+      this.#kill(worker);
       return worker.exited;
     });
     await Promise.all(exits);
@@ -181,6 +183,7 @@ export class WorkerPool {
       exited,
       jobs: new Map(),
       ready: false,
+      retired: false,
       active: 0,
       idleTimer: undefined,
       abortChecks: new Map(),
@@ -226,7 +229,7 @@ export class WorkerPool {
   #pick(): PooledWorker | undefined {
     let best: PooledWorker | undefined;
     for (const worker of this.#workers) {
-      if (!worker.ready || worker.active >= this.#options.concurrency) continue;
+      if (!worker.ready || worker.retired || worker.active >= this.#options.concurrency) continue;
       if (best === undefined || worker.active < best.active) best = worker;
     }
     return best;
@@ -348,16 +351,22 @@ export class WorkerPool {
     this.#detach(job);
     if (worker.jobs.size === 0) {
       // Alone on its worker: kill it, which also stops a body stuck in a loop.
-      worker.handle.terminate();
+      this.#kill(worker);
       return;
     }
     // Others share the worker: abort the body's signal, and kill the worker only if its event
     // loop does not answer (the body is stuck, so the others could not progress anyway).
-    worker.abortChecks.set(
-      job.id,
-      setTimeout(() => worker.handle.terminate(), abortAnswerMs).unref(),
-    );
+    worker.abortChecks.set(job.id, setTimeout(() => this.#kill(worker), abortAnswerMs).unref());
     worker.handle.post({ t: "abort", job: job.id });
+  }
+
+  #kill(worker: PooledWorker): void {
+    if (worker.retired) return;
+    worker.retired = true;
+    this.#retiring++;
+    worker.handle.terminate();
+    // A replacement may be needed now for queued attempts or the pool's minimum.
+    if (!this.#closed) queueMicrotask(() => this.#pump());
   }
 
   #detach(job: Job): void {
@@ -382,13 +391,14 @@ export class WorkerPool {
     if (idleTtlMs === undefined || this.#workers.size <= minWorkers) return;
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = undefined;
-      if (worker.jobs.size === 0 && this.#workers.size > minWorkers) worker.handle.terminate();
+      if (worker.jobs.size === 0 && this.#workers.size > minWorkers) this.#kill(worker);
     }, idleTtlMs).unref();
   }
 
   #onExit(worker: PooledWorker, exit: WorkerExit): void {
     this.#workers.delete(worker);
     if (!worker.ready) this.#starting--;
+    if (worker.retired) this.#retiring--;
     if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
     for (const check of worker.abortChecks.values()) clearTimeout(check);
     const jobs = [...worker.jobs.values()];
@@ -405,7 +415,7 @@ export class WorkerPool {
       return;
     }
     if (!this.#closed) {
-      while (this.#workers.size < this.#options.minWorkers) this.#spawn();
+      while (this.#workers.size - this.#retiring < this.#options.minWorkers) this.#spawn();
       this.#pump();
     }
   }
