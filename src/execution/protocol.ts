@@ -5,12 +5,9 @@
  */
 import type { SubCall, TaskContextData, TraceRecord } from "../context/context.js";
 
-/** What a `run` message's payload holds. */
+/** What a `run` message's payload holds: the values that need msgpackr. */
 export interface RunPayload {
-  readonly moduleUrl: string;
-  readonly taskName: string;
   readonly args: readonly unknown[];
-  readonly context: TaskContextData;
   readonly traces: readonly (readonly [string, TraceRecord])[];
 }
 
@@ -23,8 +20,15 @@ export interface TracePayload {
 
 /** Controller to worker. */
 export type ToWorker =
-  /** Run one attempt; `payload` is a packed {@link RunPayload}. */
-  | { readonly t: "run"; readonly job: number; readonly payload: Uint8Array }
+  /** Run one attempt; `payload` is a packed {@link RunPayload}. Plain strings travel as they are. */
+  | {
+      readonly t: "run";
+      readonly job: number;
+      readonly moduleUrl: string;
+      readonly taskName: string;
+      readonly context: TaskContextData;
+      readonly payload: Uint8Array;
+    }
   /** The answer to a sub-call: packed value, or packed ErrorData when `ok` is false. */
   | {
       readonly t: "reply";

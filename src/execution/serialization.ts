@@ -24,6 +24,14 @@ export function pack(value: unknown): Uint8Array {
   return new Uint8Array(packr.pack(value));
 }
 
+/** Payloads this big or bigger are transferred to a thread; smaller ones are cheaper to copy. */
+export const transferMinBytes = 64 * 1024;
+
+/** The transfer list for posting `payload` to or from a thread. */
+export function transferList(payload: Uint8Array): ArrayBuffer[] {
+  return payload.byteLength >= transferMinBytes ? [payload.buffer as ArrayBuffer] : [];
+}
+
 /** Decodes a payload made by {@link pack}. */
 export function unpack(payload: Uint8Array): unknown {
   return packr.unpack(payload);

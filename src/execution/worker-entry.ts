@@ -20,6 +20,7 @@ import {
   checkCrossable,
   pack,
   packError,
+  transferList,
   unpack,
   unpackError,
 } from "./serialization.js";
@@ -42,7 +43,7 @@ const pendingCalls = new Map<
 let nextCall = 0;
 
 function transferOf(payload: Uint8Array): ArrayBuffer[] | undefined {
-  return parentPort !== null ? [payload.buffer as ArrayBuffer] : undefined;
+  return parentPort !== null ? transferList(payload) : undefined;
 }
 
 function channelFor(job: number): ControllerChannel {
@@ -73,11 +74,12 @@ function channelFor(job: number): ControllerChannel {
   };
 }
 
-async function runJob(job: number, payload: Uint8Array): Promise<void> {
+async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
+  const { job, moduleUrl, taskName, context } = message;
   const abort = new AbortController();
   jobs.set(job, abort);
   try {
-    const { moduleUrl, taskName, args, context, traces } = unpack(payload) as RunPayload;
+    const { args, traces } = unpack(message.payload) as RunPayload;
     const task = await loadTask(moduleUrl, taskName);
     const frame: Frame = {
       context: { ...context, signal: abort.signal },
@@ -102,7 +104,7 @@ async function runJob(job: number, payload: Uint8Array): Promise<void> {
 function onMessage(message: ToWorker): void {
   switch (message.t) {
     case "run":
-      void runJob(message.job, message.payload);
+      void runJob(message);
       return;
     case "reply": {
       const pending = pendingCalls.get(message.call);

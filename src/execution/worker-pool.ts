@@ -16,7 +16,7 @@ import {
 import { parameterName } from "../internal/inputs.js";
 import type { ExecuteRequest } from "./executor.js";
 import type { FromWorker, RunPayload, SubCall, TracePayload } from "./protocol.js";
-import { checkArgs, pack, packError, unpack, unpackError } from "./serialization.js";
+import { checkArgs, pack, packError, transferList, unpack, unpackError } from "./serialization.js";
 import {
   startWorker,
   type WorkerExit,
@@ -119,13 +119,7 @@ export class WorkerPool {
         request.args,
         (i) => `Input \`${parameterName(template, i)}\` of task \`${template.name}\``,
       );
-      const run: RunPayload = {
-        moduleUrl: template.moduleUrl,
-        taskName: template.name,
-        args: request.args,
-        context: request.context,
-        traces: [...request.traces],
-      };
+      const run: RunPayload = { args: request.args, traces: [...request.traces] };
       payload = pack(run);
     } catch (error) {
       return Promise.reject(error);
@@ -244,9 +238,16 @@ export class WorkerPool {
       worker.idleTimer = undefined;
     }
     if (worker.jobs.size === 1) worker.handle.setRef(true);
-    worker.handle.post({ t: "run", job: job.id, payload: job.payload }, [
-      job.payload.buffer as ArrayBuffer,
-    ]);
+    const { template, context } = job.request;
+    const message = {
+      t: "run",
+      job: job.id,
+      moduleUrl: template.moduleUrl as string,
+      taskName: template.name,
+      context,
+      payload: job.payload,
+    } as const;
+    worker.handle.post(message, transferList(job.payload));
   }
 
   #onMessage(worker: PooledWorker, message: FromWorker): void {
@@ -294,9 +295,7 @@ export class WorkerPool {
 
   #relayCall(worker: PooledWorker, jobId: number, callId: number, payload: Uint8Array): void {
     const reply = (ok: boolean, data: Uint8Array) =>
-      worker.handle.post({ t: "reply", call: callId, ok, payload: data }, [
-        data.buffer as ArrayBuffer,
-      ]);
+      worker.handle.post({ t: "reply", call: callId, ok, payload: data }, transferList(data));
     const job = worker.jobs.get(jobId);
     if (job === undefined) {
       reply(
@@ -364,6 +363,8 @@ export class WorkerPool {
     if (worker.retired) return;
     worker.retired = true;
     this.#retiring++;
+    // Held until it has exited, so that whoever awaits `close()` sees the exit.
+    worker.handle.setRef(true);
     worker.handle.terminate();
     // A replacement may be needed now for queued attempts or the pool's minimum.
     if (!this.#closed) queueMicrotask(() => this.#pump());
