@@ -27,6 +27,8 @@ export type ToWorker =
       readonly moduleUrl: string;
       readonly taskName: string;
       readonly context: TaskContextData;
+      /** Run the task once per item of `args[0]` (a batched `flyte.map` chunk). */
+      readonly batch: boolean;
       readonly payload: Uint8Array;
     }
   /** The answer to a sub-call: packed value, or packed ErrorData when `ok` is false. */

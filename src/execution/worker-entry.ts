@@ -14,6 +14,7 @@ import {
   type TraceRecord,
 } from "../context/context.js";
 import { parameterName } from "../internal/inputs.js";
+import { isBatch, runChunk, spreadsItems } from "./batch.js";
 import type { FromWorker, RunPayload, ToWorker } from "./protocol.js";
 import {
   checkArgs,
@@ -57,7 +58,9 @@ function channelFor(job: number): ControllerChannel {
             ? `Input ${i} of task \`${call.taskName}\``
             : `Input \`${parameterName(template, i)}\` of task \`${call.taskName}\``,
         );
-        payload = pack({ ...call, args: call.args });
+        payload = pack(
+          template !== undefined && isBatch(template) ? { ...call, batch: true } : call,
+        );
       } catch (error) {
         return Promise.reject(error);
       }
@@ -88,7 +91,9 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       sequences: new Map(),
       inTrace: false,
     };
-    const body = task.func as (...input: unknown[]) => unknown;
+    const body: (...input: unknown[]) => unknown = message.batch
+      ? (items) => runChunk(task.func, spreadsItems(task), items as unknown[])
+      : (task.func as (...input: unknown[]) => unknown);
     const output = await runInFrame(frame, () => body(...args));
     checkCrossable(output, () => `The output of task \`${taskName}\``);
     const result = pack(output);

@@ -14,6 +14,7 @@ import {
   RuntimeSystemError,
 } from "../errors.js";
 import { parameterName } from "../internal/inputs.js";
+import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
 import type { FromWorker, RunPayload, SubCall, TracePayload } from "./protocol.js";
 import { checkArgs, pack, packError, transferList, unpack, unpackError } from "./serialization.js";
@@ -245,6 +246,7 @@ export class WorkerPool {
       moduleUrl: template.moduleUrl as string,
       taskName: template.name,
       context,
+      batch: isBatch(template),
       payload: job.payload,
     } as const;
     worker.handle.post(message, transferList(job.payload));

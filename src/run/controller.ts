@@ -17,6 +17,7 @@ import {
   toTaskError,
 } from "../errors.js";
 import { runAttempts } from "../execution/attempt.js";
+import { batchTemplate, isBatch } from "../execution/batch.js";
 import type { ExecutorFactory } from "../execution/executor.js";
 import { resolveSecrets } from "../execution/secrets.js";
 import { shortId } from "../internal/hash.js";
@@ -82,7 +83,9 @@ export class Controller implements ControllerChannel {
 
   /** Runs a sub-action called from a running task. */
   submit(call: SubCall, known?: unknown): Promise<unknown> {
-    const template = (known as TaskTemplate | undefined) ?? lookupTask(call.taskName);
+    const found = (known as TaskTemplate | undefined) ?? lookupTask(call.taskName);
+    const template =
+      call.batch && found !== undefined && !isBatch(found) ? batchTemplate(found) : found;
     if (template === undefined) {
       return Promise.reject(
         new RuntimeSystemError(

@@ -8,6 +8,7 @@ import * as flyte from "flyte-ts";
 import { ManualClock } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processFailures, rootTask, threadFailures } from "../fixtures/pools/failures.js";
+import { mapFromInline, mapFromProcess } from "../fixtures/pools/mapping.js";
 import { suites } from "../fixtures/pools/tasks.js";
 
 let home: string;
@@ -144,4 +145,23 @@ describe("loading tasks in workers", () => {
     expect((error as Error).message).toMatch(/top level/);
     expect((error as Error).message).toMatch(/runtime: "inline"/);
   });
+});
+
+describe("flyte.map on worker runtimes", () => {
+  it.each([
+    ["an inline driver", mapFromInline],
+    ["a driver in a child process", mapFromProcess],
+  ] as const)(
+    "sends small items in chunks from %s, keeping order and each item's own failure",
+    async (_label, driver) => {
+      const run = await runIn().run(driver as typeof mapFromInline, 200);
+      const out = (await run.outputs()) as { doubled: unknown[]; sums: number[] };
+      expect(out.doubled).toEqual(
+        Array.from({ length: 200 }, (_, i) => (i === 13 ? "RangeError" : i * 2)),
+      );
+      expect(out.sums).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      // 200 items in chunks of 8 per task: 25 chunk actions each, not 200.
+      expect(run.actions.length).toBe(1 + 25 + 25);
+    },
+  );
 });
