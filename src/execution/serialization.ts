@@ -1,7 +1,9 @@
 /**
- * How values cross to a worker thread or a child process: msgpackr with its structured-clone
+ * How values cross to a worker: to a child process as msgpackr bytes with its structured-clone
  * extensions (Map, Set, Date, BigInt, typed arrays, Buffer, Error, undefined, shared and cyclic
- * references). Values that would not survive the trip are refused before they are sent.
+ * references); to a worker thread by the thread's own structured clone, which keeps the same
+ * types and costs far less per message than an encoded byte array. Values that would not survive
+ * the trip are refused before they are sent.
  * @module
  */
 import { Packr } from "msgpackr";
@@ -17,20 +19,36 @@ import {
 // Map a Map while plain objects stay objects (with `useRecords: false` a Map decodes as an object).
 const packr = new Packr({ moreTypes: true, structuredClone: true, mapsAsObjects: false });
 
-/** Encodes a value into a message payload that owns its bytes (safe to transfer). */
+/** Encodes a value into a payload that owns its bytes. */
 export function pack(value: unknown): Uint8Array {
-  // msgpackr returns a view on its reusable buffer: copy it so the payload can be transferred
-  // and the view does not drag the whole buffer along with it.
+  // msgpackr returns a view on its reusable buffer: copy it, or the view would carry (and a
+  // later pack would overwrite) the whole buffer.
   return new Uint8Array(packr.pack(value));
 }
 
-/** Payloads this big or bigger are transferred to a thread; smaller ones are cheaper to copy. */
-export const transferMinBytes = 64 * 1024;
-
-/** The transfer list for posting `payload` to or from a thread. */
-export function transferList(payload: Uint8Array): ArrayBuffer[] {
-  return payload.byteLength >= transferMinBytes ? [payload.buffer as ArrayBuffer] : [];
+/** How payloads are encoded for one transport. */
+export interface Wire {
+  encode(value: unknown): unknown;
+  decode(payload: unknown): unknown;
+  encodeError(error: unknown): unknown;
+  decodeError(payload: unknown): Error;
 }
+
+/** Worker threads: structured clone does the work (no encoding). */
+export const threadWire: Wire = {
+  encode: (value) => value,
+  decode: (payload) => payload,
+  encodeError: (error) => errorToData(error),
+  decodeError: (payload) => rebuildError(payload as ErrorData),
+};
+
+/** Child processes: msgpackr bytes (IPC with `serialization: "advanced"` carries them as is). */
+export const processWire: Wire = {
+  encode: (value) => pack(value),
+  decode: (payload) => unpack(payload as Uint8Array),
+  encodeError: (error) => packError(error),
+  decodeError: (payload) => unpackError(payload as Uint8Array),
+};
 
 /** Decodes a payload made by {@link pack}. */
 export function unpack(payload: Uint8Array): unknown {
@@ -53,7 +71,11 @@ export function packError(error: unknown): Uint8Array {
 
 /** Rebuilds an error packed by {@link packError}, as its own class where this side knows it. */
 export function unpackError(payload: Uint8Array): Error {
-  const data = unpack(payload) as ErrorData;
+  return rebuildError(unpack(payload) as ErrorData);
+}
+
+/** Rebuilds an error from its data, as its own class where this side knows it. */
+export function rebuildError(data: ErrorData): Error {
   const Builtin = builtinErrors[data.name];
   if (Builtin !== undefined && data.cause === undefined) {
     const error = new Builtin(data.message);

@@ -11,27 +11,20 @@ import {
   type Frame,
   runInFrame,
   type SubCall,
+  type TaskContextData,
   type TraceRecord,
 } from "../context/context.js";
 import { parameterName } from "../internal/inputs.js";
 import { isBatch, runChunk, spreadsItems } from "./batch.js";
-import type { FromWorker, RunPayload, ToWorker } from "./protocol.js";
-import {
-  checkArgs,
-  checkCrossable,
-  pack,
-  packError,
-  transferList,
-  unpack,
-  unpackError,
-} from "./serialization.js";
+import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
+import { checkArgs, checkCrossable, processWire, threadWire } from "./serialization.js";
 import { loadTask } from "./task-loader.js";
 
-type Post = (message: FromWorker, transfer?: ArrayBuffer[]) => void;
+type Post = (message: FromWorker) => void;
 
 const post: Post =
   parentPort !== null
-    ? (message, transfer) => parentPort?.postMessage(message, transfer ?? [])
+    ? (message) => parentPort?.postMessage(message)
     : (message) => {
         process.send?.(message);
       };
@@ -42,23 +35,23 @@ const pendingCalls = new Map<
   { resolve: (value: unknown) => void; reject: (error: unknown) => void }
 >();
 let nextCall = 0;
+const taskInfos = new Map<number, TaskInfo>();
+const runInfos = new Map<number, RunInfo>();
 
-function transferOf(payload: Uint8Array): ArrayBuffer[] | undefined {
-  return parentPort !== null ? transferList(payload) : undefined;
-}
+const wire = parentPort !== null ? threadWire : processWire;
 
 function channelFor(job: number): ControllerChannel {
   return {
     submit(call: SubCall, task?: unknown): Promise<unknown> {
       const template = task as AnyTask | undefined;
-      let payload: Uint8Array;
+      let payload: unknown;
       try {
         checkArgs(call.args, (i) =>
           template === undefined
             ? `Input ${i} of task \`${call.taskName}\``
             : `Input \`${parameterName(template, i)}\` of task \`${call.taskName}\``,
         );
-        payload = pack(
+        payload = wire.encode(
           template !== undefined && isBatch(template) ? { ...call, batch: true } : call,
         );
       } catch (error) {
@@ -67,22 +60,34 @@ function channelFor(job: number): ControllerChannel {
       const id = nextCall++;
       return new Promise((resolve, reject) => {
         pendingCalls.set(id, { resolve, reject });
-        post({ t: "call", job, call: id, payload }, transferOf(payload));
+        post({ t: "call", job, call: id, payload });
       });
     },
     recordTrace(action: string, traceId: string, record: TraceRecord): void {
-      const payload = pack({ action, traceId, record });
-      post({ t: "trace", job, payload }, transferOf(payload));
+      post({ t: "trace", job, payload: wire.encode({ action, traceId, record }) });
     },
   };
 }
 
 async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
-  const { job, moduleUrl, taskName, context } = message;
+  const { job } = message;
+  if (message.taskInfo !== undefined) taskInfos.set(message.task, message.taskInfo);
+  if (message.runInfo !== undefined) runInfos.set(message.run, message.runInfo);
+  const { moduleUrl, taskName, version } = taskInfos.get(message.task) as TaskInfo;
+  const { runName, ...run } = runInfos.get(message.run) as RunInfo;
+  const context: TaskContextData = {
+    ...run,
+    action: { name: message.action, runName },
+    taskName,
+    attemptNumber: message.attemptNumber,
+    version,
+    group: message.group,
+    outputPath: `${run.runBaseDir}/${message.action}`,
+  };
   const abort = new AbortController();
   jobs.set(job, abort);
   try {
-    const { args, traces } = unpack(message.payload) as RunPayload;
+    const { args, traces } = wire.decode(message.payload) as RunPayload;
     const task = await loadTask(moduleUrl, taskName);
     const frame: Frame = {
       context: { ...context, signal: abort.signal },
@@ -96,11 +101,9 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       : (task.func as (...input: unknown[]) => unknown);
     const output = await runInFrame(frame, () => body(...args));
     checkCrossable(output, () => `The output of task \`${taskName}\``);
-    const result = pack(output);
-    post({ t: "done", job, ok: true, payload: result }, transferOf(result));
+    post({ t: "done", job, ok: true, payload: wire.encode(output) });
   } catch (error) {
-    const result = packError(error);
-    post({ t: "done", job, ok: false, payload: result }, transferOf(result));
+    post({ t: "done", job, ok: false, payload: wire.encodeError(error) });
   } finally {
     jobs.delete(job);
   }
@@ -115,8 +118,8 @@ function onMessage(message: ToWorker): void {
       const pending = pendingCalls.get(message.call);
       if (pending === undefined) return;
       pendingCalls.delete(message.call);
-      if (message.ok) pending.resolve(unpack(message.payload));
-      else pending.reject(unpackError(message.payload));
+      if (message.ok) pending.resolve(wire.decode(message.payload));
+      else pending.reject(wire.decodeError(message.payload));
       return;
     }
     case "abort":

@@ -34,7 +34,7 @@ export interface WorkerSpec {
 
 /** A started worker. */
 export interface WorkerHandle {
-  post(message: ToWorker, transfer?: ArrayBuffer[]): void;
+  post(message: ToWorker): void;
   /** Kills it: `terminate()` for a thread, SIGKILL for a process. */
   terminate(): void;
   /** Whether it keeps the host process alive. */
@@ -72,7 +72,7 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   });
   worker.on("exit", (code) => events.exit({ code, signal: null, error, requested }));
   return {
-    post: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    post: (message) => worker.postMessage(message),
     terminate: () => {
       requested = true;
       void worker.terminate();

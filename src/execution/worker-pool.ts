@@ -16,8 +16,8 @@ import {
 import { parameterName } from "../internal/inputs.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
-import type { FromWorker, RunPayload, SubCall, TracePayload } from "./protocol.js";
-import { checkArgs, pack, packError, transferList, unpack, unpackError } from "./serialization.js";
+import type { FromWorker, RunPayload, SubCall, ToWorker, TracePayload } from "./protocol.js";
+import { checkArgs, processWire, threadWire, type Wire } from "./serialization.js";
 import {
   startWorker,
   type WorkerExit,
@@ -40,13 +40,28 @@ export interface PoolOptions {
   readonly idleTtlMs: number | undefined;
 }
 
+// Keys for what a worker is told once (protocol.ts TaskInfo, RunInfo). A run's custom context
+// object is made once per run (RunState), so it identifies the run's shared context.
+const taskKeys = new WeakMap<object, number>();
+const runKeys = new WeakMap<object, number>();
+let nextKey = 0;
+
+function keyOf(keys: WeakMap<object, number>, owner: object): number {
+  let key = keys.get(owner);
+  if (key === undefined) {
+    key = nextKey++;
+    keys.set(owner, key);
+  }
+  return key;
+}
+
 /** How long a worker has to answer an abort before it is taken for stuck and killed. */
 const abortAnswerMs = 1000;
 
 interface Job {
   readonly id: number;
   readonly request: ExecuteRequest;
-  readonly payload: Uint8Array;
+  payload: unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly onAbort: () => void;
@@ -67,11 +82,15 @@ interface PooledWorker {
   active: number;
   idleTimer: NodeJS.Timeout | undefined;
   readonly abortChecks: Map<number, NodeJS.Timeout>;
+  /** Task and run keys whose info this worker has been sent. */
+  readonly sentTasks: Set<number>;
+  readonly sentRuns: Set<number>;
 }
 
 /** A pool of thread or process workers. */
 export class WorkerPool {
   readonly #options: PoolOptions;
+  readonly #wire: Wire;
   readonly #workers = new Set<PooledWorker>();
   #queue: Job[] = [];
   #head = 0;
@@ -83,6 +102,7 @@ export class WorkerPool {
 
   constructor(options: PoolOptions) {
     this.#options = options;
+    this.#wire = options.spec.kind === "thread" ? threadWire : processWire;
     for (let i = 0; i < options.minWorkers; i++) this.#spawn();
   }
 
@@ -114,14 +134,14 @@ export class WorkerPool {
         ),
       );
     }
-    let payload: Uint8Array;
+    let payload: unknown;
     try {
       checkArgs(
         request.args,
         (i) => `Input \`${parameterName(template, i)}\` of task \`${template.name}\``,
       );
       const run: RunPayload = { args: request.args, traces: [...request.traces] };
-      payload = pack(run);
+      payload = this.#wire.encode(run);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -144,6 +164,11 @@ export class WorkerPool {
       request.signal.addEventListener("abort", job.onAbort, { once: true });
       this.#queue.push(job);
       this.#pump();
+      // Threads copy at dispatch: an attempt that has to wait takes its copy now, so the caller
+      // changing its objects meanwhile cannot reach the child.
+      if (job.worker === undefined && !job.settled && this.#wire === threadWire) {
+        job.payload = structuredClone(job.payload);
+      }
     });
   }
 
@@ -182,6 +207,8 @@ export class WorkerPool {
       active: 0,
       idleTimer: undefined,
       abortChecks: new Map(),
+      sentTasks: new Set(),
+      sentRuns: new Set(),
     };
     (worker as { handle: WorkerHandle }).handle = startWorker(this.#options.spec, {
       message: (message) => this.#onMessage(worker, message),
@@ -240,16 +267,42 @@ export class WorkerPool {
     }
     if (worker.jobs.size === 1) worker.handle.setRef(true);
     const { template, context } = job.request;
-    const message = {
+    const task = keyOf(taskKeys, template);
+    const run = keyOf(runKeys, context.customContext);
+    const message: ToWorker = {
       t: "run",
       job: job.id,
-      moduleUrl: template.moduleUrl as string,
-      taskName: template.name,
-      context,
+      task,
+      run,
+      action: context.action.name,
+      attemptNumber: context.attemptNumber,
+      group: context.group,
       batch: isBatch(template),
       payload: job.payload,
-    } as const;
-    worker.handle.post(message, transferList(job.payload));
+      ...(worker.sentTasks.has(task)
+        ? {}
+        : {
+            taskInfo: {
+              moduleUrl: template.moduleUrl as string,
+              taskName: template.name,
+              version: context.version,
+            },
+          }),
+      ...(worker.sentRuns.has(run)
+        ? {}
+        : {
+            runInfo: {
+              runName: context.action.runName,
+              mode: context.mode,
+              rawDataPath: context.rawDataPath,
+              runBaseDir: context.runBaseDir,
+              customContext: context.customContext,
+            },
+          }),
+    };
+    worker.sentTasks.add(task);
+    worker.sentRuns.add(run);
+    worker.handle.post(message);
   }
 
   #onMessage(worker: PooledWorker, message: FromWorker): void {
@@ -266,8 +319,8 @@ export class WorkerPool {
         this.#detach(job);
         this.#settle(job, () => {
           try {
-            if (message.ok) job.resolve(unpack(message.payload));
-            else job.reject(unpackError(message.payload));
+            if (message.ok) job.resolve(this.#wire.decode(message.payload));
+            else job.reject(this.#wire.decodeError(message.payload));
           } catch (error) {
             job.reject(error);
           }
@@ -282,7 +335,7 @@ export class WorkerPool {
       case "trace": {
         const job = worker.jobs.get(message.job);
         if (job === undefined) return;
-        const { action, traceId, record } = unpack(message.payload) as TracePayload;
+        const { action, traceId, record } = this.#wire.decode(message.payload) as TracePayload;
         job.request.channel.recordTrace(action, traceId, record);
         return;
       }
@@ -295,14 +348,16 @@ export class WorkerPool {
     }
   }
 
-  #relayCall(worker: PooledWorker, jobId: number, callId: number, payload: Uint8Array): void {
-    const reply = (ok: boolean, data: Uint8Array) =>
-      worker.handle.post({ t: "reply", call: callId, ok, payload: data }, transferList(data));
+  #relayCall(worker: PooledWorker, jobId: number, callId: number, payload: unknown): void {
+    const reply = (ok: boolean, data: unknown) =>
+      worker.handle.post({ t: "reply", call: callId, ok, payload: data });
     const job = worker.jobs.get(jobId);
     if (job === undefined) {
       reply(
         false,
-        packError(new RuntimeSystemError("The attempt that made this call was stopped.")),
+        this.#wire.encodeError(
+          new RuntimeSystemError("The attempt that made this call was stopped."),
+        ),
       );
       return;
     }
@@ -312,10 +367,10 @@ export class WorkerPool {
     }
     let call: SubCall;
     try {
-      call = unpack(payload) as SubCall;
+      call = this.#wire.decode(payload) as SubCall;
     } catch (error) {
       call = undefined as never;
-      reply(false, packError(error));
+      reply(false, this.#wire.encodeError(error));
     }
     const done = () => {
       if (--job.waitingCalls === 0 && job.worker === worker) worker.active++;
@@ -327,18 +382,18 @@ export class WorkerPool {
     job.request.channel.submit(call).then(
       (value) => {
         done();
-        let data: Uint8Array;
+        let data: unknown;
         try {
-          data = pack(value);
+          data = this.#wire.encode(value);
         } catch (error) {
-          reply(false, packError(error));
+          reply(false, this.#wire.encodeError(error));
           return;
         }
         reply(true, data);
       },
       (error) => {
         done();
-        reply(false, pack(errorToData(error)));
+        reply(false, this.#wire.encodeError(error));
       },
     );
   }
