@@ -5,7 +5,7 @@ import * as flyte from "flyte-ts";
 import { interleaved, report } from "./common.js";
 import { mapped } from "./tasks.js";
 
-const n = Number(process.env.BENCH_MAP ?? 20_000);
+const n = Number(process.env.BENCH_MAP ?? 100_000);
 const worker = new Worker(
   `const { parentPort } = require("node:worker_threads"); parentPort.on("message", (x) => parentPort.postMessage(x + 1));`,
   { eval: true },
