@@ -27,7 +27,7 @@ async function tinypoolWindow(n, inFlight, payload) {
 const shapes = [
   { label: "1 KB, sequential", n: 2000, inFlight: 1, size: 1024 },
   { label: "1 KB, 8 in flight", n: 5000, inFlight: 8, size: 1024 },
-  { label: "1 MB, 8 in flight", n: 100, inFlight: 8, size: 1024 * 1024 },
+  { label: "1 MB, 8 in flight", n: 8, inFlight: 8, size: 1024 * 1024 },
 ];
 await ctx.run(windowed, "echoProcess", 200, 8, new Uint8Array(1024));
 await tinypoolWindow(200, 8, new Uint8Array(1024));

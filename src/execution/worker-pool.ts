@@ -7,12 +7,7 @@
  * take another attempt meanwhile, so nested fan-out on a bounded pool cannot deadlock.
  * @module
  */
-import {
-  errorToData,
-  OOMError,
-  RuntimeDataValidationError,
-  RuntimeSystemError,
-} from "../errors.js";
+import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
 import { parameterName } from "../internal/inputs.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";

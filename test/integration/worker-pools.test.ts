@@ -7,7 +7,12 @@ import { join } from "node:path";
 import * as flyte from "flyte-ts";
 import { ManualClock } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processFailures, rootTask, threadFailures } from "../fixtures/pools/failures.js";
+import {
+  abortsOnFirstAttempt,
+  processFailures,
+  rootTask,
+  threadFailures,
+} from "../fixtures/pools/failures.js";
 import { mapFromInline, mapFromProcess } from "../fixtures/pools/mapping.js";
 import { suites } from "../fixtures/pools/tasks.js";
 
@@ -108,6 +113,20 @@ describe.each([
     expect((error as Error).message).toContain("POOL_TEST_ABSENT_TOKEN");
     expect((error as Error).message).toContain(join(home, "secrets.env"));
     expect(events.some((e) => e.type === "attempt-started")).toBe(false);
+  });
+});
+
+describe("native crashes", () => {
+  it("turn a process worker's SIGABRT into a RuntimeSystemError naming the signal, then retry", async () => {
+    const clock = new ManualClock();
+    const running = runIn({ clock }).run(abortsOnFirstAttempt);
+    expect(await clock.nextTimer()).toBe(500);
+    clock.advance(500);
+    const run = await running;
+    expect(await run.outputs()).toBe("survived a native crash");
+    const first = run.actions[0]?.attempts[0]?.error;
+    expect(first?.name).toBe("RuntimeSystemError");
+    expect(first?.message).toMatch(/SIGABRT/);
   });
 });
 
