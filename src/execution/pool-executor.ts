@@ -109,6 +109,16 @@ export function runExecutors(): ExecutorFactory {
   };
 }
 
+/** @internal Workers alive in each reusable pool, by environment name (for tests). */
+export function reusablePoolSizes(): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const [key, pool] of reusablePools) {
+    const name = key.split("|")[1] ?? key;
+    sizes[name] = (sizes[name] ?? 0) + pool.size;
+  }
+  return sizes;
+}
+
 /**
  * Stops every reusable environment's workers in this process. Runs started later start new
  * workers. A process exits without it (idle workers do not keep it alive); call it to free

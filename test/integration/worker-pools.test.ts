@@ -4,14 +4,17 @@
 import { chmod, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import * as flyte from "flyte-ts";
 import { ManualClock } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reusablePoolSizes } from "../../src/execution/pool-executor.js";
 import {
   abortsOnFirstAttempt,
   processFailures,
   rootTask,
   threadFailures,
+  twoAtOnce,
 } from "../fixtures/pools/failures.js";
 import { mapFromInline, mapFromProcess } from "../fixtures/pools/mapping.js";
 import { suites } from "../fixtures/pools/tasks.js";
@@ -142,6 +145,14 @@ describe("reusable environments", () => {
       expect(await (await runIn().run(count)).outputs()).toBe(1);
     },
   );
+
+  it("stop workers above the minimum once they have been idle for idleTtl", async () => {
+    const threads = await (await runIn().run(twoAtOnce)).outputs();
+    expect(new Set(threads).size).toBe(2);
+    // Await the condition; the test's timeout is the hang guard.
+    while (reusablePoolSizes().scaling !== 1) await delay(10);
+    expect(reusablePoolSizes().scaling).toBe(1);
+  });
 
   it("run a 3-level nested fan-out of 50 × 50 on a pool of 2 without deadlock", async () => {
     const run = await runIn().run(rootTask, 50);
