@@ -16,7 +16,13 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import * as flyte from "flyte-ts";
 
-export const env = new flyte.TaskEnvironment({ name: "telemetry", cache: "auto" });
+// Inline: a traced call makes its span in the process where it runs, and spans are not yet
+// carried into worker threads or processes (see the README's deviations).
+export const env = new flyte.TaskEnvironment({
+  name: "telemetry",
+  cache: "auto",
+  runtime: "inline",
+});
 
 export const square = env.task(async function square(x: number): Promise<number> {
   return x * x;

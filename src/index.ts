@@ -59,6 +59,7 @@ export * as report from "./context/report.js";
 export { trace } from "./context/trace.js";
 // Errors and time
 export * as errors from "./errors.js";
+export { shutdown } from "./execution/pool-executor.js";
 export type { Duration } from "./internal/time.js";
 // Offload (when one machine is not enough)
 export { type BuildContext, writeBuildContext } from "./offload/build-context.js";

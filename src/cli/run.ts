@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import type { AnyTask, Task } from "../api/task.js";
 import { FlyteError, RunCancelledError } from "../errors.js";
+import { shutdown } from "../execution/pool-executor.js";
 import { reportFileName } from "../record/write-report.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
@@ -194,5 +195,7 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
     return error instanceof RunCancelledError ? ExitCode.cancelled : ExitCode.failed;
   } finally {
     process.removeListener("SIGINT", onInterrupt);
+    // The command is the whole program: reusable environments' workers end with it.
+    await shutdown();
   }
 }

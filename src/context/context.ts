@@ -93,6 +93,8 @@ export interface SubCall {
   readonly seq: number;
   /** The canonical hash of `args`, computed by the caller. */
   readonly inputsHash: string;
+  /** Set when `args` is `[items]`, a chunk of a batched `flyte.map` to run item by item. */
+  readonly batch?: true;
 }
 
 /**

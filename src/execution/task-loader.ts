@@ -4,34 +4,56 @@
  * register the tasks.
  * @module
  */
+import { register as registerHooks } from "node:module";
 import type { AnyTask } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
-import { RuntimeSystemError } from "../errors.js";
+import type { EngineModules } from "../cli/engine-hooks.js";
+import { NonRecoverableError } from "../errors.js";
 
 let typeScriptLoader: Promise<void> | undefined;
 
-/** Registers tsx's ESM loader once, so TypeScript modules can be imported. */
+/**
+ * Registers tsx's ESM loader once, so TypeScript modules can be imported, and pins `flyte-ts`
+ * to this very engine: tsx would otherwise follow a tsconfig `paths` entry to another copy (a
+ * `src/` tree), whose error classes would not match the errors this worker rebuilds.
+ */
 export function ensureTypeScriptLoader(): Promise<void> {
   typeScriptLoader ??= import("tsx/esm/api").then(({ register }) => {
     register();
+    // Hooks run last-registered first, so these see "flyte-ts" before tsx does.
+    const data: EngineModules = {
+      "flyte-ts": new URL("../index.js", import.meta.url).href,
+      "flyte-ts/testing": new URL("../testing.js", import.meta.url).href,
+    };
+    registerHooks(new URL("../cli/engine-hooks.js", import.meta.url), { data });
   });
   return typeScriptLoader;
 }
 
 /**
  * Imports `moduleUrl` and returns its task named `taskName`.
- * @throws RuntimeSystemError when the module has no such task at its top level.
+ * @throws NonRecoverableError when the module cannot be imported or has no such task at its top level.
  */
 export async function loadTask(moduleUrl: string, taskName: string): Promise<AnyTask> {
   const known = lookupTask(taskName);
   if (known !== undefined) return known;
   if (/\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) await ensureTypeScriptLoader();
-  await import(moduleUrl);
+  const advice =
+    "Tasks must be defined at the top level of a module (not inside a function or a test) to run in a worker; " +
+    'define it there, or give its environment `runtime: "inline"`.';
+  try {
+    await import(moduleUrl);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new NonRecoverableError(
+      `Task \`${taskName}\` could not be loaded in a worker: importing ${moduleUrl} failed (${reason}). ${advice}`,
+      { code: "TaskNotFoundError", cause: error },
+    );
+  }
   const task = lookupTask(taskName);
   if (task === undefined) {
-    throw new RuntimeSystemError(
-      `Task \`${taskName}\` was not found after importing ${moduleUrl}. Tasks must be defined at the top level ` +
-        'of a module (not inside a function or a test) to run in a worker; define it there, or give its environment `runtime: "inline"`.',
+    throw new NonRecoverableError(
+      `Task \`${taskName}\` was not found after importing ${moduleUrl}. ${advice}`,
       { code: "TaskNotFoundError" },
     );
   }

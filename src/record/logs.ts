@@ -28,6 +28,8 @@ export interface LogEntry {
  */
 export interface LogSink {
   write(action: string, stream: LogStream, text: string): void;
+  /** Whether captured output is also passed through to the terminal. @default true */
+  readonly echo?: boolean;
 }
 
 /** Receives each captured chunk as it is written (the CLI's `--logs` view). */
@@ -42,9 +44,14 @@ export class RunLogs implements LogSink {
   readonly #observer: LogObserver | undefined;
   readonly #now: () => number;
   #file: WriteStream | undefined;
+  readonly echo: boolean;
 
-  constructor(dir: string, options: { observer?: LogObserver; now?: () => number } = {}) {
+  constructor(
+    dir: string,
+    options: { observer?: LogObserver; now?: () => number; echo?: boolean } = {},
+  ) {
     this.#dir = dir;
+    this.echo = options.echo ?? true;
     this.#observer = options.observer;
     this.#now = options.now ?? Date.now;
   }

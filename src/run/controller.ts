@@ -17,8 +17,10 @@ import {
   toTaskError,
 } from "../errors.js";
 import { runAttempts } from "../execution/attempt.js";
+import { batchTemplate, isBatch } from "../execution/batch.js";
 import type { CancelScope } from "../execution/cancel-scope.js";
 import type { ExecutorFactory } from "../execution/executor.js";
+import { resolveSecrets } from "../execution/secrets.js";
 import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
@@ -36,6 +38,8 @@ export interface RunState {
   readonly cancel: CancelScope;
   readonly runBaseDir: string;
   readonly rawDataPath: string;
+  /** The `.flyte` folder (secrets.env, cache, runs). */
+  readonly home: string;
   readonly customContext: Readonly<Record<string, string>>;
   /** Look results up in the cache (off with `overwriteCache` or `disableRunCache`). */
   readonly cacheRead: boolean;
@@ -70,6 +74,7 @@ export class Controller implements ControllerChannel {
   readonly #inFlight = new Map<string, Promise<unknown>>();
   /** Attempts holding a lease, and who waits for them all to give it back. */
   readonly #holding = { count: 0, waiters: [] as (() => void)[] };
+  readonly #secrets = new Map<TaskTemplate, Promise<Record<string, string>>>();
 
   constructor(run: RunState, stages: ControllerStages) {
     this.#run = run;
@@ -90,7 +95,9 @@ export class Controller implements ControllerChannel {
 
   /** Runs a sub-action called from a running task. */
   submit(call: SubCall, known?: unknown): Promise<unknown> {
-    const template = (known as TaskTemplate | undefined) ?? lookupTask(call.taskName);
+    const found = (known as TaskTemplate | undefined) ?? lookupTask(call.taskName);
+    const template =
+      call.batch && found !== undefined && !isBatch(found) ? batchTemplate(found) : found;
     if (template === undefined) {
       return Promise.reject(
         new RuntimeSystemError(
@@ -272,9 +279,20 @@ export class Controller implements ControllerChannel {
     return output;
   }
 
+  /** Resolves the task's secrets once per run; a missing one fails the action before it starts. */
+  #secretsOf(template: TaskTemplate): Promise<Record<string, string>> {
+    let secrets = this.#secrets.get(template);
+    if (secrets === undefined) {
+      secrets = resolveSecrets(template.name, template.secrets, this.#run.home);
+      this.#secrets.set(template, secrets);
+    }
+    return secrets;
+  }
+
   /** The attempt stage: admission, then dispatch to the executor, retried per the task's policy. */
-  #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
+  async #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
     const run = this.#run;
+    const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     const devices = new Map<number, readonly string[]>();
@@ -328,7 +346,7 @@ export class Controller implements ControllerChannel {
             traces: this.#traces.get(id) ?? noTraces,
             channel: lendWhileWaiting(this, lease),
             signal,
-            env: { ...template.envVars, ...lease.env },
+            env: { ...template.envVars, ...secrets, ...lease.env },
             logs: run.logs,
             placed: (lane) => lanes.set(attempt, lane),
           });

@@ -6,6 +6,7 @@
 import type { Task } from "../api/task.js";
 import { group } from "../context/group.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
+import { chunkSizeFor, runChunks } from "./map-batch.js";
 
 /** Options of {@link map}. */
 export interface MapOptions {
@@ -18,6 +19,13 @@ export interface MapOptions {
   returnExceptions?: boolean;
   /** Names the group the calls are made in: `"<task>_<groupName>"`. @default "map" */
   groupName?: string;
+  /**
+   * Items sent to a worker per message (one sub-action per chunk). Applies inside a run to
+   * tasks on a thread or process runtime with no cache, retries or timeout, and no
+   * `concurrency` limit; `1` turns batching off.
+   * @default automatic: no batching under 64 items, else items / 64 clamped to 8..1024
+   */
+  batchSize?: number;
 }
 
 /** One input of a mapped task: the argument for a one-parameter task, else the argument list. */
@@ -55,7 +63,14 @@ export function map<A extends unknown[], R>(
   options: MapOptions = {},
 ): MapResults<unknown> {
   const problems = new Problems("flyte.map options");
-  checkKeys(problems, options, ["concurrency", "returnExceptions", "groupName"]);
+  checkKeys(problems, options, ["concurrency", "returnExceptions", "groupName", "batchSize"]);
+  const batchSize: unknown = options?.batchSize;
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || (batchSize as number) < 1)) {
+    problems.add(
+      "batchSize",
+      `Expected \`batchSize\` to be a whole number >= 1, got ${describe(batchSize)}.`,
+    );
+  }
   const concurrency: unknown = options?.concurrency;
   if (
     concurrency !== undefined &&
@@ -106,7 +121,16 @@ export function map<A extends unknown[], R>(
       }
     }
   };
+  const chunkSize = chunkSizeFor(task, items.length, options.concurrency, options.batchSize);
   group(`${task.name}_${options.groupName ?? "map"}`, () => {
+    if (chunkSize > 1) {
+      runChunks(task, items, chunkSize, (index, ok, value) => {
+        const settle = settlers[index]!;
+        if (ok || returnExceptions) settle.resolve(value);
+        else settle.reject(value);
+      });
+      return;
+    }
     for (let i = 0; i < limit; i++) void lane();
   });
   const all = Promise.all(results);

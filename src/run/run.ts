@@ -10,13 +10,20 @@ import { isTask, type Task } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import { errorToData, RunCancelledError, RuntimeUserError, toTaskError } from "../errors.js";
+import {
+  errorToData,
+  InvalidConfigError,
+  RunCancelledError,
+  RuntimeUserError,
+  toTaskError,
+} from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
-import { InlineExecutor } from "../execution/inline.js";
+import { runExecutors } from "../execution/pool-executor.js";
 import { trimArgs } from "../internal/inputs.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
+import { inWorker } from "../internal/worker-flag.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
@@ -173,15 +180,17 @@ export class Run<R = unknown> {
   }
 }
 
-/** What the engine plugs into a run; the defaults run everything inline with the SQLite stores. */
+/**
+ * What the engine plugs into a run. The defaults: worker-thread and child-process pools per
+ * environment (inline for `runtime: "inline"`), the SQLite stores of the run's `.flyte` folder,
+ * and the host's resource scheduler.
+ */
 export interface RunEngine {
   executorFor?: ExecutorFactory;
   cache?: CacheStore;
   scheduler?: Scheduler;
   runStore?: RunStore;
 }
-
-const inline = new InlineExecutor();
 
 /**
  * Runs tasks with the given run options.
@@ -209,6 +218,16 @@ export class RunContext {
       throw new TypeError(
         `Only flyte tasks can be run, not plain functions or other values (got ${describe(task)}). Wrap the function with env.task(...).`,
       );
+    }
+    if (inWorker()) {
+      throw new InvalidConfigError("run", [
+        {
+          path: "",
+          message:
+            "A run was started while a worker imported a task's module: the module starts a run at its top level. " +
+            "Start runs inside `flyte.main(import.meta, async () => { ... })`, which runs only in the program's entry point.",
+        },
+      ]);
     }
     const options = this.#options;
     const mode = options.mode ?? "local";
@@ -270,13 +289,16 @@ export class RunContext {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
     const logs = new RunLogs(runBaseDir, {
+      echo: options.echoLogs ?? true,
       ...(options.onLog ? { observer: options.onLog } : {}),
       now: () => clock.now(),
     });
     const stopCapture = captureInlineOutput(name, logs, options.echoLogs ?? true);
     const executors = new Set<Executor>();
+    const defaultExecutors = runExecutors();
     const executorFor: ExecutorFactory = (template) => {
-      const executor = offloadedBy?.(template) ?? this.#engine.executorFor?.(template) ?? inline;
+      const executor =
+        offloadedBy?.(template) ?? (this.#engine.executorFor ?? defaultExecutors)(template);
       executors.add(executor);
       return executor;
     };
@@ -287,6 +309,7 @@ export class RunContext {
       cancel: new CancelScope(cancel.signal),
       runBaseDir,
       rawDataPath,
+      home,
       customContext: Object.freeze({ ...options.customContext }),
       cacheRead: !options.overwriteCache && !options.disableRunCache,
       cacheWrite: !options.disableRunCache,

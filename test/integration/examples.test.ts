@@ -32,6 +32,18 @@ describe.concurrent("examples", () => {
     expect(small.stdout).toBe("14\n");
   });
 
+  test("workers runs tasks on a warm thread pool, a child process and inline, nested", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/workers.ts", "main", "--texts", '["a b", "c d e", "f"]');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      words: [2, 3, 1],
+      loads: 1,
+      processLabel: "tokenizer-process",
+    });
+  });
+
   test("quickstart runs as a program through flyte.main", async ({ expect }) => {
     const r = await runNode(["--import", "tsx", "examples/quickstart.ts"], { FLYTE_TS_HOME: home });
     expect(r).toEqual({ code: 0, stdout: "285\n", stderr: "" });

@@ -1,7 +1,7 @@
 import * as flyte from "flyte-ts";
 import { describe, expectTypeOf, it } from "vitest";
 
-const env = new flyte.TaskEnvironment({ name: "types" });
+const env = new flyte.TaskEnvironment({ name: "types", runtime: "inline" });
 const square = env.task(async function square(x: number) {
   return x * x;
 });

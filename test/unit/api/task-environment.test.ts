@@ -156,7 +156,7 @@ describe("TaskEnvironment", () => {
 });
 
 describe("task.override", () => {
-  const env = new flyte.TaskEnvironment({ name: "overrides" });
+  const env = new flyte.TaskEnvironment({ name: "overrides", runtime: "inline" });
   const oomer = env.task(async function oomer(x: number) {
     return x;
   });

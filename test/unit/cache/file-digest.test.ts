@@ -61,7 +61,7 @@ describe("flyte.File inputs", () => {
   });
 
   it("make a cached task run again only when the file's content changes", async () => {
-    const env = new flyte.TaskEnvironment({ name: "files", cache: "auto" });
+    const env = new flyte.TaskEnvironment({ name: "files", cache: "auto", runtime: "inline" });
     let reads = 0;
     const size = env.task(async function size(data: flyte.File) {
       reads++;

@@ -12,7 +12,7 @@ import { type RedisServer, redisUnavailable, startRedis } from "../../fixtures/r
 
 const newHome = () => mkdtempSync(join(tmpdir(), "flyte-ts-shared-"));
 
-const env = new flyte.TaskEnvironment({ name: "shared", cache: "auto" });
+const env = new flyte.TaskEnvironment({ name: "shared", cache: "auto", runtime: "inline" });
 let calls = 0;
 const square = env.task(async function square(x: number) {
   calls++;

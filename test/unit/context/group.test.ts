@@ -1,7 +1,7 @@
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
 
-const env = new flyte.TaskEnvironment({ name: "groups" });
+const env = new flyte.TaskEnvironment({ name: "groups", runtime: "inline" });
 const readGroup = env.task(async function readGroup() {
   return flyte.group("test_group", () => flyte.ctx()!.group);
 });

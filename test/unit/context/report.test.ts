@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-report-"));
 const local = (name: string) => flyte.withRunContext({ cacheDir, name });
-const env = new flyte.TaskEnvironment({ name: "reports" });
+const env = new flyte.TaskEnvironment({ name: "reports", runtime: "inline" });
 
 const tabs = env.task({ report: true }, async function tabs() {
   flyte.report.getTab("main").log("<p>one</p>");

@@ -1,7 +1,7 @@
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
 
-const env = new flyte.TaskEnvironment({ name: "traces" });
+const env = new flyte.TaskEnvironment({ name: "traces", runtime: "inline" });
 
 const squareTrace = flyte.trace(async function squareTrace(x: number) {
   return x * x;

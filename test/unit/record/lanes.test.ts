@@ -9,7 +9,7 @@ import type { RunEvent } from "../../../src/record/events.js";
 import { RunContext } from "../../../src/run/run.js";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-lanes-"));
-const env = new TaskEnvironment({ name: "lanes" });
+const env = new TaskEnvironment({ name: "lanes", runtime: "inline" });
 const leaf = env.task(async function leaf(x: number) {
   return x + 1;
 });

@@ -8,7 +8,7 @@ import { type LogEntry, readLogs } from "../../../src/record/logs.js";
 // vitest replaces `console` with its own, so these tasks write to the streams themselves;
 // console.log is covered by the CLI tests, which run real processes.
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-logs-"));
-const env = new flyte.TaskEnvironment({ name: "logs" });
+const env = new flyte.TaskEnvironment({ name: "logs", runtime: "inline" });
 
 const shout = env.task(async function shout(word: string) {
   await new Promise((resolve) => setImmediate(resolve));

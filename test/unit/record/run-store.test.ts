@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import { storedRun } from "../../fixtures/stored-run.js";
 
 const newHome = () => mkdtempSync(join(tmpdir(), "flyte-ts-runstore-"));
-const env = new flyte.TaskEnvironment({ name: "resume" });
+const env = new flyte.TaskEnvironment({ name: "resume", runtime: "inline" });
 
 const executed: string[] = [];
 let failAt = -1;

@@ -24,7 +24,7 @@ afterAll(async () => {
   trace.disable();
 });
 
-const env = new flyte.TaskEnvironment({ name: "otel", cache: "auto" });
+const env = new flyte.TaskEnvironment({ name: "otel", cache: "auto", runtime: "inline" });
 const square = env.task(async function square(x: number) {
   return x * x;
 });

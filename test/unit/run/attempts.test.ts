@@ -6,7 +6,7 @@ import { ManualClock } from "flyte-ts/testing";
 import { describe, expect, it } from "vitest";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-attempts-"));
-const env = new flyte.TaskEnvironment({ name: "attempts" });
+const env = new flyte.TaskEnvironment({ name: "attempts", runtime: "inline" });
 
 describe("attempts", () => {
   it("retries a flaky task until it succeeds on the third attempt (case 23)", async () => {

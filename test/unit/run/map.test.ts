@@ -1,7 +1,7 @@
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
 
-const env = new flyte.TaskEnvironment({ name: "mapping" });
+const env = new flyte.TaskEnvironment({ name: "mapping", runtime: "inline" });
 const square = env.task(async function square(x: number) {
   return x * x;
 });

@@ -8,7 +8,7 @@ import { storedRun } from "../../fixtures/stored-run.js";
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-run-"));
 const local = (options: flyte.RunOptions = {}) => flyte.withRunContext({ cacheDir, ...options });
 
-const env = new flyte.TaskEnvironment({ name: "basics" });
+const env = new flyte.TaskEnvironment({ name: "basics", runtime: "inline" });
 
 const square = env.task(async function square(x: number) {
   return x * x;

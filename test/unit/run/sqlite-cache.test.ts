@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { storedRun } from "../../fixtures/stored-run.js";
 
 const newHome = () => mkdtempSync(join(tmpdir(), "flyte-ts-sqlite-run-"));
-const env = new flyte.TaskEnvironment({ name: "cached", cache: "auto" });
+const env = new flyte.TaskEnvironment({ name: "cached", cache: "auto", runtime: "inline" });
 
 let runs = 0;
 const square = env.task(async function square(x: number) {

@@ -1,0 +1,81 @@
+// reuse.vs.fresh: the first call on a fresh (non-reusable) pool against a raw new Worker / fork to
+// its first reply; and a call on a warm reusable pool against piscina's sequential run().
+import { fork } from "node:child_process";
+import { Worker } from "node:worker_threads";
+import * as flyte from "flyte-ts";
+import { Piscina } from "piscina";
+import { interleaved, report } from "./common.js";
+import { incFresh, incFreshProcess, sequential } from "./tasks.js";
+
+const ctx = flyte.withRunContext({ cacheDir: process.env.BENCH_HOME ?? ".flyte-bench" });
+const echoSource = `const { parentPort } = require("node:worker_threads"); parentPort.on("message", (x) => parentPort.postMessage(x + 1));`;
+
+async function rawThread() {
+  const worker = new Worker(echoSource, { eval: true });
+  await new Promise((resolve) => {
+    worker.once("message", resolve);
+    worker.postMessage(1);
+  });
+  await worker.terminate();
+}
+async function rawFork() {
+  const child = fork(new URL("./fork-echo.cjs", import.meta.url), [], {
+    serialization: "advanced",
+  });
+  await new Promise((resolve) => {
+    child.once("message", resolve);
+    child.send(1);
+  });
+  await new Promise((resolve) => child.once("exit", resolve));
+}
+
+await ctx.run(incFresh, 1);
+await rawThread();
+const thread = await interleaved(5, () => ctx.run(incFresh, 1), rawThread);
+report(
+  "reuse.vs.fresh",
+  "fresh thread pool: run of one task",
+  thread.engineMs,
+  thread.floorMs,
+  "ms",
+  thread.engineMs / thread.floorMs,
+  "fresh <= 1.2x raw start",
+);
+const proc = await interleaved(5, () => ctx.run(incFreshProcess, 1), rawFork);
+report(
+  "reuse.vs.fresh",
+  "fresh process pool: run of one task",
+  proc.engineMs,
+  proc.floorMs,
+  "ms",
+  proc.engineMs / proc.floorMs,
+  "fresh <= 1.2x raw start",
+);
+
+const n = 2000;
+const pool = new Piscina({
+  filename: new URL("./piscina-worker.js", import.meta.url).href,
+  minThreads: 2,
+  maxThreads: 2,
+});
+await ctx.run(sequential, "inc", n);
+const warm = await interleaved(
+  3,
+  () => ctx.run(sequential, "inc", n),
+  async () => {
+    for (let i = 0; i < n; i++) await pool.run(i);
+  },
+);
+const e = (warm.engineMs * 1000) / n;
+const f = (warm.floorMs * 1000) / n;
+report(
+  "reuse.vs.fresh",
+  "reused thread worker, per call",
+  e,
+  f,
+  "µs",
+  e / f,
+  "reused <= 1.5x piscina",
+);
+await pool.destroy();
+await flyte.shutdown();

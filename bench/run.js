@@ -1,0 +1,33 @@
+// `npm run bench`: runs every benchmark in its own process, one after another, and prints each
+// result line (JSON: id, what, engine, floor, ratio, target). Needs `npm run build` first.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const benches = [
+  "dispatch-seq.js",
+  "dispatch-throughput.js",
+  "fanout-100k.js",
+  "map-batched.js",
+  "reuse-vs-fresh.js",
+  "pool-process.js",
+  "coldstart.js",
+];
+const only = process.argv.slice(2);
+let failed = 0;
+for (const file of benches) {
+  if (only.length > 0 && !only.some((name) => file.includes(name))) continue;
+  const started = Date.now();
+  const r = spawnSync(
+    process.execPath,
+    ["--expose-gc", fileURLToPath(new URL(file, import.meta.url))],
+    {
+      stdio: "inherit",
+      env: { ...process.env, BENCH_HOME: process.env.BENCH_HOME ?? ".flyte-bench" },
+    },
+  );
+  if (r.status !== 0) failed++;
+  console.error(
+    `# ${file}: ${r.status === 0 ? "done" : `failed (${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+process.exitCode = failed === 0 ? 0 : 1;

@@ -1,0 +1,137 @@
+/**
+ * The pooled executors: `runtime: "thread"` and `runtime: "process"`. Pools are per environment
+ * and per set of environment variables (env vars, secrets and device pinning differ between
+ * them). A reusable environment's pools outlive the run, in this process, until their workers
+ * go idle past `idleTtl` or {@link shutdown}; other pools end with the run.
+ * @module
+ */
+import { availableParallelism } from "node:os";
+import type { TaskTemplate } from "../api/task.js";
+import { sha256Hex } from "../internal/hash.js";
+import type { ExecuteRequest, Executor, ExecutorFactory } from "./executor.js";
+import { InlineExecutor } from "./inline.js";
+import type { WorkerKind } from "./worker-handle.js";
+import { WorkerPool } from "./worker-pool.js";
+
+const mib = 1024 * 1024;
+
+// Reusable pools, shared by every run in this process. Keyed by environment, policy, heap limit
+// and the digest of the workers' environment variables (values are never kept in keys).
+const reusablePools = new Map<string, WorkerPool>();
+
+/** Runs attempts on a pool of workers picked by the attempt's environment variables. */
+class PoolExecutor implements Executor {
+  readonly #kind: WorkerKind;
+  readonly #template: TaskTemplate;
+  readonly #pools: Map<string, WorkerPool>;
+  readonly #reusable: boolean;
+  readonly #prefix: string;
+
+  constructor(kind: WorkerKind, template: TaskTemplate, prefix: string) {
+    this.#kind = kind;
+    this.#template = template;
+    this.#reusable = template.reusable !== undefined;
+    this.#pools = this.#reusable ? reusablePools : new Map();
+    this.#prefix = prefix;
+  }
+
+  execute(request: ExecuteRequest): Promise<unknown> {
+    const key = `${this.#prefix}|${envDigest(request.env)}`;
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      pool = this.#newPool(request.env);
+      this.#pools.set(key, pool);
+    }
+    return pool.execute(request);
+  }
+
+  async close(): Promise<void> {
+    if (this.#reusable) return;
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+
+  #newPool(env: Readonly<Record<string, string>>): WorkerPool {
+    const template = this.#template;
+    const policy = template.reusable;
+    const memoryBytes =
+      template.resources?.memoryLimitBytes ?? template.resources?.memoryRequestBytes;
+    return new WorkerPool({
+      name: template.environment.name,
+      spec: {
+        kind: this.#kind,
+        env,
+        heapLimitMb:
+          memoryBytes === undefined ? undefined : Math.max(16, Math.floor(memoryBytes / mib)),
+      },
+      minWorkers: policy?.minReplicas ?? 0,
+      maxWorkers: policy?.maxReplicas ?? availableParallelism(),
+      concurrency: policy?.concurrency ?? 1,
+      idleTtlMs: policy?.idleTtlMs,
+    });
+  }
+}
+
+function envDigest(env: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? "-" : sha256Hex(JSON.stringify(entries)).slice(0, 32);
+}
+
+function executorKey(template: TaskTemplate): string {
+  const policy = template.reusable;
+  const memory = template.resources?.memoryLimitBytes ?? template.resources?.memoryRequestBytes;
+  const reuse =
+    policy === undefined
+      ? "fresh"
+      : `${policy.minReplicas}-${policy.maxReplicas}-${policy.concurrency}-${policy.idleTtlMs}-${policy.reuseSalt ?? ""}`;
+  return `${template.runtime}|${template.environment.name}|${reuse}|${memory ?? ""}`;
+}
+
+const inline = new InlineExecutor();
+
+/**
+ * The executors of one run, by task runtime: a pool executor per environment for `"thread"`
+ * and `"process"`, the shared inline executor for `"inline"`. Close the ones the run used when
+ * it ends (reusable pools stay).
+ */
+export function runExecutors(): ExecutorFactory {
+  const executors = new Map<string, Executor>();
+  return (template) => {
+    if (template.runtime === "inline") return inline;
+    const key = executorKey(template);
+    let executor = executors.get(key);
+    if (executor === undefined) {
+      executor = new PoolExecutor(template.runtime, template, key);
+      executors.set(key, executor);
+    }
+    return executor;
+  };
+}
+
+/** @internal Workers alive in each reusable pool, by environment name (for tests). */
+export function reusablePoolSizes(): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const [key, pool] of reusablePools) {
+    const name = key.split("|")[1] ?? key;
+    sizes[name] = (sizes[name] ?? 0) + pool.size;
+  }
+  return sizes;
+}
+
+/**
+ * Stops every reusable environment's workers in this process. Runs started later start new
+ * workers. A process exits without it (idle workers do not keep it alive); call it to free
+ * memory or reload code.
+ *
+ * @example
+ * ```ts
+ * await flyte.run(main);
+ * await flyte.shutdown();
+ * ```
+ */
+export async function shutdown(): Promise<void> {
+  const pools = [...reusablePools.values()];
+  reusablePools.clear();
+  await Promise.all(pools.map((pool) => pool.close()));
+}

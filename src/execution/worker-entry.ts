@@ -1,0 +1,176 @@
+/**
+ * The program a worker runs, as a worker thread or as a child process: it loads tasks by
+ * (module URL, task name), runs each attempt's body in its own frame, and forwards the body's
+ * task calls and trace records to the controller. It never schedules anything itself.
+ * @module
+ */
+
+import { parentPort } from "node:worker_threads";
+import type { AnyTask } from "../api/task.js";
+import {
+  type ControllerChannel,
+  currentFrame,
+  type Frame,
+  runInFrame,
+  type SubCall,
+  type TaskContextData,
+  type TraceRecord,
+} from "../context/context.js";
+import { Report } from "../context/report.js";
+import { parameterName } from "../internal/inputs.js";
+import { pinFromEnv } from "../internal/native.js";
+import { markWorker } from "../internal/worker-flag.js";
+import { captureInlineOutput, type LogSink } from "../record/logs.js";
+import { isBatch, runChunk, spreadsItems } from "./batch.js";
+import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
+import { checkArgs, checkCrossable, processWire, threadWire } from "./serialization.js";
+import { loadTask } from "./task-loader.js";
+
+type Post = (message: FromWorker) => void;
+
+const post: Post =
+  parentPort !== null
+    ? (message) => parentPort?.postMessage(message)
+    : (message) => {
+        process.send?.(message);
+      };
+
+const jobs = new Map<number, AbortController>();
+const pendingCalls = new Map<
+  number,
+  { resolve: (value: unknown) => void; reject: (error: unknown) => void }
+>();
+let nextCall = 0;
+const taskInfos = new Map<number, TaskInfo>();
+const runInfos = new Map<number, RunInfo>();
+
+const wire = parentPort !== null ? threadWire : processWire;
+
+function channelFor(job: number): ControllerChannel {
+  return {
+    submit(call: SubCall, task?: unknown): Promise<unknown> {
+      const template = task as AnyTask | undefined;
+      let payload: unknown;
+      try {
+        checkArgs(call.args, (i) =>
+          template === undefined
+            ? `Input ${i} of task \`${call.taskName}\``
+            : `Input \`${parameterName(template, i)}\` of task \`${call.taskName}\``,
+        );
+        payload = wire.encode(
+          template !== undefined && isBatch(template) ? { ...call, batch: true } : call,
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const id = nextCall++;
+      return new Promise((resolve, reject) => {
+        pendingCalls.set(id, { resolve, reject });
+        post({ t: "call", job, call: id, payload });
+      });
+    },
+    recordTrace(action: string, traceId: string, record: TraceRecord): void {
+      post({ t: "trace", job, payload: wire.encode({ action, traceId, record }) });
+    },
+  };
+}
+
+// Marks this thread or process as a flyte-ts worker before any task module is imported: a module
+// that starts a run at its top level must not start it again in every worker that imports it.
+markWorker();
+
+// Output written while a body runs goes to the controller, attributed to the attempt whose frame
+// is current (every frame of one attempt, traces included, shares its `sequences` map).
+const capturing = new Set<string>();
+const jobOfAttempt = new WeakMap<Map<string, number>, number>();
+const outputSink: LogSink = {
+  write(_action, stream, text) {
+    const frame = currentFrame();
+    const job = frame === undefined ? undefined : jobOfAttempt.get(frame.sequences);
+    if (job !== undefined) post({ t: "log", job, stream, text });
+  },
+};
+
+async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
+  const { job } = message;
+  if (message.taskInfo !== undefined) taskInfos.set(message.task, message.taskInfo);
+  if (message.runInfo !== undefined) runInfos.set(message.run, message.runInfo);
+  const { moduleUrl, taskName, version } = taskInfos.get(message.task) as TaskInfo;
+  const { runName, echoLogs, ...run } = runInfos.get(message.run) as RunInfo;
+  if (!capturing.has(runName)) {
+    capturing.add(runName);
+    captureInlineOutput(runName, outputSink, echoLogs);
+  }
+  const context: TaskContextData = {
+    ...run,
+    action: { name: message.action, runName },
+    taskName,
+    attemptNumber: message.attemptNumber,
+    version,
+    group: message.group,
+    outputPath: `${run.runBaseDir}/${message.action}`,
+    devices: message.devices ?? [],
+    cpus: message.cpus ?? [],
+  };
+  const abort = new AbortController();
+  jobs.set(job, abort);
+  try {
+    const { args, traces } = wire.decode(message.payload) as RunPayload;
+    const task = await loadTask(moduleUrl, taskName);
+    const frame: Frame = {
+      context: { ...context, signal: abort.signal },
+      channel: channelFor(job),
+      traces: new Map(traces),
+      sequences: new Map(),
+      inTrace: false,
+      report: new Report(message.action, context.outputPath),
+    };
+    jobOfAttempt.set(frame.sequences, job);
+    const body: (...input: unknown[]) => unknown = message.batch
+      ? (items) => runChunk(task.func, spreadsItems(task), items as unknown[])
+      : (task.func as (...input: unknown[]) => unknown);
+    const output = await runInFrame(frame, () => body(...args));
+    checkCrossable(output, () => `The output of task \`${taskName}\``);
+    // Upstream flushes a `report: true` task's report after a successful run only.
+    if (task.report) await frame.report?.flush();
+    post({ t: "done", job, ok: true, payload: wire.encode(output) });
+  } catch (error) {
+    post({ t: "done", job, ok: false, payload: wire.encodeError(error) });
+  } finally {
+    jobs.delete(job);
+  }
+}
+
+function onMessage(message: ToWorker): void {
+  switch (message.t) {
+    case "run":
+      void runJob(message);
+      return;
+    case "reply": {
+      const pending = pendingCalls.get(message.call);
+      if (pending === undefined) return;
+      pendingCalls.delete(message.call);
+      if (message.ok) pending.resolve(wire.decode(message.payload));
+      else pending.reject(wire.decodeError(message.payload));
+      return;
+    }
+    case "abort":
+      jobs.get(message.job)?.abort(new Error("The attempt was stopped by the controller."));
+      post({ t: "abort-ack", job: message.job });
+      return;
+  }
+}
+
+if (parentPort !== null) {
+  parentPort.on("message", onMessage);
+} else if (process.send !== undefined) {
+  process.on("message", (message) => onMessage(message as ToWorker));
+  // The controller going away (Ctrl-C, crash) must not leave this process behind.
+  process.on("disconnect", () => process.exit(0));
+} else {
+  throw new Error("flyte-ts worker-entry must run as a worker thread or a forked child process.");
+}
+// A worker started for a `pinCpus` attempt carries its cores in its environment (a pool per set
+// of environment variables, so a pinned worker only ever serves attempts pinned alike).
+pinFromEnv(process.env);
+post({ t: "ready" });

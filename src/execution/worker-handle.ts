@@ -1,0 +1,117 @@
+/**
+ * One worker as the pool sees it, whatever it runs on: a worker thread or a child process. Both
+ * carry the same messages (protocol.ts) and report how they ended.
+ * @module
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+/** Where a pool's workers run. */
+export type WorkerKind = "thread" | "process";
+
+/** How a worker ended. */
+export interface WorkerExit {
+  /** The exit code, or `null` when killed by a signal. */
+  readonly code: number | null;
+  /** The signal that killed a child process, e.g. `"SIGKILL"`. */
+  readonly signal: NodeJS.Signals | null;
+  /** An error the worker reported as it died (an uncaught error, `ERR_WORKER_OUT_OF_MEMORY`). */
+  readonly error: Error | undefined;
+  /** Whether the pool asked for it (terminate), as opposed to a crash. */
+  readonly requested: boolean;
+}
+
+/** What a worker is started with. */
+export interface WorkerSpec {
+  readonly kind: WorkerKind;
+  /** Added to the host's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Heap limit in MiB (`resourceLimits` for threads, `--max-old-space-size` for processes). */
+  readonly heapLimitMb: number | undefined;
+}
+
+/** A started worker. */
+export interface WorkerHandle {
+  post(message: ToWorker): void;
+  /** Kills it: `terminate()` for a thread, SIGKILL for a process. */
+  terminate(): void;
+  /** Whether it keeps the host process alive. */
+  setRef(ref: boolean): void;
+}
+
+/** Callbacks of a started worker. */
+export interface WorkerEvents {
+  message(message: FromWorker): void;
+  exit(exit: WorkerExit): void;
+}
+
+/** The worker program: dist's entry, also when the engine itself runs from `src/` (tests). */
+export const workerEntryUrl: URL = import.meta.url.endsWith(".ts")
+  ? new URL("../../dist/execution/worker-entry.js", import.meta.url)
+  : new URL("./worker-entry.js", import.meta.url);
+
+/** Starts a worker. */
+export function startWorker(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
+  return spec.kind === "thread" ? startThread(spec, events) : startProcess(spec, events);
+}
+
+function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
+  const worker = new Worker(workerEntryUrl, {
+    env: { ...process.env, ...spec.env },
+    ...(spec.heapLimitMb === undefined
+      ? {}
+      : { resourceLimits: { maxOldGenerationSizeMb: spec.heapLimitMb } }),
+  });
+  let requested = false;
+  let error: Error | undefined;
+  worker.on("message", (message: FromWorker) => events.message(message));
+  worker.on("error", (e) => {
+    error = e;
+  });
+  worker.on("exit", (code) => events.exit({ code, signal: null, error, requested }));
+  return {
+    post: (message) => worker.postMessage(message),
+    terminate: () => {
+      requested = true;
+      void worker.terminate();
+    },
+    setRef: (ref) => (ref ? worker.ref() : worker.unref()),
+  };
+}
+
+function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
+  const child: ChildProcess = fork(fileURLToPath(workerEntryUrl), [], {
+    env: { ...process.env, ...spec.env },
+    execArgv: spec.heapLimitMb === undefined ? [] : [`--max-old-space-size=${spec.heapLimitMb}`],
+    serialization: "advanced",
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  let requested = false;
+  let error: Error | undefined;
+  child.on("message", (message) => events.message(message as FromWorker));
+  child.on("error", (e) => {
+    error = e;
+  });
+  child.on("exit", (code, signal) => events.exit({ code, signal, error, requested }));
+  return {
+    post: (message) => {
+      if (child.connected) child.send(message);
+    },
+    terminate: () => {
+      requested = true;
+      child.kill("SIGKILL");
+    },
+    setRef: (ref) => {
+      const channel = child.channel as { ref(): void; unref(): void } | undefined | null;
+      if (ref) {
+        child.ref();
+        channel?.ref();
+      } else {
+        child.unref();
+        channel?.unref();
+      }
+    },
+  };
+}

@@ -1,0 +1,513 @@
+/**
+ * A pool of workers for one environment (and one set of environment variables): it queues
+ * attempts, dispatches each to a worker with a free slot, relays the body's task calls to the
+ * controller, and turns a worker's death into the attempt's error.
+ *
+ * A body that is awaiting its own sub-calls lends its slot back (DESIGN.md §2): its worker may
+ * take another attempt meanwhile, so nested fan-out on a bounded pool cannot deadlock.
+ * @module
+ */
+import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
+import { parameterName } from "../internal/inputs.js";
+import { isBatch } from "./batch.js";
+import type { ExecuteRequest } from "./executor.js";
+import type { FromWorker, RunPayload, SubCall, ToWorker, TracePayload } from "./protocol.js";
+import { checkArgs, processWire, threadWire, type Wire } from "./serialization.js";
+import {
+  startWorker,
+  type WorkerExit,
+  type WorkerHandle,
+  type WorkerKind,
+  type WorkerSpec,
+} from "./worker-handle.js";
+
+/** How a pool sizes and paces its workers. */
+export interface PoolOptions {
+  /** The environment's name, for messages. */
+  readonly name: string;
+  readonly spec: WorkerSpec;
+  /** Workers started with the pool and kept while it lives. */
+  readonly minWorkers: number;
+  readonly maxWorkers: number;
+  /** Attempts one worker runs at once (not counting those awaiting sub-calls). */
+  readonly concurrency: number;
+  /** How long a worker above `minWorkers` may sit idle, in ms; `undefined`: until closed. */
+  readonly idleTtlMs: number | undefined;
+}
+
+// Keys for what a worker is told once (protocol.ts TaskInfo, RunInfo). A run's custom context
+// object is made once per run (RunState), so it identifies the run's shared context.
+const taskKeys = new WeakMap<object, number>();
+const runKeys = new WeakMap<object, number>();
+let nextKey = 0;
+
+function keyOf(keys: WeakMap<object, number>, owner: object): number {
+  let key = keys.get(owner);
+  if (key === undefined) {
+    key = nextKey++;
+    keys.set(owner, key);
+  }
+  return key;
+}
+
+/** How long a worker has to answer an abort before it is taken for stuck and killed. */
+const abortAnswerMs = 1000;
+
+interface Job {
+  readonly id: number;
+  readonly request: ExecuteRequest;
+  payload: unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly onAbort: () => void;
+  worker: PooledWorker | undefined;
+  /** Sub-calls the body is awaiting; while above 0 the job does not hold a slot. */
+  waitingCalls: number;
+  settled: boolean;
+}
+
+interface PooledWorker {
+  readonly handle: WorkerHandle;
+  readonly exited: Promise<void>;
+  readonly jobs: Map<number, Job>;
+  ready: boolean;
+  /** Being killed: takes no more attempts. */
+  retired: boolean;
+  /** Jobs holding a slot. */
+  active: number;
+  idleTimer: NodeJS.Timeout | undefined;
+  readonly abortChecks: Map<number, NodeJS.Timeout>;
+  /** Task and run keys whose info this worker has been sent. */
+  readonly sentTasks: Set<number>;
+  readonly sentRuns: Set<number>;
+}
+
+/** A pool of thread or process workers. */
+export class WorkerPool {
+  readonly #options: PoolOptions;
+  readonly #wire: Wire;
+  readonly #workers = new Set<PooledWorker>();
+  #queue: Job[] = [];
+  #head = 0;
+  #starting = 0;
+  /** Workers killed but not yet exited. */
+  #retiring = 0;
+  #nextJob = 0;
+  #closed = false;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+    this.#wire = options.spec.kind === "thread" ? threadWire : processWire;
+    for (let i = 0; i < options.minWorkers; i++) this.#spawn();
+  }
+
+  /** The kind of worker this pool runs. */
+  get kind(): WorkerKind {
+    return this.#options.spec.kind;
+  }
+
+  /** Workers alive now (started or starting). */
+  get size(): number {
+    return this.#workers.size;
+  }
+
+  /** Runs one attempt on a worker and resolves with its output. */
+  execute(request: ExecuteRequest): Promise<unknown> {
+    const { template } = request;
+    if (this.#closed) {
+      return Promise.reject(
+        new RuntimeSystemError(
+          `The worker pool of environment \`${this.#options.name}\` was shut down; start a new run.`,
+        ),
+      );
+    }
+    if (template.moduleUrl === undefined) {
+      return Promise.reject(
+        new RuntimeDataValidationError(
+          `Task \`${template.name}\` has no module a worker could import it from. Define it at the top level of a module, ` +
+            'or give its environment `runtime: "inline"`.',
+        ),
+      );
+    }
+    let payload: unknown;
+    try {
+      checkArgs(
+        request.args,
+        (i) => `Input \`${parameterName(template, i)}\` of task \`${template.name}\``,
+      );
+      const run: RunPayload = { args: request.args, traces: [...request.traces] };
+      payload = this.#wire.encode(run);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        id: this.#nextJob++,
+        request,
+        payload,
+        resolve,
+        reject,
+        onAbort: () => this.#abort(job),
+        worker: undefined,
+        waitingCalls: 0,
+        settled: false,
+      };
+      if (request.signal.aborted) {
+        reject(request.signal.reason);
+        return;
+      }
+      request.signal.addEventListener("abort", job.onAbort, { once: true });
+      this.#queue.push(job);
+      this.#pump();
+      // Threads copy at dispatch: an attempt that has to wait takes its copy now, so the caller
+      // changing its objects meanwhile cannot reach the child.
+      if (job.worker === undefined && !job.settled && this.#wire === threadWire) {
+        job.payload = structuredClone(job.payload);
+      }
+    });
+  }
+
+  /** Stops every worker; queued attempts reject. Resolves when all workers have exited. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const job = this.#queue[i] as Job;
+      this.#settle(job, () =>
+        job.reject(
+          new RuntimeSystemError(`The worker pool of \`${this.#options.name}\` was shut down.`),
+        ),
+      );
+    }
+    this.#queue = [];
+    this.#head = 0;
+    const exits = [...this.#workers].map((worker) => {
+      this.#kill(worker);
+      return worker.exited;
+    });
+    await Promise.all(exits);
+  }
+
+  #spawn(): void {
+    this.#starting++;
+    let markExited: () => void = () => {};
+    const exited = new Promise<void>((resolve) => {
+      markExited = resolve;
+    });
+    const worker: PooledWorker = {
+      handle: undefined as unknown as WorkerHandle,
+      exited,
+      jobs: new Map(),
+      ready: false,
+      retired: false,
+      active: 0,
+      idleTimer: undefined,
+      abortChecks: new Map(),
+      sentTasks: new Set(),
+      sentRuns: new Set(),
+    };
+    (worker as { handle: WorkerHandle }).handle = startWorker(this.#options.spec, {
+      message: (message) => this.#onMessage(worker, message),
+      exit: (exit) => {
+        this.#onExit(worker, exit);
+        markExited();
+      },
+    });
+    this.#workers.add(worker);
+  }
+
+  #pump(): void {
+    const queue = this.#queue;
+    while (this.#head < queue.length) {
+      const job = queue[this.#head] as Job;
+      if (job.settled) {
+        this.#head++;
+        continue;
+      }
+      const worker = this.#pick();
+      if (worker === undefined) break;
+      this.#head++;
+      this.#assign(job, worker);
+    }
+    if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
+    }
+    const waiting = this.#queue.length - this.#head;
+    const { maxWorkers, concurrency } = this.#options;
+    while (
+      !this.#closed &&
+      this.#workers.size < maxWorkers &&
+      this.#starting * concurrency < waiting
+    ) {
+      this.#spawn();
+    }
+  }
+
+  #pick(): PooledWorker | undefined {
+    let best: PooledWorker | undefined;
+    for (const worker of this.#workers) {
+      if (!worker.ready || worker.retired || worker.active >= this.#options.concurrency) continue;
+      if (best === undefined || worker.active < best.active) best = worker;
+    }
+    return best;
+  }
+
+  #assign(job: Job, worker: PooledWorker): void {
+    job.worker = worker;
+    worker.jobs.set(job.id, job);
+    worker.active++;
+    if (worker.idleTimer !== undefined) {
+      clearTimeout(worker.idleTimer);
+      worker.idleTimer = undefined;
+    }
+    if (worker.jobs.size === 1) worker.handle.setRef(true);
+    const { template, context } = job.request;
+    const task = keyOf(taskKeys, template);
+    const run = keyOf(runKeys, context.customContext);
+    const message: ToWorker = {
+      t: "run",
+      job: job.id,
+      task,
+      run,
+      action: context.action.name,
+      attemptNumber: context.attemptNumber,
+      group: context.group,
+      ...(context.devices.length > 0 ? { devices: context.devices } : {}),
+      ...(context.cpus.length > 0 ? { cpus: context.cpus } : {}),
+      batch: isBatch(template),
+      payload: job.payload,
+      ...(worker.sentTasks.has(task)
+        ? {}
+        : {
+            taskInfo: {
+              moduleUrl: template.moduleUrl as string,
+              taskName: template.name,
+              version: context.version,
+            },
+          }),
+      ...(worker.sentRuns.has(run)
+        ? {}
+        : {
+            runInfo: {
+              runName: context.action.runName,
+              mode: context.mode,
+              rawDataPath: context.rawDataPath,
+              runBaseDir: context.runBaseDir,
+              customContext: context.customContext,
+              echoLogs: job.request.logs?.echo ?? true,
+            },
+          }),
+    };
+    worker.sentTasks.add(task);
+    worker.sentRuns.add(run);
+    worker.handle.post(message);
+  }
+
+  #onMessage(worker: PooledWorker, message: FromWorker): void {
+    switch (message.t) {
+      case "ready":
+        this.#starting--;
+        worker.ready = true;
+        this.#afterJobLeft(worker);
+        this.#pump();
+        return;
+      case "done": {
+        const job = worker.jobs.get(message.job);
+        if (job === undefined) return;
+        this.#detach(job);
+        this.#settle(job, () => {
+          try {
+            if (message.ok) job.resolve(this.#wire.decode(message.payload));
+            else job.reject(this.#wire.decodeError(message.payload));
+          } catch (error) {
+            job.reject(error);
+          }
+        });
+        this.#afterJobLeft(worker);
+        this.#pump();
+        return;
+      }
+      case "call":
+        this.#relayCall(worker, message.job, message.call, message.payload);
+        return;
+      case "log": {
+        const job = worker.jobs.get(message.job);
+        job?.request.logs?.write(job.request.context.action.name, message.stream, message.text);
+        return;
+      }
+      case "trace": {
+        const job = worker.jobs.get(message.job);
+        if (job === undefined) return;
+        const { action, traceId, record } = this.#wire.decode(message.payload) as TracePayload;
+        job.request.channel.recordTrace(action, traceId, record);
+        return;
+      }
+      case "abort-ack": {
+        const check = worker.abortChecks.get(message.job);
+        if (check !== undefined) clearTimeout(check);
+        worker.abortChecks.delete(message.job);
+        return;
+      }
+    }
+  }
+
+  #relayCall(worker: PooledWorker, jobId: number, callId: number, payload: unknown): void {
+    const reply = (ok: boolean, data: unknown) =>
+      worker.handle.post({ t: "reply", call: callId, ok, payload: data });
+    const job = worker.jobs.get(jobId);
+    if (job === undefined) {
+      reply(
+        false,
+        this.#wire.encodeError(
+          new RuntimeSystemError("The attempt that made this call was stopped."),
+        ),
+      );
+      return;
+    }
+    if (job.waitingCalls++ === 0) {
+      worker.active--;
+      this.#pump();
+    }
+    let call: SubCall;
+    try {
+      call = this.#wire.decode(payload) as SubCall;
+    } catch (error) {
+      call = undefined as never;
+      reply(false, this.#wire.encodeError(error));
+    }
+    const done = () => {
+      if (--job.waitingCalls === 0 && job.worker === worker) worker.active++;
+    };
+    if (call === undefined) {
+      done();
+      return;
+    }
+    job.request.channel.submit(call).then(
+      (value) => {
+        done();
+        let data: unknown;
+        try {
+          data = this.#wire.encode(value);
+        } catch (error) {
+          reply(false, this.#wire.encodeError(error));
+          return;
+        }
+        reply(true, data);
+      },
+      (error) => {
+        done();
+        reply(false, this.#wire.encodeError(error));
+      },
+    );
+  }
+
+  /** A running attempt was aborted (timeout, cancellation): stop its body. */
+  #abort(job: Job): void {
+    if (job.settled) return;
+    const worker = job.worker;
+    this.#settle(job, () => job.reject(job.request.signal.reason));
+    if (worker === undefined) return;
+    this.#detach(job);
+    if (worker.jobs.size === 0) {
+      // Alone on its worker: kill it, which also stops a body stuck in a loop.
+      this.#kill(worker);
+      return;
+    }
+    // Others share the worker: abort the body's signal, and kill the worker only if its event
+    // loop does not answer (the body is stuck, so the others could not progress anyway).
+    worker.abortChecks.set(job.id, setTimeout(() => this.#kill(worker), abortAnswerMs).unref());
+    worker.handle.post({ t: "abort", job: job.id });
+  }
+
+  #kill(worker: PooledWorker): void {
+    if (worker.retired) return;
+    worker.retired = true;
+    this.#retiring++;
+    // Held until it has exited, so that whoever awaits `close()` sees the exit.
+    worker.handle.setRef(true);
+    worker.handle.terminate();
+    // A replacement may be needed now for queued attempts or the pool's minimum.
+    if (!this.#closed) queueMicrotask(() => this.#pump());
+  }
+
+  #detach(job: Job): void {
+    const worker = job.worker;
+    if (worker === undefined) return;
+    worker.jobs.delete(job.id);
+    if (job.waitingCalls === 0) worker.active--;
+    job.worker = undefined;
+  }
+
+  #settle(job: Job, fn: () => void): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.request.signal.removeEventListener("abort", job.onAbort);
+    fn();
+  }
+
+  #afterJobLeft(worker: PooledWorker): void {
+    if (worker.jobs.size > 0) return;
+    worker.handle.setRef(false);
+    const { idleTtlMs, minWorkers } = this.#options;
+    if (idleTtlMs === undefined || this.#workers.size <= minWorkers) return;
+    worker.idleTimer = setTimeout(() => {
+      worker.idleTimer = undefined;
+      if (worker.jobs.size === 0 && this.#workers.size > minWorkers) this.#kill(worker);
+    }, idleTtlMs).unref();
+  }
+
+  #onExit(worker: PooledWorker, exit: WorkerExit): void {
+    this.#workers.delete(worker);
+    if (!worker.ready) this.#starting--;
+    if (worker.retired) this.#retiring--;
+    if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
+    for (const check of worker.abortChecks.values()) clearTimeout(check);
+    const jobs = [...worker.jobs.values()];
+    for (const job of jobs) {
+      this.#detach(job);
+      this.#settle(job, () => job.reject(this.#deathError(exit, job)));
+    }
+    if (!worker.ready && !exit.requested) {
+      // A worker that dies before it is ready will not start next time either.
+      for (let i = this.#head; i < this.#queue.length; i++) {
+        const job = this.#queue[i] as Job;
+        this.#settle(job, () => job.reject(this.#deathError(exit, job)));
+      }
+      return;
+    }
+    if (!this.#closed) {
+      while (this.#workers.size - this.#retiring < this.#options.minWorkers) this.#spawn();
+      this.#pump();
+    }
+  }
+
+  #deathError(exit: WorkerExit, job: Job): Error {
+    const kind = this.#options.spec.kind === "thread" ? "worker thread" : "worker process";
+    const how =
+      exit.signal !== null
+        ? `was killed by signal ${exit.signal}`
+        : `exited with code ${exit.code}`;
+    const what = `Task \`${job.request.template.name}\` (action ${job.request.context.action.name}): its ${kind} of environment \`${this.#options.name}\` ${how}`;
+    const detail = exit.error === undefined ? "" : `: ${exit.error.message}`;
+    const heapLimit = this.#options.spec.heapLimitMb;
+    const outOfMemory =
+      (exit.error as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY" ||
+      (heapLimit !== undefined &&
+        (exit.signal === "SIGABRT" || exit.signal === "SIGTRAP" || exit.code === 134));
+    if (outOfMemory) {
+      return new OOMError(
+        `${what} after running out of memory (heap limit ${heapLimit ?? "default"} MiB)${detail}. ` +
+          "Raise `Resources({ memory })` of the environment, or use less memory per call.",
+        { cause: exit.error },
+      );
+    }
+    const stopped = exit.requested
+      ? " because another attempt on the same worker was stopped and its worker had to be killed"
+      : "";
+    return new RuntimeSystemError(
+      `${what}${stopped}${detail}. The attempt is retried per the task's retries; ` +
+        'a native crash in a thread takes the whole process down, so use `runtime: "process"` for code that may crash.',
+      { cause: exit.error, code: "WorkerDiedError" },
+    );
+  }
+}
