@@ -17,52 +17,57 @@ export interface Parameter {
 }
 
 /** The text between the parentheses of the parameter list, or the bare arrow parameter. */
+/**
+ * Walks `text` from `start`, skipping string literals, and calls `visit(char, index, depth)` for
+ * every other character with the bracket depth before it; stops when `visit` returns true.
+ */
+function scan(
+  text: string,
+  start: number,
+  visit: (char: string, index: number, depth: number) => boolean | undefined,
+): void {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (visit(c, i, depth)) return;
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+  }
+}
+
 function parameterListText(source: string): string {
   const text = source.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, " ").trimStart();
   const bareArrow = /^(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(text);
   if (bareArrow) return bareArrow[1] ?? "";
   const open = text.indexOf("(");
   if (open < 0) return "";
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") {
-      depth--;
-      if (depth === 0) return text.slice(open + 1, i);
-    }
-  }
-  return "";
+  let list = "";
+  scan(text, open, (c, i, depth) => {
+    if (c !== ")" || depth !== 1) return false;
+    list = text.slice(open + 1, i);
+    return true;
+  });
+  return list;
 }
 
 /** Splits at commas that are not nested in brackets or strings. */
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
   let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") depth--;
-    else if (c === "," && depth === 0) {
+  scan(text, 0, (c, i, depth) => {
+    if (c === "," && depth === 0) {
       parts.push(text.slice(start, i));
       start = i + 1;
     }
-  }
+    return false;
+  });
   parts.push(text.slice(start));
   return parts.map((p) => p.trim()).filter((p) => p.length > 0);
 }
