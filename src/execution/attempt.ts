@@ -88,29 +88,6 @@ function cancelled(policy: AttemptPolicy): RunCancelledError {
       });
 }
 
-// Every running attempt must hear the run's cancellation. One listener per attempt on the run's
-// signal makes a fan-out quadratic (EventTarget removes listeners by a linear search), so the
-// signal gets one listener that calls a set of hooks.
-const abortHooks = new WeakMap<AbortSignal, Set<() => void>>();
-
-function onAbort(signal: AbortSignal, hook: () => void): () => void {
-  let hooks = abortHooks.get(signal);
-  if (hooks === undefined) {
-    const created = new Set<() => void>();
-    hooks = created;
-    abortHooks.set(signal, created);
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (const run of [...created]) run();
-      },
-      { once: true },
-    );
-  }
-  hooks.add(hook);
-  return () => hooks.delete(hook);
-}
-
 function runOneAttempt<T>(
   policy: AttemptPolicy,
   attempt: number,
