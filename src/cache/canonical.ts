@@ -28,7 +28,7 @@
  * | `0x09` | string                                | `str`                                       |
  * | `0x0a` | Uint8Array, Buffer, ArrayBuffer, SharedArrayBuffer, DataView | `bin`                |
  * | `0x0b` | any other typed array                 | `u8` length + ASCII dtype, then `bin` of its little-endian bytes |
- * | `0x0c` | Date                                  | float64 big-endian milliseconds since epoch |
+ * | `0x0c` | Date                                  | float64 big-endian milliseconds since epoch (NaN when invalid) |
  * | `0x0d` | RegExp                                | `str` source, `str` flags                   |
  * | `0x10` | Array                                 | `u32` length, then each element in order    |
  * | `0x11` | plain object (prototype `Object.prototype` or `null`) | `u32` count, then `str` key + value node per own enumerable string key, keys in UTF-16 code-unit order |
@@ -51,7 +51,7 @@
  * - Refused with a {@link RuntimeDataValidationError} (code `"UnhashableValue"`) whose message
  *   names the path to the value: functions, symbols, plain objects with enumerable symbol keys,
  *   class instances (any other prototype, subclasses of Array, Map and the rest included),
- *   Errors, Promises, WeakMaps, boxed primitives, invalid Dates, cycles, and nesting deeper than
+ *   Errors, Promises, WeakMaps, boxed primitives, cycles, and nesting deeper than
  *   1,000 levels. Values of other realms (a `vm` context) count as class instances.
  *
  * A `flyte.File` is keyed by its content only: the same bytes at another path give the same key,
@@ -460,13 +460,9 @@ class Writer {
   }
 
   #date(d: Date): void {
+    // An invalid Date is a value like any other (a parsed empty field, say): its time is NaN,
+    // and `getTime()` always gives the one canonical NaN, so all invalid Dates encode alike.
     const ms = d.getTime();
-    if (Number.isNaN(ms)) {
-      throw new Refusal(
-        (path) =>
-          `\`${path}\` is an invalid Date, which has no canonical encoding. Pass a valid Date, or null for "no date".`,
-      );
-    }
     this.#ensure(9);
     this.#buf[this.pos] = Tag.date;
     this.#view.setFloat64(this.pos + 1, ms);
