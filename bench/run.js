@@ -11,6 +11,12 @@ const benches = [
   "reuse-vs-fresh.js",
   "pool-process.js",
   "coldstart.js",
+  // TypeScript benchmarks (run through tsx): the cache, the scheduler, the observers.
+  "cache-hit.ts",
+  "cache-write.ts",
+  "cache-key-large.ts",
+  "gpu-alloc.ts",
+  "observe.ts",
 ];
 const only = process.argv.slice(2);
 let failed = 0;
@@ -19,7 +25,11 @@ for (const file of benches) {
   const started = Date.now();
   const r = spawnSync(
     process.execPath,
-    ["--expose-gc", fileURLToPath(new URL(file, import.meta.url))],
+    [
+      "--expose-gc",
+      ...(file.endsWith(".ts") ? ["--import", "tsx"] : []),
+      fileURLToPath(new URL(file, import.meta.url)),
+    ],
     {
       stdio: "inherit",
       env: { ...process.env, BENCH_HOME: process.env.BENCH_HOME ?? ".flyte-bench" },
