@@ -6,17 +6,8 @@ import {
   FunctionBodyPolicy,
   normalizeSource,
 } from "../../../src/api/cache.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { InvalidConfigError } from "../../../src/errors.js";
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 const policy = new FunctionBodyPolicy();
 const versionOf = (source: string, salt = "") =>

@@ -12,17 +12,7 @@ import {
   V5P_PARTITIONS,
   V6E_PARTITIONS,
 } from "../../../src/api/devices.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 describe("Device", () => {
   it("keeps quantity, model, partition and kind", () => {

@@ -4,17 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Image } from "../../../src/api/image.js";
 import { parseScriptMetadata } from "../../../src/api/image-layers.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 const major = process.versions.node.split(".")[0];
 

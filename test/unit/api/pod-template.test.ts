@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PodTemplate, type PodTemplateOptions } from "../../../src/api/pod-template.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 describe("PodTemplate", () => {
   it("defaults the primary container name to primary", () => {

@@ -6,17 +6,8 @@ import {
   Resources,
   type ResourcesOptions,
 } from "../../../src/api/resources.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { InvalidConfigError } from "../../../src/errors.js";
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 const loose = (options: Record<string, unknown>) => options as ResourcesOptions;
 

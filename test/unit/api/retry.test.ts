@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type RetryOptions, RetryStrategy } from "../../../src/api/retry.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 describe("RetryStrategy", () => {
   it("defaults to a factor of 2 and a 60 s cap", () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ReusePolicy, type ReusePolicyOptions } from "../../../src/api/reuse-policy.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 describe("ReusePolicy", () => {
   it("defaults to two replicas, concurrency 1 and no idle TTL", () => {

@@ -1,17 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { normalizeSecrets, Secret, type SecretOptions } from "../../../src/api/secret.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 describe("Secret", () => {
   it("derives the environment variable name from group and key (acceptance case 29)", () => {

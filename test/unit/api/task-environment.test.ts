@@ -1,15 +1,6 @@
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof flyte.errors.InvalidConfigError) return error.problems.map((p) => p.path);
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { problemPaths } from "../../fixtures/config-problems.js";
 
 describe("TaskEnvironment", () => {
   it("rejects names that are not snake_case or kebab-case (case 8)", () => {
@@ -23,7 +14,7 @@ describe("TaskEnvironment", () => {
 
   it("lists every problem of a definition at once, each with its path", () => {
     expect(
-      problemsOf(
+      problemPaths(
         () =>
           new flyte.TaskEnvironment({
             name: "Bad!",

@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Timeout, type TimeoutRequest } from "../../../src/api/timeout.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
-}
+import { InvalidConfigError } from "../../../src/errors.js";
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 describe("Timeout", () => {
   it("reads numbers as seconds and strings with units", () => {

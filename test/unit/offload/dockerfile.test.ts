@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { DockerfileParser, type Instruction, ModifiableInstruction } from "dockerfile-ast";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Image } from "../../../src/api/image.js";
-import { type ConfigProblem, InvalidConfigError } from "../../../src/errors.js";
 import { writeBuildContext } from "../../../src/offload/build-context.js";
 import { planDockerfile, UV_IMAGE } from "../../../src/offload/dockerfile.js";
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 const major = process.versions.node.split(".")[0];
 
@@ -30,16 +30,6 @@ function instructions(dockerfile: string): [string, string][] {
         : [];
     return [i.getKeyword(), `${flags.join("")}${i.getArgumentsContent() ?? ""}`];
   });
-}
-
-function problemsOf(fn: () => unknown): readonly ConfigProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected an InvalidConfigError");
 }
 
 describe("planDockerfile", () => {
