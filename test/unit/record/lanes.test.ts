@@ -7,6 +7,7 @@ import type { ExecuteRequest, Executor } from "../../../src/execution/executor.j
 import { InlineExecutor } from "../../../src/execution/inline.js";
 import type { RunEvent } from "../../../src/record/events.js";
 import { RunContext } from "../../../src/run/run.js";
+import { oneGpuScheduler } from "../../fixtures/gpu-lease.js";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-lanes-"));
 const env = new TaskEnvironment({ name: "lanes", runtime: "inline" });
@@ -38,26 +39,7 @@ describe("attempt lanes and devices", () => {
       { cacheDir, name: "lanes", onEvent: (e) => events.push(e) },
       {
         executorFor: () => executor,
-        scheduler: {
-          admit: () =>
-            Promise.resolve({
-              devices: [
-                {
-                  kind: "gpu",
-                  vendor: "nvidia",
-                  index: 3,
-                  id: "GPU-3",
-                  name: "NVIDIA H100",
-                  partition: undefined,
-                },
-              ],
-              cpus: [],
-              env: {},
-              release() {},
-              lend() {},
-              reclaim() {},
-            } as const),
-        },
+        scheduler: oneGpuScheduler(3),
       },
     );
     const run = await context.run(root);

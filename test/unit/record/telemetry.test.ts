@@ -11,6 +11,7 @@ import {
 import * as flyte from "flyte-ts";
 import { MemoryCacheStore } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { oneGpuScheduler } from "../../fixtures/gpu-lease.js";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-otel-"));
 const exporter = new InMemorySpanExporter();
@@ -43,26 +44,7 @@ const main = env.task({ cache: "disable" }, async function main() {
   return flaky();
 });
 
-const gpus = {
-  admit: () =>
-    Promise.resolve({
-      devices: [
-        {
-          kind: "gpu",
-          vendor: "nvidia",
-          index: 7,
-          id: "GPU-7",
-          name: "NVIDIA H100",
-          partition: undefined,
-        },
-      ],
-      cpus: [],
-      env: {},
-      release() {},
-      lend() {},
-      reclaim() {},
-    } as const),
-};
+const gpus = oneGpuScheduler(7);
 
 describe("OpenTelemetry spans", () => {
   it("nests run, action, attempt and traced-call spans with their attributes", async () => {
