@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import type { Resources } from "../api/resources.js";
 import type { TaskTemplate } from "../api/task.js";
 import type { RunMode } from "../context/context.js";
 import type { Executor } from "../execution/executor.js";
@@ -50,6 +51,7 @@ export function emitDryRun(
  */
 export function offloadExecutorFor(
   settings: OffloadRunSettings,
+  neverFitsHere?: (resources: Resources | undefined) => boolean,
 ): ((template: TaskTemplate) => Executor | undefined) | undefined {
   if (settings.mode === "local") return undefined;
   const emitter = new Emitter({
@@ -58,7 +60,10 @@ export function offloadExecutorFor(
   });
   const executor = new OffloadExecutor(emitter, settings.clock);
   const host = hostCapacity();
-  return (template) => (runsOffloaded(settings.mode, template, host) ? executor : undefined);
+  return (template) =>
+    runsOffloaded(settings.mode, template, host) || neverFitsHere?.(template.resources) === true
+      ? executor
+      : undefined;
 }
 
 function emitterSettings(settings: OffloadRunSettings) {

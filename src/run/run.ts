@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { Resources } from "../api/resources.js";
 import { isTask, type Task } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
@@ -31,7 +32,8 @@ import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import type { RunStore } from "../record/run-store.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
-import { defaultScheduler } from "../scheduler/local-scheduler.js";
+import { defaultScheduler, LocalScheduler } from "../scheduler/local-scheduler.js";
+import { needsOf } from "../scheduler/needs.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
 import { storesOf } from "./stores.js";
@@ -261,7 +263,11 @@ export class RunContext {
       await emitDryRun(offload, task, trimArgs(args));
       return new Run(name, offload.emitDir, new RunRecord(), undefined as Awaited<R>);
     }
-    const offloadedBy = offloadExecutorFor(offload);
+    const scheduler = this.#engine.scheduler ?? defaultScheduler();
+    const offloadedBy = offloadExecutorFor(
+      offload,
+      mode === "hybrid" ? await neverFitsHere(scheduler) : undefined,
+    );
     const record = new RunRecord();
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
     const observers = [
@@ -324,7 +330,7 @@ export class RunContext {
       cache: options.sharedCache
         ? new TieredCacheStore(localCache, options.sharedCache)
         : localCache,
-      scheduler: this.#engine.scheduler ?? defaultScheduler(),
+      scheduler,
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
     try {
@@ -377,6 +383,20 @@ export function run<A extends unknown[], R>(
   ...args: A
 ): Promise<Run<Awaited<R>>> {
   return new RunContext().run(task, ...args);
+}
+
+/**
+ * For a hybrid run: whether this host can never give an action what its Resources ask for
+ * (devices it lacks, more CPUs or memory than it has) — such actions are offloaded rather than
+ * refused. Asks the resource scheduler's ledger, once the host's inventory is known.
+ */
+async function neverFitsHere(
+  scheduler: Scheduler,
+): Promise<((resources: Resources | undefined) => boolean) | undefined> {
+  if (!(scheduler instanceof LocalScheduler)) return undefined;
+  const ledger = await scheduler.ready().catch(() => undefined);
+  if (ledger === undefined) return undefined;
+  return (resources) => ledger.impossible(needsOf(resources, false)) !== undefined;
 }
 
 function newRunName(): string {

@@ -6,11 +6,12 @@ import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
-import { errors, withRunContext } from "flyte-ts";
+import { errors, RunContext, withRunContext } from "flyte-ts";
 import { Job } from "kubernetes-models/batch/v1";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { ERROR_FILE, readResult } from "../../src/offload/io.js";
+import { LocalScheduler } from "../../src/scheduler/local-scheduler.js";
 import {
   binPath,
   ensureBuilt,
@@ -19,7 +20,7 @@ import {
   runCli,
   runNode,
 } from "../fixtures/cli/cli-process.js";
-import { driver, explode, main } from "../fixtures/offload/app.js";
+import { driver, explode, hugeDriver, main } from "../fixtures/offload/app.js";
 
 let scratch: string;
 let binDir: string;
@@ -173,6 +174,45 @@ describe("a dry run", () => {
 });
 
 describe("a hybrid run", () => {
+  test("offloads an action asking for devices this host lacks, where a local run refuses it", async () => {
+    const noGpus = () =>
+      new LocalScheduler({
+        inventory: {
+          cpus: 2,
+          cpuSource: "fake",
+          memoryBytes: 4 * 2 ** 30,
+          memorySource: "fake",
+          gpus: [],
+          tpus: [],
+          sources: [],
+          warnings: [],
+        },
+      });
+    const previous = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = join(scratch, "no-such-kubeconfig");
+    const options = { cacheDir: join(scratch, "home"), rawDataPath: join(scratch, "shared-huge") };
+    try {
+      const local = new RunContext(options, { scheduler: noGpus() }).run(hugeDriver, 2);
+      await expect(local).rejects.toBeInstanceOf(errors.InsufficientResourcesError);
+      const hybrid = new RunContext(
+        {
+          ...options,
+          mode: "hybrid",
+          name: "hybrid-huge",
+          runBaseDir: join(scratch, "hybrid-huge"),
+          copyBundleTo: join(scratch, "hybrid-huge-emit"),
+        },
+        { scheduler: noGpus() },
+      ).run(hugeDriver, 2);
+      await expect(hybrid).rejects.toThrow(
+        /Task `offload-h100.huge` \(action \w+\) must run on Kubernetes/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = previous;
+    }
+  });
+
   test("without a kubeconfig fails with what was emitted, where, and the kubectl command; that Job runs", async () => {
     const previous = process.env.KUBECONFIG;
     process.env.KUBECONFIG = join(scratch, "no-such-kubeconfig");
