@@ -36,11 +36,11 @@ Commands:
   run <file> <task> [--param value ...]   run one task of a .ts or .js module and print its outputs
   cache ls|show|stats|clear|prune         look into and trim the local cache (\`flyte-ts cache --help\`)
   runs ls|show <run>                      list stored runs, show one run's actions
+  runs logs <run> [<action>]              print what a run's tasks wrote to stdout and stderr
   build <file> [--env name] [--out dir]   write each environment's Dockerfile and build context
   deploy --dry-run <file> [--out dir]     write a Kubernetes Job for every task
   execute --inputs <file> ...             run one offloaded action (inside its container)
   devices [--json]                        print the CPUs, memory, GPUs and TPUs tasks are admitted against
-  runs logs <run> [<action>]              print what a run's tasks wrote to stdout and stderr
 
 Options:
   -h, --help      show this help (\`flyte-ts run --help\` for the run command)
