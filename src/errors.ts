@@ -203,8 +203,10 @@ export function isRetryable(error: FlyteError): boolean {
     case "OOMError":
     case "RetriesExhaustedError":
     case "ImageBuildError":
-    case "DeploymentError":
       return true;
+    case "DeploymentError":
+      // Nothing to submit to: a retry would emit the same Job and fail the same way.
+      return error.code !== "NoKubeconfig";
     default:
       // A class not listed here (a user's subclass of FlyteError): retry, as upstream does.
       name satisfies never;

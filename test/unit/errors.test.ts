@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  DeploymentError,
   errorFromData,
   errorToData,
   FlyteError,
@@ -32,6 +33,8 @@ describe("errors", () => {
     expect(isRetryable(new RuntimeSystemError("x"))).toBe(true);
     expect(isRetryable(new NonRecoverableError("x"))).toBe(false);
     expect(isRetryable(new InvalidConfigError("thing", []))).toBe(false);
+    expect(isRetryable(new DeploymentError("submit failed"))).toBe(true);
+    expect(isRetryable(new DeploymentError("no cluster", { code: "NoKubeconfig" }))).toBe(false);
   });
 
   it("rebuilds flyte-ts errors into their own class from plain data", () => {
