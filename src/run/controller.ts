@@ -66,6 +66,27 @@ export const rootActionId = "a0";
 
 const noTraces: ReadonlyMap<string, TraceRecord> = new Map();
 
+type AttemptFinished = Extract<RunEvent, { type: "attempt-finished" }>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The attempt's environment variables: the task's own object when nothing is added, so that
+ * executors can key their pools by it without copying it on every call.
+ */
+function attemptEnv(
+  envVars: Readonly<Record<string, string>>,
+  secrets: Readonly<Record<string, string>> | undefined,
+  leaseEnv: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  if (secrets === undefined && isEmptyRecord(leaseEnv)) return envVars;
+  return { ...envVars, ...secrets, ...leaseEnv };
+}
+
+function isEmptyRecord(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
 /** Runs the actions of one run. */
 export class Controller implements ControllerChannel {
   readonly #run: RunState;
@@ -295,8 +316,9 @@ export class Controller implements ControllerChannel {
     const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
-    const devices = new Map<number, readonly string[]>();
-    const lanes = new Map<number, string>();
+    // Made only for the attempts that are assigned devices or report a lane.
+    let devices: Map<number, readonly string[]> | undefined;
+    let lanes: Map<number, string> | undefined;
     return runAttempts(
       {
         taskName: template.name,
@@ -319,6 +341,7 @@ export class Controller implements ControllerChannel {
             });
         admitted();
         if (lease.devices.length > 0) {
+          devices ??= new Map();
           devices.set(
             attempt,
             lease.devices.map((d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`),
@@ -346,9 +369,12 @@ export class Controller implements ControllerChannel {
             traces: this.#traces.get(id) ?? noTraces,
             channel: lendWhileWaiting(this, lease),
             signal,
-            env: { ...template.envVars, ...secrets, ...lease.env },
+            env: attemptEnv(template.envVars, secrets, lease.env),
             logs: run.logs,
-            placed: (lane) => lanes.set(attempt, lane),
+            placed: (lane) => {
+              lanes ??= new Map();
+              lanes.set(attempt, lane);
+            },
           });
         } finally {
           lease.release();
@@ -360,19 +386,24 @@ export class Controller implements ControllerChannel {
         attemptStarted: (attempt) =>
           run.emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
         attemptFinished: (attempt, error: FlyteError | undefined) => {
-          const assigned = devices.get(attempt);
-          const lane = lanes.get(attempt);
-          devices.delete(attempt);
-          lanes.delete(attempt);
-          run.emit({
+          const event: Mutable<AttemptFinished> = {
             type: "attempt-finished",
             action: id,
             attempt,
             at: run.clock.now(),
-            ...(error === undefined ? {} : { error: errorToData(error) }),
-            ...(assigned === undefined ? {} : { devices: assigned }),
-            ...(lane === undefined ? {} : { lane }),
-          });
+          };
+          if (error !== undefined) event.error = errorToData(error);
+          const assigned = devices?.get(attempt);
+          if (assigned !== undefined) {
+            devices?.delete(attempt);
+            event.devices = assigned;
+          }
+          const lane = lanes?.get(attempt);
+          if (lane !== undefined) {
+            lanes?.delete(attempt);
+            event.lane = lane;
+          }
+          run.emit(event);
         },
       },
     );
