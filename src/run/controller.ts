@@ -27,7 +27,13 @@ import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
 import type { Replay } from "../record/run-store.js";
-import { lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
+import {
+  type AdmissionRequest,
+  type Lease,
+  lendWhileWaiting,
+  noLease,
+  type Scheduler,
+} from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
 export interface RunState {
@@ -310,6 +316,21 @@ export class Controller implements ControllerChannel {
     return secrets;
   }
 
+  /** The admission stage: a lease at once when the scheduler can tell without waiting. */
+  #admit(id: string, template: TaskTemplate, signal: AbortSignal): Lease | Promise<Lease> {
+    const scheduler = this.#stages.scheduler;
+    const request: AdmissionRequest = {
+      taskName: template.name,
+      action: id,
+      resources: template.resources,
+      maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
+      signal,
+      clock: this.#run.clock,
+      pinCpus: this.#run.pinCpus === true,
+    };
+    return scheduler.admitNow?.(request) ?? scheduler.admit(request);
+  }
+
   /** The attempt stage: admission, then dispatch to the executor, retried per the task's policy. */
   async #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
     const run = this.#run;
@@ -328,17 +349,7 @@ export class Controller implements ControllerChannel {
         run: run.cancel,
       },
       async (attempt, signal, admitted) => {
-        const lease = executor.remote
-          ? noLease
-          : await this.#stages.scheduler.admit({
-              taskName: template.name,
-              action: id,
-              resources: template.resources,
-              maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
-              signal,
-              clock: run.clock,
-              pinCpus: run.pinCpus === true,
-            });
+        const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
         admitted();
         if (lease.devices.length > 0) {
           devices ??= new Map();
