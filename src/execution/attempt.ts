@@ -98,17 +98,18 @@ function runOneAttempt<T>(
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let cancelTimer: (() => void) | undefined;
-    const settle = (fn: () => void) => {
-      if (settled) return;
+    /** Marks the attempt settled; false when it already was. */
+    const settle = (): boolean => {
+      if (settled) return false;
       settled = true;
       cancelTimer?.();
       stopListening();
-      fn();
+      return true;
     };
     const stopListening = policy.run.onCancel(() => {
       const error = cancelled(policy);
       controller.abort(error);
-      settle(() => reject(error));
+      if (settle()) reject(error);
     });
     const maxRuntimeMs = timeout.maxRuntimeMs;
     const admitted = () => {
@@ -119,19 +120,23 @@ function runOneAttempt<T>(
             "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
         );
         controller.abort(error);
-        settle(() => reject(error));
+        if (settle()) reject(error);
       });
     };
     let running: Promise<T>;
     try {
       running = body(attempt, controller.signal, admitted);
     } catch (error) {
-      settle(() => reject(error));
+      if (settle()) reject(error);
       return;
     }
     running.then(
-      (value) => settle(() => resolve(value)),
-      (error) => settle(() => reject(error)),
+      (value) => {
+        if (settle()) resolve(value);
+      },
+      (error) => {
+        if (settle()) reject(error);
+      },
     );
   });
 }

@@ -73,7 +73,19 @@ class PoolExecutor implements Executor {
   }
 }
 
+// A task's own envVars object is passed on every call that adds nothing to it (run/controller.ts).
+const envDigests = new WeakMap<object, string>();
+
 function envDigest(env: Readonly<Record<string, string>>): string {
+  let digest = envDigests.get(env);
+  if (digest === undefined) {
+    digest = computeEnvDigest(env);
+    if (Object.isFrozen(env)) envDigests.set(env, digest);
+  }
+  return digest;
+}
+
+function computeEnvDigest(env: Readonly<Record<string, string>>): string {
   const entries = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return entries.length === 0 ? "-" : sha256Hex(JSON.stringify(entries)).slice(0, 32);
 }

@@ -2,7 +2,12 @@
  * Hash helpers: hex SHA-256 and the short base36 ids used for action names.
  * @module
  */
+import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
+
+// The one-shot `crypto.hash` (Node >= 20.12) skips the Hash object; same digest.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, out: "buffer") => Buffer })
+  .hash;
 
 /** Hex SHA-256 of a string or bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
@@ -11,6 +16,9 @@ export function sha256Hex(data: string | Uint8Array): string {
 
 /** A short, stable id: base36 of the first 64 bits of the MD5 of `text` (upstream's action-id shape). */
 export function shortId(text: string): string {
-  const digest = createHash("md5").update(text).digest();
+  const digest =
+    oneShot === undefined
+      ? createHash("md5").update(text).digest()
+      : oneShot("md5", text, "buffer");
   return digest.readBigUInt64BE(0).toString(36);
 }

@@ -27,7 +27,13 @@ import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
 import type { Replay } from "../record/run-store.js";
-import { lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
+import {
+  type AdmissionRequest,
+  type Lease,
+  lendWhileWaiting,
+  noLease,
+  type Scheduler,
+} from "../scheduler/scheduler.js";
 
 /** The run-wide facts every action shares. */
 export interface RunState {
@@ -65,6 +71,27 @@ export interface ControllerStages {
 export const rootActionId = "a0";
 
 const noTraces: ReadonlyMap<string, TraceRecord> = new Map();
+
+type AttemptFinished = Extract<RunEvent, { type: "attempt-finished" }>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The attempt's environment variables: the task's own object when nothing is added, so that
+ * executors can key their pools by it without copying it on every call.
+ */
+function attemptEnv(
+  envVars: Readonly<Record<string, string>>,
+  secrets: Readonly<Record<string, string>> | undefined,
+  leaseEnv: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  if (secrets === undefined && isEmptyRecord(leaseEnv)) return envVars;
+  return { ...envVars, ...secrets, ...leaseEnv };
+}
+
+function isEmptyRecord(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
 
 /** Runs the actions of one run. */
 export class Controller implements ControllerChannel {
@@ -289,14 +316,30 @@ export class Controller implements ControllerChannel {
     return secrets;
   }
 
+  /** The admission stage: a lease at once when the scheduler can tell without waiting. */
+  #admit(id: string, template: TaskTemplate, signal: AbortSignal): Lease | Promise<Lease> {
+    const scheduler = this.#stages.scheduler;
+    const request: AdmissionRequest = {
+      taskName: template.name,
+      action: id,
+      resources: template.resources,
+      maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
+      signal,
+      clock: this.#run.clock,
+      pinCpus: this.#run.pinCpus === true,
+    };
+    return scheduler.admitNow?.(request) ?? scheduler.admit(request);
+  }
+
   /** The attempt stage: admission, then dispatch to the executor, retried per the task's policy. */
   async #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
     const run = this.#run;
     const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
-    const devices = new Map<number, readonly string[]>();
-    const lanes = new Map<number, string>();
+    // Made only for the attempts that are assigned devices or report a lane.
+    let devices: Map<number, readonly string[]> | undefined;
+    let lanes: Map<number, string> | undefined;
     return runAttempts(
       {
         taskName: template.name,
@@ -306,19 +349,10 @@ export class Controller implements ControllerChannel {
         run: run.cancel,
       },
       async (attempt, signal, admitted) => {
-        const lease = executor.remote
-          ? noLease
-          : await this.#stages.scheduler.admit({
-              taskName: template.name,
-              action: id,
-              resources: template.resources,
-              maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
-              signal,
-              clock: run.clock,
-              pinCpus: run.pinCpus === true,
-            });
+        const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
         admitted();
         if (lease.devices.length > 0) {
+          devices ??= new Map();
           devices.set(
             attempt,
             lease.devices.map((d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`),
@@ -346,9 +380,12 @@ export class Controller implements ControllerChannel {
             traces: this.#traces.get(id) ?? noTraces,
             channel: lendWhileWaiting(this, lease),
             signal,
-            env: { ...template.envVars, ...secrets, ...lease.env },
+            env: attemptEnv(template.envVars, secrets, lease.env),
             logs: run.logs,
-            placed: (lane) => lanes.set(attempt, lane),
+            placed: (lane) => {
+              lanes ??= new Map();
+              lanes.set(attempt, lane);
+            },
           });
         } finally {
           lease.release();
@@ -360,19 +397,24 @@ export class Controller implements ControllerChannel {
         attemptStarted: (attempt) =>
           run.emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
         attemptFinished: (attempt, error: FlyteError | undefined) => {
-          const assigned = devices.get(attempt);
-          const lane = lanes.get(attempt);
-          devices.delete(attempt);
-          lanes.delete(attempt);
-          run.emit({
+          const event: Mutable<AttemptFinished> = {
             type: "attempt-finished",
             action: id,
             attempt,
             at: run.clock.now(),
-            ...(error === undefined ? {} : { error: errorToData(error) }),
-            ...(assigned === undefined ? {} : { devices: assigned }),
-            ...(lane === undefined ? {} : { lane }),
-          });
+          };
+          if (error !== undefined) event.error = errorToData(error);
+          const assigned = devices?.get(attempt);
+          if (assigned !== undefined) {
+            devices?.delete(attempt);
+            event.devices = assigned;
+          }
+          const lane = lanes?.get(attempt);
+          if (lane !== undefined) {
+            lanes?.delete(attempt);
+            event.lane = lane;
+          }
+          run.emit(event);
         },
       },
     );

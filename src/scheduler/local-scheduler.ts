@@ -128,6 +128,10 @@ export class LocalScheduler implements Scheduler {
     return this.#ledger?.usage() ?? { cpuMilli: 0, memoryBytes: 0, devices: 0, cores: 0 };
   }
 
+  admitNow(request: AdmissionRequest): Lease | undefined {
+    return isEmpty(needsOf(request.resources, request.pinCpus === true)) ? noLease : undefined;
+  }
+
   admit(request: AdmissionRequest): Promise<Lease> {
     const needs = needsOf(request.resources, request.pinCpus === true);
     if (isEmpty(needs)) return Promise.resolve(noLease);

@@ -44,6 +44,11 @@ export interface Lease {
 /** Admits attempts against what the host has. */
 export interface Scheduler {
   admit(request: AdmissionRequest): Promise<Lease>;
+  /**
+   * Answers at once, without a promise, when admission needs no waiting and no ledger (a task
+   * that asks for nothing): the lease, or `undefined` to ask {@link Scheduler.admit}. Optional.
+   */
+  admitNow?(request: AdmissionRequest): Lease | undefined;
 }
 
 /** A lease holding nothing. */
@@ -59,6 +64,7 @@ export const noLease: Lease = Object.freeze({
 /** Admits everything at once: the engine's default until the resource scheduler is configured. */
 export const admitAll: Scheduler = {
   admit: () => Promise.resolve(noLease),
+  admitNow: () => noLease,
 };
 
 /**
