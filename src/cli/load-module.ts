@@ -1,31 +1,13 @@
 /**
  * Loads the user's module: TypeScript directly through tsx, with `flyte-ts` pinned to the CLI's
- * own engine (see `engine-hooks.ts`).
+ * own engine (the same loader workers use: `execution/task-loader.ts`).
  * @module
  */
 import { existsSync, statSync } from "node:fs";
-import { register } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { register as registerTsx } from "tsx/esm/api";
-import type { EngineModules } from "./engine-hooks.js";
+import { ensureTypeScriptLoader } from "../execution/task-loader.js";
 import { UsageError } from "./usage.js";
-
-let registered = false;
-
-/** Registers tsx and pins `flyte-ts` to this CLI's engine for every module imported afterwards. */
-export function registerLoaders(): void {
-  if (registered) return;
-  registered = true;
-  registerTsx();
-  // Hooks run last-registered first: ours must see "flyte-ts" before tsx maps it through a
-  // tsconfig `paths` entry (this repository maps it to src/ for type checking).
-  const data: EngineModules = {
-    "flyte-ts": new URL("../index.js", import.meta.url).href,
-    "flyte-ts/testing": new URL("../testing.js", import.meta.url).href,
-  };
-  register(new URL("./engine-hooks.js", import.meta.url), { data });
-}
 
 /**
  * Imports `file` (`.ts`, `.mts`, `.js`, ...) relative to the working directory and returns its
@@ -37,7 +19,7 @@ export async function loadModule(file: string): Promise<Readonly<Record<string, 
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new UsageError(`File ${file} does not exist (looked for ${path}).`);
   }
-  registerLoaders();
+  await ensureTypeScriptLoader();
   try {
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {

@@ -7,13 +7,13 @@
 import { register as registerHooks } from "node:module";
 import type { AnyTask } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
-import type { EngineModules } from "../cli/engine-hooks.js";
 import { NonRecoverableError } from "../errors.js";
+import type { EngineModules } from "./engine-hooks.js";
 
 let typeScriptLoader: Promise<void> | undefined;
 
 /**
- * Registers tsx's ESM loader once, so TypeScript modules can be imported, and pins `flyte-ts`
+ * Registers tsx's ESM loader once (in workers, the CLI and `flyte-ts execute`), so TypeScript modules can be imported, and pins `flyte-ts`
  * to this very engine: tsx would otherwise follow a tsconfig `paths` entry to another copy (a
  * `src/` tree), whose error classes would not match the errors this worker rebuilds.
  */
@@ -25,7 +25,7 @@ export function ensureTypeScriptLoader(): Promise<void> {
       "flyte-ts": new URL("../index.js", import.meta.url).href,
       "flyte-ts/testing": new URL("../testing.js", import.meta.url).href,
     };
-    registerHooks(new URL("../cli/engine-hooks.js", import.meta.url), { data });
+    registerHooks(new URL("./engine-hooks.js", import.meta.url), { data });
   });
   return typeScriptLoader;
 }

@@ -2,7 +2,7 @@
  * Module resolution hooks for the user's module: `import ... from "flyte-ts"` resolves to the
  * very engine the CLI runs, so the user's tasks, errors and `ctx()` are the CLI's own (a second
  * copy, say `src/` through a tsconfig path, would break `instanceof` between the two).
- * Registered by `load-module.ts` with `module.register`; runs on Node's loader thread.
+ * Registered by `task-loader.ts` with `module.register`; runs on Node's loader thread.
  * @module
  */
 import type { InitializeHook, ResolveHook } from "node:module";
