@@ -1,22 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createLiveView } from "../../../src/cli/live-view.js";
 import type { RunEvent } from "../../../src/record/events.js";
+import { rootEvents } from "../../fixtures/run-events.js";
 
 const esc = String.fromCharCode(27);
 
 function run(children: number): RunEvent[] {
-  const events: RunEvent[] = [
-    { type: "run-started", run: "r", task: "demo.main", at: 0 },
-    {
-      type: "action-queued",
-      action: "a0",
-      parent: undefined,
-      task: "demo.main",
-      group: undefined,
-      at: 0,
-    },
-    { type: "attempt-started", action: "a0", attempt: 0, at: 0 },
-  ];
+  const events: RunEvent[] = rootEvents("demo.main", 0);
   for (let i = 0; i < children; i++) {
     const action = `c${i}`;
     const task = `demo.a_task_with_a_rather_long_name_${i}`;

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { headerLine, Progress, summaryLine, treeLines } from "../../../src/cli/progress.js";
 import type { RunEvent } from "../../../src/record/events.js";
+import { rootEvents } from "../../fixtures/run-events.js";
 
 function fanOut(total: number): Progress {
   const p = new Progress();
-  const events: RunEvent[] = [
-    { type: "run-started", run: "r", task: "demo.main", at: 0 },
-    {
-      type: "action-queued",
-      action: "a0",
-      parent: undefined,
-      task: "demo.main",
-      group: undefined,
-      at: 0,
-    },
-    { type: "attempt-started", action: "a0", attempt: 0, at: 1 },
-  ];
+  const events: RunEvent[] = rootEvents("demo.main", 1);
   for (let i = 0; i < total; i++) {
     events.push({
       type: "action-queued",

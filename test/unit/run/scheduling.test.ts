@@ -136,13 +136,8 @@ describe("runs on the local scheduler", () => {
     expect(scheduler.usage()).toEqual({ cpuMilli: 0, memoryBytes: 0, devices: 0, cores: 0 });
   });
 
-  it("fails an attempt that waits past its maxQueuedTime with TaskTimeoutError", async () => {
-    const waits = gpuEnv.task(
-      { timeout: new flyte.Timeout({ maxQueuedTime: 60 }) },
-      async function waits() {
-        return "ran";
-      },
-    );
+  /** A manual clock and a two-GPU scheduler whose GPUs another attempt holds. */
+  async function bothGpusHeld() {
     const clock = new ManualClock();
     const scheduler = new LocalScheduler({ inventory: host("H100:2") });
     const holder = await scheduler.admit({
@@ -151,6 +146,17 @@ describe("runs on the local scheduler", () => {
       maxQueuedTimeMs: undefined,
       signal: new AbortController().signal,
     });
+    return { clock, scheduler, holder };
+  }
+
+  it("fails an attempt that waits past its maxQueuedTime with TaskTimeoutError", async () => {
+    const waits = gpuEnv.task(
+      { timeout: new flyte.Timeout({ maxQueuedTime: 60 }) },
+      async function waits() {
+        return "ran";
+      },
+    );
+    const { clock, scheduler, holder } = await bothGpusHeld();
     const running = new flyte.RunContext({ cacheDir, clock }, { scheduler }).run(waits);
     expect(await clock.nextTimer()).toBe(60_000);
     clock.advance(60_000);
@@ -166,14 +172,7 @@ describe("runs on the local scheduler", () => {
         return "ran";
       },
     );
-    const clock = new ManualClock();
-    const scheduler = new LocalScheduler({ inventory: host("H100:2") });
-    const holder = await scheduler.admit({
-      taskName: "other",
-      resources: new flyte.Resources({ gpu: 2 }),
-      maxQueuedTimeMs: undefined,
-      signal: new AbortController().signal,
-    });
+    const { clock, scheduler, holder } = await bothGpusHeld();
     const running = new flyte.RunContext({ cacheDir, clock }, { scheduler }).run(patient);
     expect(await clock.nextTimer()).toBe(600_000);
     clock.advance(30_000);
