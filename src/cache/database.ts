@@ -29,6 +29,11 @@ export interface Schema {
   readonly version: number;
   /** `CREATE TABLE IF NOT EXISTS …` statements, run once per open. */
   readonly ddl: string;
+  /**
+   * Statements that bring a file of an older version up to date, by the version they lead to
+   * (e.g. `{ 2: "ALTER TABLE t ADD COLUMN c TEXT" }`); run in order, once, before `ddl`.
+   */
+  readonly migrate?: Readonly<Record<number, string>>;
 }
 
 /**
@@ -51,6 +56,17 @@ export function openDatabase(file: string, schema: Schema, what: string): Databa
       );
       db.close();
       return undefined;
+    }
+    if (found > 0) {
+      for (let version = found + 1; version <= schema.version; version++) {
+        const step = schema.migrate?.[version];
+        try {
+          if (step !== undefined) db.exec(step);
+        } catch (error) {
+          // Another process migrated the same file a moment ago.
+          if (!String(error).includes("duplicate column")) throw error;
+        }
+      }
     }
     db.exec(schema.ddl);
     if (found < schema.version) db.pragma(`user_version = ${schema.version}`);

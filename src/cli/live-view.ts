@@ -124,11 +124,13 @@ function plainView(output: ViewOutput, logs: boolean): LiveView {
     switch (event.type) {
       case "run-started":
         return line(event.at, `run ${event.run} started: ${event.task}`);
-      case "attempt-started": {
-        if (action === undefined) return;
-        const retry = event.attempt > 0 ? ` retry ${event.attempt}` : "";
-        const lane = event.lane === undefined ? "" : ` on ${event.lane}`;
-        return line(event.at, `▶ ${shortTask(action.task)} ${action.id}${retry}${lane}`);
+      case "attempt-phase": {
+        if (action === undefined || event.phase !== "running") return;
+        const attempt = action.attempts - 1;
+        const retry = attempt > 0 ? ` retry ${attempt}` : "";
+        const where = [action.lane, ...action.devices].filter((w) => w !== undefined);
+        const on = where.length === 0 ? "" : ` on ${where.join(" ")}`;
+        return line(event.at, `▶ ${shortTask(action.task)} ${action.id}${retry}${on}`);
       }
       case "attempt-finished":
         if (action === undefined || event.error === undefined) return;

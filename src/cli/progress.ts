@@ -10,6 +10,7 @@ import type { RunEvent, RunStatus } from "../record/events.js";
 /** What the view shows for an action. */
 export type ProgressState =
   | "queued"
+  | "waiting"
   | "running"
   | "retrying"
   | "succeeded"
@@ -29,6 +30,8 @@ export interface ProgressAction {
   startedAt?: number;
   endedAt?: number;
   devices: readonly string[];
+  /** The worker the current attempt was placed on. */
+  lane?: string;
   error?: ErrorData;
   readonly children: ProgressAction[];
 }
@@ -36,6 +39,7 @@ export interface ProgressAction {
 /** The mark drawn before an action in each state. */
 export const stateMark: Readonly<Record<ProgressState, string>> = {
   queued: "·",
+  waiting: "◌",
   running: "▶",
   retrying: "↻",
   succeeded: "✔",
@@ -93,9 +97,20 @@ export class Progress {
       case "attempt-started": {
         const action = this.#actions.get(event.action);
         if (!action) return;
-        action.state = "running";
+        // A retry waits as "retrying" until its body runs again.
+        if (action.state !== "retrying") action.state = "waiting";
         action.attempts = event.attempt + 1;
-        action.startedAt ??= event.at;
+        return;
+      }
+      case "attempt-phase": {
+        const action = this.#actions.get(event.action);
+        if (!action) return;
+        if (event.devices) action.devices = event.devices;
+        if (event.lane !== undefined) action.lane = event.lane;
+        if (event.phase === "running") {
+          action.state = "running";
+          action.startedAt = event.at;
+        }
         return;
       }
       case "attempt-finished": {
@@ -105,7 +120,8 @@ export class Progress {
         if (event.error) {
           action.state = "retrying";
           action.error = event.error;
-        }
+        } else action.state = "succeeded"; // its body is done; the action finishes next
+
         return;
       }
       case "action-finished": {
@@ -151,6 +167,7 @@ export class Progress {
 export function countStates(actions: Iterable<ProgressAction>): Record<ProgressState, number> {
   const counts: Record<ProgressState, number> = {
     queued: 0,
+    waiting: 0,
     running: 0,
     retrying: 0,
     succeeded: 0,
@@ -162,11 +179,12 @@ export function countStates(actions: Iterable<ProgressAction>): Record<ProgressS
   return counts;
 }
 
-/** `"812 done · 180 running · 8 queued · 3 cached · 1 retrying"`, leaving out zeros. */
+/** `"812 done · 2 running · 186 waiting · 3 cached · 1 retrying"`, leaving out zeros. */
 export function formatCounts(counts: Record<ProgressState, number>): string {
   const parts: [number, string][] = [
     [counts.succeeded, "done"],
     [counts.running, "running"],
+    [counts.waiting, "waiting"],
     [counts.queued, "queued"],
     [counts.cached, "cached"],
     [counts.retrying, "retrying"],
@@ -185,14 +203,18 @@ export function shortTask(task: string): string {
   return dot < 0 ? task : task.slice(dot + 1);
 }
 
-/** One action's line (without indentation): mark, task, id, duration, attempts, devices. */
+/**
+ * One action's line (without indentation): mark, task, id, duration, attempts, devices. The
+ * duration is running time (from the body's start); a waiting action shows how long it has waited.
+ */
 export function actionLine(action: ProgressAction, now: number): string {
   const facts: string[] = [];
-  const start = action.startedAt ?? action.queuedAt;
-  if (action.state === "running" || action.state === "retrying") {
-    facts.push(formatMs(now - start));
-  } else if (action.endedAt !== undefined) {
-    facts.push(formatMs(action.endedAt - start));
+  if (action.state === "running" && action.startedAt !== undefined) {
+    facts.push(formatMs(now - action.startedAt));
+  } else if (action.state === "waiting") {
+    facts.push(`waiting ${formatMs(now - action.queuedAt)}`);
+  } else if (action.endedAt !== undefined && action.startedAt !== undefined) {
+    facts.push(formatMs(action.endedAt - action.startedAt));
   }
   if (action.attempts > 1) facts.push(`${action.attempts} attempts`);
   if (action.state === "cached") facts.push("cache hit");

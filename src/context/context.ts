@@ -18,6 +18,19 @@ export interface ActionId {
   readonly runName: string;
 }
 
+/**
+ * Makes an {@link ActionId} that prints readably, as upstream's `ActionID(name, run_name)` does:
+ * `String(flyte.ctx().action)` is `ActionID(name="a0", run_name="demo")`. The printing is not
+ * data: copies made for workers rebuild it with this function.
+ */
+export function actionId(name: string, runName: string): ActionId {
+  return Object.freeze(
+    Object.defineProperty({ name, runName }, "toString", {
+      value: () => `ActionID(name=${JSON.stringify(name)}, run_name=${JSON.stringify(runName)})`,
+    }),
+  );
+}
+
 /** A device assigned to a running attempt by the scheduler (exclusive until the attempt ends). */
 export interface AssignedDevice {
   /** A whole GPU, one MIG slice of a GPU, or one TPU chip. */

@@ -9,6 +9,7 @@ import { errorFromData, errorToData, RuntimeDataValidationError } from "../error
 import { shortId } from "../internal/hash.js";
 import { startTracedCallSpan } from "../record/telemetry.js";
 import {
+  actionId,
   currentFrame,
   type Frame,
   nextSequence,
@@ -63,7 +64,7 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
     const traceFrame: Frame = {
       ...frame,
       inTrace: true,
-      context: { ...frame.context, action: { ...frame.context.action, name: traceId } },
+      context: { ...frame.context, action: actionId(traceId, frame.context.action.runName) },
     };
     const record = (entry: TraceRecord | undefined) => {
       if (span !== undefined) {

@@ -1,7 +1,10 @@
 /**
  * The attempt loop: runs an action's body until it succeeds, its retries run out, or it fails
- * with an error that retrying cannot change. Each attempt gets its own deadline (`maxRuntime`) and
- * abort signal; backoff waits on the injected clock.
+ * with an error that retrying cannot change. Each attempt goes through named phases — waiting for
+ * admission, admitted and waiting for a worker slot (a worker's start-up included), placed on a
+ * worker, running, finished — and the time limits follow them: `maxQueuedTime` bounds everything
+ * before the body starts, `maxRuntime` counts from the body's start. Backoff between attempts is
+ * a phase of its own. Timers run on the injected clock.
  * @module
  */
 import type { RetryStrategy } from "../api/retry.js";
@@ -13,7 +16,8 @@ import {
   TaskTimeoutError,
   toTaskError,
 } from "../errors.js";
-import { type Clock, formatMs } from "../internal/time.js";
+import { type CancelTimer, type Clock, formatMs } from "../internal/time.js";
+import type { AttemptPhase } from "../record/events.js";
 import type { CancelScope } from "./cancel-scope.js";
 
 /** What the loop needs to know of the action. */
@@ -26,20 +30,58 @@ export interface AttemptPolicy {
   readonly run: CancelScope;
 }
 
-/** Called as attempts start and end (for the run record). */
-export interface AttemptObserver {
-  attemptStarted(attempt: number): void;
-  attemptFinished(attempt: number, error: FlyteError | undefined): void;
+/** Where an attempt was placed: the worker (lane) and, when known, its thread id or pid. */
+export interface Placement {
+  /** The lane: `"<env>/thread-<threadId>"`, `"<env>/process-<pid>"`, `"inline"`, `"slurm:<node>"`. */
+  readonly lane: string;
+  readonly pid?: number;
+  readonly threadId?: number;
 }
 
-/**
- * One attempt's body. It calls `admitted()` once the scheduler has admitted it: `maxRuntime` is
- * measured from then, so time spent queued for a GPU counts against `maxQueuedTime` only.
- */
+/** What an attempt holds once admitted: device ids and pinned cores, when any. */
+export interface Admission {
+  readonly devices?: readonly string[];
+  readonly cpus?: readonly number[];
+}
+
+/** The facts of a phase: the admission's, the placement's, or the backoff's delay. */
+export type PhaseDetail = Admission & Partial<Placement> & { readonly delayMs?: number };
+
+/** Called as attempts move through their phases (for the run record). */
+export interface AttemptObserver {
+  /** The attempt starts waiting for admission. */
+  attemptStarted(attempt: number): void;
+  attemptPhase(attempt: number, phase: AttemptPhase, detail: PhaseDetail): void;
+  /** The attempt ended at `at` (the clock's time the body was seen to end), with `error` if it failed. */
+  attemptFinished(attempt: number, error: FlyteError | undefined, at: number): void;
+}
+
+/** What an attempt's body reports as it goes: each at most once, in this order. */
+export interface AttemptHooks {
+  /** The scheduler admitted the attempt; it now waits for a worker slot. */
+  admitted(admission: Admission): void;
+  /** A worker took the attempt. */
+  placed(placement: Placement): void;
+  /** The body started on its worker: `maxRuntime` counts from here. */
+  started(): void;
+  /**
+   * The body ended (its worker answered): the attempt's end time, taken before the worker is
+   * handed the next attempt. Optional: the attempt's settling marks the end otherwise.
+   */
+  ended(): void;
+  /**
+   * Runs `release` once the attempt is recorded as finished (at once if it already is): what the
+   * body held (its lease) is given back only after the record says it stopped running, so the
+   * next holder never shows as running beside it.
+   */
+  afterFinished(release: () => void): void;
+}
+
+/** One attempt's body. It reports its phases through `hooks`. */
 export type AttemptBody<T> = (
   attempt: number,
   signal: AbortSignal,
-  admitted: () => void,
+  hooks: AttemptHooks,
 ) => Promise<T>;
 
 /** Runs `body` once per attempt until it succeeds or must stop; rejects with the last error. */
@@ -52,15 +94,15 @@ export async function runAttempts<T>(
     if (policy.run.signal.aborted) throw cancelled(policy);
     observer.attemptStarted(attempt);
     try {
-      const value = await runOneAttempt(policy, attempt, body);
-      observer.attemptFinished(attempt, undefined);
-      return value;
+      return await runOneAttempt(policy, attempt, body, observer);
     } catch (thrown) {
       const error = toTaskError(thrown);
-      observer.attemptFinished(attempt, error);
       if (!isRetryable(error) || attempt >= policy.retries.count) throw error;
       const delayMs = policy.retries.delayMs(attempt);
-      if (delayMs > 0) await backoff(policy, delayMs);
+      if (delayMs > 0) {
+        observer.attemptPhase(attempt, "backoff", { delayMs });
+        await backoff(policy, delayMs);
+      }
     }
   }
 }
@@ -88,46 +130,99 @@ function cancelled(policy: AttemptPolicy): RunCancelledError {
       });
 }
 
+/** What an attempt was waiting for, by the last phase it reached before running. */
+const waitingFor: Record<"started" | "admitted" | "placed", string> = {
+  started: "waiting for admission (the CPUs, memory or devices it asks for)",
+  admitted: "waiting for a free worker (or a worker's start-up)",
+  placed: "being loaded on its worker (importing the task's module)",
+};
+
 function runOneAttempt<T>(
   policy: AttemptPolicy,
   attempt: number,
   body: AttemptBody<T>,
+  observer: AttemptObserver,
 ): Promise<T> {
   const controller = new AbortController();
-  const { timeout, clock } = policy;
+  const { timeout, clock, taskName } = policy;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    let cancelTimer: (() => void) | undefined;
-    /** Marks the attempt settled; false when it already was. */
-    const settle = (): boolean => {
+    let phase: "started" | "admitted" | "placed" | "running" = "started";
+    let cancelTimer: CancelTimer | undefined;
+    let endedAt: number | undefined;
+    const releases: (() => void)[] = [];
+    /** Marks the attempt settled and records it finished; false when it already was. */
+    const settle = (error?: unknown): boolean => {
       if (settled) return false;
       settled = true;
       cancelTimer?.();
       stopListening();
+      observer.attemptFinished(
+        attempt,
+        error === undefined ? undefined : toTaskError(error),
+        endedAt ?? clock.now(),
+      );
+      for (const release of releases.splice(0)) release();
       return true;
     };
-    const stopListening = policy.run.onCancel(() => {
-      const error = cancelled(policy);
+    const fail = (error: Error) => {
       controller.abort(error);
-      if (settle()) reject(error);
-    });
-    const maxRuntimeMs = timeout.maxRuntimeMs;
-    const admitted = () => {
-      if (maxRuntimeMs === undefined || cancelTimer !== undefined || settled) return;
-      cancelTimer = clock.setTimer(maxRuntimeMs, () => {
-        const error = new TaskTimeoutError(
-          `Task \`${policy.taskName}\` attempt ${attempt} ran past its maxRuntime of ${formatMs(maxRuntimeMs)} and was stopped. ` +
-            "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
+      if (settle(error)) reject(toTaskError(error));
+    };
+    const stopListening = policy.run.onCancel(() => fail(cancelled(policy)));
+    const queuedMs = timeout.maxQueuedTimeMs;
+    if (queuedMs !== undefined) {
+      cancelTimer = clock.setTimer(queuedMs, () => {
+        if (phase === "running") return;
+        fail(
+          new TaskTimeoutError(
+            `Task \`${taskName}\` attempt ${attempt} waited past its maxQueuedTime of ${formatMs(queuedMs)} before its body started; ` +
+              `it was still ${waitingFor[phase]}. Raise \`maxQueuedTime\` in the task's Timeout, or run fewer tasks at once.`,
+          ),
         );
-        controller.abort(error);
-        if (settle()) reject(error);
       });
+    }
+    const hooks: AttemptHooks = {
+      admitted(admission) {
+        if (settled || phase !== "started") return;
+        phase = "admitted";
+        observer.attemptPhase(attempt, "admitted", admission);
+      },
+      placed(placement) {
+        if (settled || phase === "placed" || phase === "running") return;
+        phase = "placed";
+        observer.attemptPhase(attempt, "placed", placement);
+      },
+      ended() {
+        if (!settled) endedAt ??= clock.now();
+      },
+      afterFinished(release) {
+        if (settled) release();
+        else releases.push(release);
+      },
+      started() {
+        if (settled || phase === "running") return;
+        phase = "running";
+        observer.attemptPhase(attempt, "running", {});
+        cancelTimer?.();
+        cancelTimer = undefined;
+        const maxRuntimeMs = timeout.maxRuntimeMs;
+        if (maxRuntimeMs === undefined) return;
+        cancelTimer = clock.setTimer(maxRuntimeMs, () =>
+          fail(
+            new TaskTimeoutError(
+              `Task \`${taskName}\` attempt ${attempt} ran past its maxRuntime of ${formatMs(maxRuntimeMs)} and was stopped. ` +
+                "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
+            ),
+          ),
+        );
+      },
     };
     let running: Promise<T>;
     try {
-      running = body(attempt, controller.signal, admitted);
+      running = body(attempt, controller.signal, hooks);
     } catch (error) {
-      if (settle()) reject(error);
+      if (settle(error)) reject(toTaskError(error));
       return;
     }
     running.then(
@@ -135,7 +230,7 @@ function runOneAttempt<T>(
         if (settle()) resolve(value);
       },
       (error) => {
-        if (settle()) reject(error);
+        if (settle(error ?? new Error(String(error)))) reject(toTaskError(error));
       },
     );
   });

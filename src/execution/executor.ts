@@ -28,14 +28,30 @@ export interface ExecuteRequest {
    */
   readonly logs?: LogSink;
   /**
-   * Tells the controller which worker (lane) runs the attempt, e.g. `"thread-2"` or
-   * `"process-1"`; it becomes the attempt's timeline lane (reported with `attempt-finished`).
+   * Tells the controller which worker (lane) took the attempt, e.g. `"demo/thread-3"` or
+   * `"gpu-train/process-4121"`, with its pid or thread id when known; it becomes the attempt's
+   * timeline lane. Called once, when the attempt leaves the executor's queue.
    */
-  readonly placed?: (lane: string) => void;
+  readonly placed?: (
+    lane: string,
+    where?: { readonly pid?: number; readonly threadId?: number },
+  ) => void;
+  /** Tells the controller the body has started running (maxRuntime counts from here). */
+  readonly started?: () => void;
+  /**
+   * Tells the controller the body has ended, before the executor gives its worker the next
+   * attempt: the attempt's recorded end. Optional (the settled promise marks it otherwise).
+   */
+  readonly ended?: () => void;
 }
 
 /** Runs task bodies. One instance serves every attempt of one environment in one run or pool. */
 export interface Executor {
+  /**
+   * Set when the executor calls `placed` and `started` itself. Otherwise the controller takes the
+   * hand-over to `execute` as both (the body is taken to start at once).
+   */
+  readonly reportsPhases?: boolean;
   /**
    * Set when bodies run on another machine (offload): the controller then does not admit the
    * attempt against this host's CPUs, memory and devices.

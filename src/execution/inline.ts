@@ -32,6 +32,8 @@ export function copyValue<T>(value: T, what: () => string): T {
 
 /** Runs bodies on this thread. */
 export class InlineExecutor implements Executor {
+  readonly reportsPhases = true;
+
   execute(request: ExecuteRequest): Promise<unknown> {
     const { template } = request;
     let args: unknown[];
@@ -54,6 +56,8 @@ export class InlineExecutor implements Executor {
       report: new Report(request.context.action.name, request.context.outputPath),
     };
     let result: unknown;
+    request.placed?.("inline", { pid: process.pid });
+    request.started?.();
     try {
       result = runInFrame(frame, () => template.func(...args));
     } catch (error) {

@@ -21,6 +21,7 @@ const reusablePools = new Map<string, WorkerPool>();
 
 /** Runs attempts on a pool of workers picked by the attempt's environment variables. */
 class PoolExecutor implements Executor {
+  readonly reportsPhases = true;
   readonly #kind: WorkerKind;
   readonly #template: TaskTemplate;
   readonly #pools: Map<string, WorkerPool>;

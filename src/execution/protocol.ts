@@ -75,6 +75,11 @@ export type ToWorker =
 export type FromWorker =
   /** The worker has loaded and listens. */
   | { readonly t: "ready" }
+  /**
+   * The body of an attempt started, sent only when the worker had to load the task's module first
+   * (otherwise the body starts as the `run` message arrives, and the pool knows it).
+   */
+  | { readonly t: "started"; readonly job: number; readonly task: number }
   /** An attempt ended: encoded output, or encoded ErrorData when `ok` is false. */
   | { readonly t: "done"; readonly job: number; readonly ok: boolean; readonly payload: unknown }
   /** The body wrote to stdout or stderr. */

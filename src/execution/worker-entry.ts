@@ -8,6 +8,7 @@
 import { parentPort } from "node:worker_threads";
 import type { AnyTask } from "../api/task.js";
 import {
+  actionId,
   type ControllerChannel,
   currentFrame,
   type Frame,
@@ -42,6 +43,8 @@ const pendingCalls = new Map<
 >();
 let nextCall = 0;
 const taskInfos = new Map<number, TaskInfo>();
+/** Tasks this worker has loaded, by the pool's task key. */
+const loaded = new Map<number, AnyTask>();
 const runInfos = new Map<number, RunInfo>();
 
 const wire = parentPort !== null ? threadWire : processWire;
@@ -103,7 +106,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   }
   const context: TaskContextData = {
     ...run,
-    action: { name: message.action, runName },
+    action: actionId(message.action, runName),
     taskName,
     attemptNumber: message.attemptNumber,
     version,
@@ -116,7 +119,13 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   jobs.set(job, abort);
   try {
     const { args, traces } = wire.decode(message.payload) as RunPayload;
-    const task = await loadTask(moduleUrl, taskName);
+    let task = loaded.get(message.task);
+    if (task === undefined) {
+      // The pool counts the body as started once it knows this worker has the task loaded.
+      task = await loadTask(moduleUrl, taskName);
+      loaded.set(message.task, task);
+      post({ t: "started", job, task: message.task });
+    }
     const frame: Frame = {
       context: { ...context, signal: abort.signal },
       channel: channelFor(job),

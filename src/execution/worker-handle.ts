@@ -34,6 +34,8 @@ export interface WorkerSpec {
 
 /** A started worker. */
 export interface WorkerHandle {
+  /** The worker thread's id, or the child process's pid: what its lane is named by. */
+  readonly id: number;
   post(message: ToWorker): void;
   /** Kills it: `terminate()` for a thread, SIGKILL for a process. */
   terminate(): void;
@@ -72,6 +74,7 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   });
   worker.on("exit", (code) => events.exit({ code, signal: null, error, requested }));
   return {
+    id: worker.threadId,
     post: (message) => worker.postMessage(message),
     terminate: () => {
       requested = true;
@@ -96,6 +99,7 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   });
   child.on("exit", (code, signal) => events.exit({ code, signal, error, requested }));
   return {
+    id: child.pid ?? -1,
     post: (message) => {
       if (child.connected) child.send(message);
     },

@@ -77,8 +77,12 @@ interface PooledWorker {
   active: number;
   idleTimer: NodeJS.Timeout | undefined;
   readonly abortChecks: Map<number, NodeJS.Timeout>;
+  /** The worker's lane in the run's timeline: `"<env>/thread-<id>"` or `"<env>/process-<pid>"`. */
+  lane: string;
   /** Task and run keys whose info this worker has been sent. */
   readonly sentTasks: Set<number>;
+  /** Task keys the worker has loaded (it said `started` for them): their bodies start on arrival. */
+  readonly loadedTasks: Set<number>;
   readonly sentRuns: Set<number>;
 }
 
@@ -202,8 +206,10 @@ export class WorkerPool {
       active: 0,
       idleTimer: undefined,
       abortChecks: new Map(),
+      lane: "",
       sentTasks: new Set(),
       sentRuns: new Set(),
+      loadedTasks: new Set(),
     };
     (worker as { handle: WorkerHandle }).handle = startWorker(this.#options.spec, {
       message: (message) => this.#onMessage(worker, message),
@@ -212,6 +218,7 @@ export class WorkerPool {
         markExited();
       },
     });
+    worker.lane = `${this.#options.name}/${this.#options.spec.kind}-${worker.handle.id}`;
     this.#workers.add(worker);
   }
 
@@ -300,7 +307,14 @@ export class WorkerPool {
     };
     worker.sentTasks.add(task);
     worker.sentRuns.add(run);
+    const { request } = job;
+    const id = worker.handle.id;
+    request.placed?.(
+      worker.lane,
+      this.#options.spec.kind === "thread" ? { threadId: id } : { pid: id },
+    );
     worker.handle.post(message);
+    if (worker.loadedTasks.has(task)) request.started?.();
   }
 
   #onMessage(worker: PooledWorker, message: FromWorker): void {
@@ -327,6 +341,10 @@ export class WorkerPool {
         this.#pump();
         return;
       }
+      case "started":
+        worker.loadedTasks.add(message.task);
+        worker.jobs.get(message.job)?.request.started?.();
+        return;
       case "call":
         this.#relayCall(worker, message.job, message.call, message.payload);
         return;
@@ -441,6 +459,7 @@ export class WorkerPool {
   #settle(job: Job, fn: () => void): void {
     if (job.settled) return;
     job.settled = true;
+    job.request.ended?.();
     job.request.signal.removeEventListener("abort", job.onAbort);
     fn();
   }

@@ -6,8 +6,17 @@
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 
-/** The state of an action. */
-export type ActionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+/**
+ * The phases of one attempt after it started waiting for admission, in order; `"backoff"` follows
+ * a failed attempt that will be retried.
+ */
+export type AttemptPhase = "admitted" | "placed" | "running" | "backoff";
+
+/**
+ * The state of an action: `queued` (made, not yet attempting), `waiting` (an attempt waits for
+ * admission, a worker, or a retry's backoff), `running` (a body runs), then how it ended.
+ */
+export type ActionStatus = "queued" | "waiting" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** The state of a run. */
 export type RunStatus = "running" | "succeeded" | "failed" | "cancelled";
@@ -38,12 +47,36 @@ export type RunEvent =
       readonly source?: "cache" | "resume";
     }
   | {
+      /** The attempt starts waiting for admission (its first phase). */
       readonly type: "attempt-started";
       readonly action: string;
       readonly attempt: number;
       readonly at: number;
-      /** The worker (lane) the attempt runs on, when the executor knows it; the report's timeline lane. */
+      /** The worker (lane) the attempt runs on, when the emitter knows it up front. */
       readonly lane?: string;
+    }
+  | {
+      /**
+       * The attempt entered a phase: `admitted` (it now waits for a worker slot, a worker's
+       * start-up included), `placed` (a worker took it: `lane`, `pid`/`threadId`), `running` (the
+       * body started; `maxRuntime` counts from here), `backoff` (it failed and waits `delayMs`
+       * before the next attempt).
+       */
+      readonly type: "attempt-phase";
+      readonly action: string;
+      readonly attempt: number;
+      readonly at: number;
+      readonly phase: AttemptPhase;
+      /** With `placed`: the worker, e.g. `"demo/thread-3"`. */
+      readonly lane?: string;
+      readonly pid?: number;
+      readonly threadId?: number;
+      /** With `admitted`: device ids the scheduler assigned (GPU uuids, TPU chips), when any. */
+      readonly devices?: readonly string[];
+      /** With `admitted`: the cores the attempt is pinned to, when any. */
+      readonly cpus?: readonly number[];
+      /** With `backoff`: how long until the next attempt. */
+      readonly delayMs?: number;
     }
   | {
       readonly type: "attempt-finished";

@@ -21,6 +21,12 @@ code{font-size:.85em;background:#f3f4f6;padding:0 .25em;border-radius:3px}
 .bar.succeeded{background:var(--ok)}.bar.failed{background:var(--fail)}.bar.timeout{background:var(--timeout)}
 .bar.cancelled{background:var(--cancel)}.bar.running{background:var(--run)}
 .bar.retry{border:2px dashed #fff8}
+.bar .wait,.bar.waiting{background:repeating-linear-gradient(135deg,#c9ced6 0 3px,#eef0f3 3px 6px)}
+.bar .wait{position:absolute;left:0;top:0;bottom:0}
+.legend .bar.waiting{color:#333}
+.scroller{overflow-x:auto}
+.lane-name{position:sticky;left:0;background:#fff;z-index:1}
+.zoom{font-size:.8em;margin-bottom:.3rem}.zoom button{margin-right:.2rem;min-width:1.8rem}
 .hit{position:absolute;width:10px;max-height:10px;margin-left:-5px;background:var(--hit);transform:rotate(45deg) scale(.8)}
 .legend{display:flex;gap:.6rem;align-items:center;font-size:.8em;margin:.3rem 0 .6rem}
 .legend .bar{position:static;display:inline-block;padding:0 .4rem;border-radius:2px;color:#fff}
@@ -61,7 +67,25 @@ export const reportScript = `
     document.getElementById("lanes").append(row);
     return track;
   });
-  for (const [lane, rowIndex, start, duration, kind, attempt, action, task, detail] of data.bars) {
+  const lanesBox = document.querySelector("#timeline .lanes");
+  let zoom = 1;
+  const setZoom = (z) => {
+    zoom = Math.min(4096, Math.max(1, z));
+    lanesBox.style.width = zoom * 100 + "%";
+    document.querySelector("#timeline .zoom-level").textContent = zoom + "×";
+  };
+  for (const button of document.querySelectorAll("#timeline [data-zoom]")) {
+    button.addEventListener("click", () => {
+      const f = Number(button.dataset.zoom);
+      setZoom(f === 0 ? 1 : zoom * f);
+    });
+  }
+  document.querySelector("#timeline .scroller").addEventListener("wheel", (event) => {
+    if (!event.ctrlKey) return;
+    event.preventDefault();
+    setZoom(zoom * (event.deltaY < 0 ? 2 : 0.5));
+  }, { passive: false });
+  for (const [lane, rowIndex, start, duration, kind, attempt, action, task, detail, wait] of data.bars) {
     const { rowPx } = data.lanes[lane];
     const el = document.createElement("span");
     el.dataset.action = action;
@@ -75,8 +99,14 @@ export const reportScript = `
       el.className = "bar " + kind + (attempt > 0 ? " retry" : "");
       el.dataset.attempt = attempt;
       el.style.width = "max(2px, " + pct(duration) + ")";
-      el.title = task + " (" + action + ") attempt " + attempt + ": " + kind + ", " + ms(duration) + (detail ? "\\n" + detail : "");
+      el.title = task + " (" + action + ") attempt " + attempt + ": " + kind + (detail ? "\\n" + detail : "");
       if (attempt > 0) el.textContent = "#" + attempt;
+      if (wait > 0) {
+        const w = document.createElement("span");
+        w.className = "wait";
+        w.style.width = duration > 0 ? (100 * wait / duration).toFixed(3) + "%" : "100%";
+        el.prepend(w);
+      }
     }
     tracks[lane].append(el);
   }

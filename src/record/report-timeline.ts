@@ -1,6 +1,8 @@
 /**
- * The run report's timeline: one lane per worker, device set or environment; one bar per
- * attempt, concurrent attempts stacked in rows. The page carries the bars as JSON and draws them
+ * The run report's timeline: one lane per device set, pinned core set, worker (thread or
+ * process) or, when none is known, environment; one bar per attempt — its wait for admission
+ * and a worker drawn as a hatched segment before its running time — concurrent attempts stacked
+ * in rows. The page carries the bars as JSON and draws them
  * with a few lines of script, so a run of 100k attempts stays a small file that renders fast.
  * @module
  */
@@ -10,10 +12,15 @@ import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js
 /** The outcome an attempt's bar is coloured by. */
 export type AttemptOutcome = "succeeded" | "failed" | "timeout" | "cancelled" | "running";
 
-/** The lane an attempt is drawn in: its worker, else its devices, else its environment. */
+/**
+ * The lane an attempt is drawn in: its devices (a GPU runs one attempt at a time), else its
+ * pinned cores, else its worker, else its environment.
+ */
 export function laneOf(action: ActionRecord, attempt: AttemptRecord): string {
-  if (attempt.lane !== undefined) return attempt.lane;
   if (attempt.devices !== undefined && attempt.devices.length > 0) return attempt.devices.join(",");
+  if (attempt.cpus !== undefined && attempt.cpus.length > 0)
+    return `cores ${attempt.cpus.join(",")}`;
+  if (attempt.lane !== undefined) return attempt.lane;
   return environmentOf(action.task);
 }
 
@@ -103,8 +110,10 @@ function packRows(bars: readonly Bar[]): { bar: Bar; row: number }[] {
 
 /**
  * The timeline as data: lanes (name, rows, row height in px) and one entry per bar,
- * `[lane, row, start ms, duration ms, kind, attempt, action id, task, detail]`, where kind is an
- * {@link AttemptOutcome} or `"hit"` (a cache hit) and times are from the run's start.
+ * `[lane, row, start ms, duration ms, kind, attempt, action id, task, detail, wait ms]`, where
+ * kind is an {@link AttemptOutcome} or `"hit"` (a cache hit), times are from the run's start, and
+ * the first `wait` ms of the bar are the attempt's wait (admission, a worker slot, loading) before
+ * its body ran (the whole bar when it never ran).
  */
 export interface TimelineData {
   readonly spanMs: number;
@@ -123,6 +132,7 @@ export interface TimelineData {
     string,
     string,
     string,
+    number,
   ])[];
 }
 
@@ -151,7 +161,8 @@ export function timelineData(run: RunRecordData): TimelineData {
     }
   }
   const laneData: { name: string; rows: number; rowPx: number }[] = [];
-  const bars: [number, number, number, number, string, number, string, string, string][] = [];
+  const bars: [number, number, number, number, string, number, string, string, string, number][] =
+    [];
   for (const [name, members] of lanes) {
     const lane = laneData.length;
     const placed = packRows(members);
@@ -162,13 +173,15 @@ export function timelineData(run: RunRecordData): TimelineData {
       const { action, attempt } = bar;
       const start = bar.start - run.startedAt;
       if (attempt === undefined) {
-        bars.push([lane, row, start, 0, "hit", 0, action.id, action.task, "cache hit"]);
+        bars.push([lane, row, start, 0, "hit", 0, action.id, action.task, "cache hit", 0]);
         continue;
       }
-      const devices = attempt.devices?.length ? `on ${attempt.devices.join(", ")}` : "";
-      const error = attempt.error ? `${attempt.error.name}: ${attempt.error.message}` : "";
-      const detail = [devices, error].filter((d) => d !== "").join("\n");
       const kind = attemptOutcome(attempt);
+      // An attempt that failed before its body ran waited all along; one that succeeded ran
+      // (records written before phases were recorded have no `runningAt`).
+      const runningAt = attempt.runningAt ?? (attempt.error === undefined ? bar.start : bar.end);
+      const waitMs = runningAt - bar.start;
+      const detail = attemptDetail(attempt, waitMs, bar.end - runningAt);
       bars.push([
         lane,
         row,
@@ -179,10 +192,25 @@ export function timelineData(run: RunRecordData): TimelineData {
         action.id,
         action.task,
         detail,
+        waitMs,
       ]);
     }
   }
   return { spanMs, lanes: laneData, bars };
+}
+
+/** A bar's tooltip lines: where it ran, how long it waited and ran, its error. */
+function attemptDetail(attempt: AttemptRecord, waitMs: number, runMs: number): string {
+  const lines = [`waited ${formatMs(waitMs)}, ran ${formatMs(runMs)}`];
+  const where: string[] = [];
+  if (attempt.lane !== undefined) where.push(attempt.lane);
+  if (attempt.pid !== undefined) where.push(`pid ${attempt.pid}`);
+  if (attempt.threadId !== undefined) where.push(`thread ${attempt.threadId}`);
+  if (attempt.devices?.length) where.push(attempt.devices.join(", "));
+  if (attempt.cpus?.length) where.push(`cores ${attempt.cpus.join(",")}`);
+  if (where.length > 0) lines.push(`on ${where.join(" · ")}`);
+  if (attempt.error) lines.push(`${attempt.error.name}: ${attempt.error.message}`);
+  return lines.join("\n");
 }
 
 /** The timeline section: legend, axis, and the bars as JSON for the page's script to draw. */
@@ -194,8 +222,9 @@ export function timelineSection(run: RunRecordData): string {
   // "<" cannot end the script element early once escaped; the JSON stays valid.
   const json = JSON.stringify(data).replace(/</g, "\\u003c");
   return `<section id="timeline"><h2>Timeline</h2>
-<div class="legend"><span class="bar succeeded">ok</span><span class="bar failed">failed</span><span class="bar timeout">timeout</span><span class="bar cancelled">cancelled</span><span class="bar running">running</span><span class="bar succeeded retry">#n retry</span><span class="hit legend-hit"></span> cache hit</div>
-<div class="lanes"><div id="lanes"></div><div class="lane axis"><div class="lane-name"></div><div class="track">${ticks.join("")}</div></div></div>
+<div class="legend"><span class="bar waiting">waiting</span><span class="bar succeeded">ok</span><span class="bar failed">failed</span><span class="bar timeout">timeout</span><span class="bar cancelled">cancelled</span><span class="bar running">running</span><span class="bar succeeded retry">#n retry</span><span class="hit legend-hit"></span> cache hit</div>
+<div class="zoom">zoom <button type="button" data-zoom="0.5">−</button><button type="button" data-zoom="2">+</button><button type="button" data-zoom="0">fit</button> <span class="zoom-level">1×</span> (or Ctrl + wheel over the timeline)</div>
+<div class="scroller"><div class="lanes"><div id="lanes"></div><div class="lane axis"><div class="lane-name"></div><div class="track">${ticks.join("")}</div></div></div></div>
 <script type="application/json" id="timeline-data">${json}</script>
 </section>`;
 }

@@ -5,16 +5,31 @@
 import type { ErrorData } from "../errors.js";
 import type { ActionStatus, RunEvent, RunStatus } from "./events.js";
 
-/** One attempt of an action. */
+/**
+ * One attempt of an action, phase by phase: it waits for admission from `startedAt`, for a worker
+ * from `admittedAt`, is loaded on its worker from `placedAt`, runs from `runningAt`, and ends at
+ * `endedAt`. A phase it never reached has no time.
+ */
 export interface AttemptRecord {
   readonly attempt: number;
   readonly startedAt: number;
+  admittedAt?: number;
+  placedAt?: number;
+  /** When the body started: its running time is `endedAt - runningAt`. */
+  runningAt?: number;
   endedAt?: number;
   error?: ErrorData;
-  /** The worker the attempt ran on, when the executor reported one. */
+  /** The worker the attempt ran on (`"demo/thread-3"`), when the executor reported one. */
   lane?: string;
+  /** The worker's process id, or its thread id. */
+  pid?: number;
+  threadId?: number;
   /** Device ids assigned to the attempt, when any. */
   devices?: readonly string[];
+  /** Cores the attempt was pinned to, when any. */
+  cpus?: readonly number[];
+  /** The backoff that followed this attempt before the next one, in ms. */
+  backoffMs?: number;
 }
 
 /** One action of a run. */
@@ -40,6 +55,33 @@ export interface RunRecordData {
   endedAt?: number;
   error?: ErrorData;
   readonly actions: ActionRecord[];
+}
+
+type PhaseEvent = Extract<RunEvent, { type: "attempt-phase" }>;
+
+/** Records one phase's time and facts on its attempt. */
+export function applyPhase(attempt: AttemptRecord, event: PhaseEvent): void {
+  switch (event.phase) {
+    case "admitted":
+      attempt.admittedAt = event.at;
+      if (event.devices !== undefined) attempt.devices = event.devices;
+      if (event.cpus !== undefined) attempt.cpus = event.cpus;
+      return;
+    case "placed":
+      attempt.placedAt = event.at;
+      if (event.lane !== undefined) attempt.lane = event.lane;
+      if (event.pid !== undefined) attempt.pid = event.pid;
+      if (event.threadId !== undefined) attempt.threadId = event.threadId;
+      return;
+    case "running":
+      attempt.runningAt = event.at;
+      return;
+    case "backoff":
+      if (event.delayMs !== undefined) attempt.backoffMs = event.delayMs;
+      return;
+    default:
+      event.phase satisfies never;
+  }
 }
 
 /** Builds a run's record from its events. */
@@ -79,12 +121,21 @@ export class RunRecord {
       case "attempt-started": {
         const action = this.#actions.get(event.action);
         if (!action) return;
-        action.status = "running";
+        action.status = "waiting";
         action.attempts.push({
           attempt: event.attempt,
           startedAt: event.at,
           ...(event.lane === undefined ? {} : { lane: event.lane }),
         });
+        return;
+      }
+      case "attempt-phase": {
+        const action = this.#actions.get(event.action);
+        const attempt = action?.attempts.find((a) => a.attempt === event.attempt);
+        if (!action || !attempt) return;
+        applyPhase(attempt, event);
+        if (event.phase === "running") action.status = "running";
+        else if (event.phase === "backoff") action.status = "waiting";
         return;
       }
       case "attempt-finished": {

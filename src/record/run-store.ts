@@ -14,11 +14,12 @@ import { decodeValue } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 import { warnOnce } from "../internal/warn.js";
-import type { RunEvent, RunObserver } from "./events.js";
+import type { ActionStatus, RunEvent, RunObserver } from "./events.js";
+import { type AttemptRecord, applyPhase } from "./run-record.js";
 
 /** The schema of `runs.db`; bump `version` on any incompatible change. */
 export const runSchema: Schema = {
-  version: 1,
+  version: 2,
   ddl: `
     CREATE TABLE IF NOT EXISTS runs (
       name TEXT PRIMARY KEY, task TEXT NOT NULL, status TEXT NOT NULL,
@@ -31,7 +32,8 @@ export const runSchema: Schema = {
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS attempts (
       run TEXT NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,
-      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT, PRIMARY KEY (run, action, attempt)
+      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT, phases TEXT,
+      PRIMARY KEY (run, action, attempt)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS traces (
       run TEXT NOT NULL, action TEXT NOT NULL, trace TEXT NOT NULL, ok INTEGER NOT NULL,
@@ -42,6 +44,10 @@ export const runSchema: Schema = {
       at INTEGER NOT NULL, data TEXT, PRIMARY KEY (run, seq)
     ) WITHOUT ROWID;
   `,
+  migrate: {
+    // Version 2: each attempt's phases (admitted, placed, running; lane, devices, backoff).
+    2: "ALTER TABLE attempts ADD COLUMN phases TEXT",
+  },
 };
 
 /** What a resumed run replays: the outputs of finished actions and their traced calls. */
@@ -200,9 +206,12 @@ export class RunStore {
       ),
       hit: db.prepare("UPDATE actions SET cache_hit = 1 WHERE run = ? AND id = ?"),
       attempt: db.prepare(
-        "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
-      running: db.prepare("UPDATE actions SET status = 'running' WHERE run = ? AND id = ?"),
+      status: db.prepare("UPDATE actions SET status = ? WHERE run = ? AND id = ?"),
+      phases: db.prepare(
+        "UPDATE attempts SET phases = ? WHERE run = ? AND action = ? AND attempt = ?",
+      ),
       attemptEnd: db.prepare(
         "UPDATE attempts SET ended_at = ?, error = ? WHERE run = ? AND action = ? AND attempt = ?",
       ),
@@ -221,6 +230,13 @@ export class RunStore {
     let batch = this.#batch;
     const actionRows = new Map<string, unknown[]>();
     const attemptRows = new Map<string, unknown[]>();
+    // Each open attempt's phases so far, written whole as JSON with its row.
+    const phases = new Map<string, AttemptRecord>();
+    const setStatus = (action: string, status: ActionStatus) => {
+      const actionRow = actionRows.get(action);
+      if (actionRow !== undefined) actionRow[ActionColumn.status] = status;
+      else this.#queue.push(s.status, [status, run, action]);
+    };
     return (event: RunEvent) => {
       const q = this.#queue;
       if (batch !== this.#batch) {
@@ -258,12 +274,25 @@ export class RunStore {
           break;
         }
         case "attempt-started": {
-          const row = [run, event.action, event.attempt, event.at, null, null];
+          const row = [run, event.action, event.attempt, event.at, null, null, null];
           q.push(s.attempt, row);
           attemptRows.set(event.action, row);
-          const actionRow = actionRows.get(event.action);
-          if (actionRow !== undefined) actionRow[ActionColumn.status] = "running";
-          else q.push(s.running, [run, event.action]);
+          phases.set(event.action, { attempt: event.attempt, startedAt: event.at });
+          setStatus(event.action, "waiting");
+          break;
+        }
+        case "attempt-phase": {
+          const record = phases.get(event.action);
+          if (record === undefined || record.attempt !== event.attempt) break;
+          applyPhase(record, event);
+          const { attempt: _, startedAt: __, ...facts } = record;
+          const text = JSON.stringify(facts);
+          const row = attemptRows.get(event.action);
+          if (row !== undefined && row[AttemptColumn.attempt] === event.attempt) {
+            row[AttemptColumn.phases] = text;
+          } else q.push(s.phases, [text, run, event.action, event.attempt]);
+          if (event.phase === "running") setStatus(event.action, "running");
+          else if (event.phase === "backoff") setStatus(event.action, "waiting");
           break;
         }
         case "attempt-finished": {
@@ -273,11 +302,13 @@ export class RunStore {
             row[AttemptColumn.error] = json(event.error);
             attemptRows.delete(event.action);
           } else {
+            // The backoff phase comes after an attempt's end: keep its record until the next one.
             q.push(s.attemptEnd, [event.at, json(event.error), run, event.action, event.attempt]);
           }
           break;
         }
         case "action-finished": {
+          phases.delete(event.action);
           const output =
             event.status === "succeeded" && !cached.delete(event.action)
               ? storable(event.output)
@@ -315,6 +346,11 @@ export class RunStore {
           break;
         default:
           event satisfies never;
+      }
+      // An attempt's phases live in its row (`attempts.phases`), not in the event log as well.
+      if (event.type === "attempt-phase") {
+        this.#scheduleFlush();
+        return;
       }
       this.#events.push(
         run,
@@ -393,7 +429,7 @@ export class RunStore {
 /** Parameter positions in a queued `actions` row. */
 const ActionColumn = { status: 5, cacheHit: 6, endedAt: 8, error: 9, output: 10 } as const;
 /** Parameter positions in a queued `attempts` row. */
-const AttemptColumn = { attempt: 2, endedAt: 4, error: 5 } as const;
+const AttemptColumn = { attempt: 2, endedAt: 4, error: 5, phases: 6 } as const;
 
 function json(error: ErrorData | undefined): string | null {
   return error === undefined ? null : JSON.stringify(error);

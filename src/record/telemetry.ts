@@ -124,6 +124,23 @@ export function telemetryObserver(): RunObserver {
         attemptSpans.set(key(runName, event.action), span);
         return;
       }
+      case "attempt-phase": {
+        // Each phase is an event on the attempt's span; the placement and devices are attributes.
+        const span = attempts.get(`${event.action}#${event.attempt}`);
+        if (span === undefined) {
+          // A backoff follows its attempt's end: it belongs to the action.
+          if (event.phase === "backoff")
+            actions.get(event.action)?.addEvent("flyte.backoff", event.at);
+          return;
+        }
+        if (event.lane !== undefined) span.setAttribute("flyte.lane", event.lane);
+        if (event.devices !== undefined) span.setAttribute("flyte.devices", [...event.devices]);
+        if (event.cpus !== undefined) span.setAttribute("flyte.cpus", [...event.cpus]);
+        const pid = event.pid ?? event.threadId;
+        if (pid !== undefined) span.setAttribute(event.pid ? "flyte.pid" : "flyte.thread_id", pid);
+        span.addEvent(`flyte.${event.phase}`, event.at);
+        return;
+      }
       case "attempt-finished": {
         const id = `${event.action}#${event.attempt}`;
         const span = attempts.get(id);

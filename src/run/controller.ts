@@ -8,7 +8,13 @@ import type { TaskTemplate } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
 import { cacheKey, cacheVersion } from "../cache/cache-key.js";
 import type { CacheStore } from "../cache/cache-store.js";
-import type { ControllerChannel, RunMode, SubCall, TraceRecord } from "../context/context.js";
+import {
+  actionId,
+  type ControllerChannel,
+  type RunMode,
+  type SubCall,
+  type TraceRecord,
+} from "../context/context.js";
 import {
   errorToData,
   type FlyteError,
@@ -16,10 +22,10 @@ import {
   RuntimeSystemError,
   toTaskError,
 } from "../errors.js";
-import { runAttempts } from "../execution/attempt.js";
+import { type Admission, runAttempts } from "../execution/attempt.js";
 import { batchTemplate, isBatch } from "../execution/batch.js";
 import type { CancelScope } from "../execution/cancel-scope.js";
-import type { ExecutorFactory } from "../execution/executor.js";
+import type { ExecuteRequest, ExecutorFactory } from "../execution/executor.js";
 import { resolveSecrets } from "../execution/secrets.js";
 import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
@@ -92,6 +98,23 @@ function isEmptyRecord(record: object): boolean {
   for (const _ in record) return false;
   return true;
 }
+
+/** What an attempt's lease holds, as the run record shows it. */
+function admissionOf(lease: Lease): Admission {
+  if (lease.devices.length === 0 && lease.cpus.length === 0) return noAdmission;
+  return {
+    ...(lease.devices.length > 0
+      ? {
+          devices: lease.devices.map(
+            (d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`,
+          ),
+        }
+      : {}),
+    ...(lease.cpus.length > 0 ? { cpus: lease.cpus } : {}),
+  };
+}
+
+const noAdmission: Admission = Object.freeze({});
 
 /** Runs the actions of one run. */
 export class Controller implements ControllerChannel {
@@ -323,7 +346,8 @@ export class Controller implements ControllerChannel {
       taskName: template.name,
       action: id,
       resources: template.resources,
-      maxQueuedTimeMs: template.timeout.maxQueuedTimeMs,
+      // The attempt loop owns maxQueuedTime: it bounds admission and the wait for a worker alike.
+      maxQueuedTimeMs: undefined,
       signal,
       clock: this.#run.clock,
       pinCpus: this.#run.pinCpus === true,
@@ -337,9 +361,6 @@ export class Controller implements ControllerChannel {
     const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#stages.executorFor(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
-    // Made only for the attempts that are assigned devices or report a lane.
-    let devices: Map<number, readonly string[]> | undefined;
-    let lanes: Map<number, string> | undefined;
     return runAttempts(
       {
         taskName: template.name,
@@ -348,23 +369,16 @@ export class Controller implements ControllerChannel {
         clock: run.clock,
         run: run.cancel,
       },
-      async (attempt, signal, admitted) => {
+      async (attempt, signal, hooks) => {
         const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
-        admitted();
-        if (lease.devices.length > 0) {
-          devices ??= new Map();
-          devices.set(
-            attempt,
-            lease.devices.map((d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`),
-          );
-        }
+        hooks.admitted(admissionOf(lease));
         this.#holding.count++;
         try {
-          return await executor.execute({
+          const request: ExecuteRequest = {
             template,
             args,
             context: {
-              action: { name: id, runName: run.name },
+              action: actionId(id, run.name),
               taskName: template.name,
               attemptNumber: attempt,
               mode: run.mode,
@@ -382,38 +396,44 @@ export class Controller implements ControllerChannel {
             signal,
             env: attemptEnv(template.envVars, secrets, lease.env),
             logs: run.logs,
-            placed: (lane) => {
-              lanes ??= new Map();
-              lanes.set(attempt, lane);
-            },
-          });
+            placed: (lane, where) => hooks.placed({ lane, ...where }),
+            started: hooks.started,
+            ended: hooks.ended,
+          };
+          const running = executor.execute(request);
+          if (!executor.reportsPhases) {
+            hooks.placed({ lane: template.environment.name });
+            hooks.started();
+          }
+          return await running;
         } finally {
-          lease.release();
-          if (--this.#holding.count === 0)
-            for (const wake of this.#holding.waiters.splice(0)) wake();
+          hooks.afterFinished(() => {
+            lease.release();
+            if (--this.#holding.count === 0)
+              for (const wake of this.#holding.waiters.splice(0)) wake();
+          });
         }
       },
       {
         attemptStarted: (attempt) =>
           run.emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
-        attemptFinished: (attempt, error: FlyteError | undefined) => {
+        attemptPhase: (attempt, phase, detail) =>
+          run.emit({
+            type: "attempt-phase",
+            action: id,
+            attempt,
+            at: run.clock.now(),
+            phase,
+            ...detail,
+          }),
+        attemptFinished: (attempt, error: FlyteError | undefined, at) => {
           const event: Mutable<AttemptFinished> = {
             type: "attempt-finished",
             action: id,
             attempt,
-            at: run.clock.now(),
+            at,
           };
           if (error !== undefined) event.error = errorToData(error);
-          const assigned = devices?.get(attempt);
-          if (assigned !== undefined) {
-            devices?.delete(attempt);
-            event.devices = assigned;
-          }
-          const lane = lanes?.get(attempt);
-          if (lane !== undefined) {
-            lanes?.delete(attempt);
-            event.lane = lane;
-          }
           run.emit(event);
         },
       },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createLiveView } from "../../../src/cli/live-view.js";
 import type { RunEvent } from "../../../src/record/events.js";
-import { rootEvents } from "../../fixtures/run-events.js";
+import { rootEvents, running } from "../../fixtures/run-events.js";
 
 const esc = String.fromCharCode(27);
 
@@ -13,6 +13,7 @@ function run(children: number): RunEvent[] {
     events.push(
       { type: "action-queued", action, parent: "a0", task, group: undefined, at: 1 },
       { type: "attempt-started", action, attempt: 0, at: 1 },
+      running(action, 0, 1),
       { type: "action-finished", action, status: "succeeded", at: 2 },
     );
   }

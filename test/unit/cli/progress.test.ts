@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { headerLine, Progress, summaryLine, treeLines } from "../../../src/cli/progress.js";
 import type { RunEvent } from "../../../src/record/events.js";
-import { rootEvents } from "../../fixtures/run-events.js";
+import { rootEvents, running } from "../../fixtures/run-events.js";
 
 function fanOut(total: number): Progress {
   const p = new Progress();
@@ -25,10 +25,14 @@ describe("the live view's tree", () => {
     const p = fanOut(1000);
     for (let i = 0; i < 812; i++) {
       p.observe({ type: "attempt-started", action: `s${i}`, attempt: 0, at: 3 });
+      p.observe(running(`s${i}`, 0, 3));
       p.observe({ type: "action-finished", action: `s${i}`, status: "succeeded", at: 4 });
     }
     for (let i = 812; i < 992; i++)
       p.observe({ type: "attempt-started", action: `s${i}`, attempt: 0, at: 3 });
+    // Of those attempts, two bodies run (a pool of two); the rest wait for a worker.
+    p.observe(running("s812", 0, 5));
+    p.observe(running("s813", 0, 5));
     for (let i = 992; i < 995; i++) {
       p.observe({ type: "action-cache-hit", action: `s${i}`, at: 3 });
       p.observe({ type: "action-finished", action: `s${i}`, status: "succeeded", at: 3 });
@@ -43,7 +47,7 @@ describe("the live view's tree", () => {
     });
     expect(treeLines(p, 10)).toEqual([
       "▶ main a0  9ms",
-      "  ▶ square ×1000: 812 done · 180 running · 4 queued · 3 cached · 1 retrying",
+      "  ▶ square ×1000: 812 done · 2 running · 178 waiting · 4 queued · 3 cached · 1 retrying",
     ]);
   });
 
@@ -51,20 +55,29 @@ describe("the live view's tree", () => {
     const p = fanOut(2);
     p.observe({ type: "attempt-started", action: "s0", attempt: 0, at: 3 });
     p.observe({
+      type: "attempt-phase",
+      action: "s0",
+      attempt: 0,
+      at: 3,
+      phase: "admitted",
+      devices: ["GPU-0"],
+    });
+    p.observe(running("s0", 0, 3));
+    p.observe({
       type: "attempt-finished",
       action: "s0",
       attempt: 0,
       at: 5,
-      devices: ["GPU-0"],
       error: { name: "E", code: "E", kind: "user", message: "oops" },
     });
     p.observe({ type: "attempt-started", action: "s0", attempt: 1, at: 6 });
-    p.observe({ type: "attempt-finished", action: "s0", attempt: 1, at: 9, devices: ["GPU-0"] });
+    p.observe(running("s0", 1, 7));
+    p.observe({ type: "attempt-finished", action: "s0", attempt: 1, at: 9 });
     p.observe({ type: "action-finished", action: "s0", status: "succeeded", at: 9 });
     expect(treeLines(p, 10)).toEqual([
       "▶ main a0  9ms",
       "  ▾ square",
-      "    ✔ square s0  6ms · 2 attempts · on GPU-0",
+      "    ✔ square s0  2ms · 2 attempts · on GPU-0",
       "    · square s1",
     ]);
   });

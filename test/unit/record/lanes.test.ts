@@ -43,11 +43,16 @@ describe("attempt lanes and devices", () => {
       },
     );
     const run = await context.run(root);
-    const finished = events.filter((e) => e.type === "attempt-finished");
-    expect(finished.map((e) => [e.lane, e.devices])).toEqual([
-      ["worker-1", ["gpu3"]],
-      ["worker-2", ["gpu3"]],
-      ["worker-0", ["gpu3"]],
+    const phases = events.filter((e) => e.type === "attempt-phase");
+    expect(phases.filter((e) => e.phase === "placed").map((e) => e.lane)).toEqual([
+      "worker-0",
+      "worker-1",
+      "worker-2",
+    ]);
+    expect(phases.filter((e) => e.phase === "admitted").map((e) => e.devices)).toEqual([
+      ["gpu3"],
+      ["gpu3"],
+      ["gpu3"],
     ]);
     const record = { actions: run.actions };
     expect(record.actions.map((a) => a.attempts[0]?.lane).sort()).toEqual([
@@ -56,6 +61,7 @@ describe("attempt lanes and devices", () => {
       "worker-2",
     ]);
     const html = readFileSync(run.reportPath, "utf8");
-    expect(html).toContain('"name":"worker-0"');
+    // A GPU runs one attempt at a time: its attempts share the device's lane.
+    expect(html).toContain('"name":"gpu3"');
   });
 });

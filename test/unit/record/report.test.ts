@@ -48,7 +48,14 @@ const run: RunRecordData = {
       queuedAt: t0 + 10,
       endedAt: t0 + 600,
       attempts: [
-        { attempt: 0, startedAt: t0 + 10, endedAt: t0 + 200, error: timeout, devices: ["GPU-1"] },
+        {
+          attempt: 0,
+          startedAt: t0 + 10,
+          runningAt: t0 + 10,
+          endedAt: t0 + 200,
+          error: timeout,
+          devices: ["GPU-1"],
+        },
         { attempt: 1, startedAt: t0 + 300, endedAt: t0 + 600, devices: ["GPU-1"] },
       ],
     },
@@ -116,7 +123,7 @@ describe("the run report", () => {
   it("keeps sequential attempts in one row and stacks concurrent ones", () => {
     expect(timeline.bars.filter((b) => b[0] === 1).map((b) => b[1])).toEqual([0, 0]);
     expect(timeline.bars.find((b) => b[6] === "b1" && b[5] === 0)?.[8]).toBe(
-      "on GPU-1\nTaskTimeoutError: ran past 1s",
+      "waited 0ms, ran 190ms\non GPU-1\nTaskTimeoutError: ran past 1s",
     );
     const c2 = run.actions[2]!;
     const overlapping = timelineData({

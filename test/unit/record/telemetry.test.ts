@@ -72,7 +72,12 @@ describe("OpenTelemetry spans", () => {
       ["flyte.attempt 1", 1, 0],
     ]);
     expect(attempts[0]?.attributes["flyte.devices"]).toEqual(["gpu7"]);
-    expect(attempts[0]?.events[0]?.name).toBe("exception");
+    expect(attempts[0]?.events.map((e) => e.name)).toEqual([
+      "flyte.admitted",
+      "flyte.placed",
+      "flyte.running",
+      "exception",
+    ]);
     const [traced] = byName("flyte.trace helper");
     expect(parentOf(traced!)).toBe(attempts[1]);
     expect(traced?.attributes["flyte.trace.replayed"]).toBe(false);
