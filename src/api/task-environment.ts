@@ -396,8 +396,17 @@ export class TaskEnvironment extends Environment implements TaskOwner {
         "Cannot set `podTemplate` on a task of a reusable environment: its workers are shared.",
       );
     }
-    const isAsync =
-      fn.constructor.name === "AsyncFunction" || fn.constructor.name === "AsyncGeneratorFunction";
+    const kind = fn.constructor.name;
+    if (kind === "AsyncGeneratorFunction" || kind === "GeneratorFunction") {
+      // A task call resolves with one value, recorded, cached and sent across workers whole;
+      // a generator's values cannot stream back through that today.
+      problems.add(
+        "fn",
+        `Task \`${fn.name || options.name || "(anonymous)"}\` is a generator function, which a task cannot be: a task call resolves with one value. ` +
+          "Collect the items into an array and return it (`return [...items]`), or map a task over the items with `flyte.map`.",
+      );
+    }
+    const isAsync = kind === "AsyncFunction";
     if (!isAsync && (this.reusable?.concurrency ?? 1) > 1) {
       problems.add(
         "fn",
@@ -462,18 +471,24 @@ export class TaskEnvironment extends Environment implements TaskOwner {
   }
 }
 
-// Tasks by full name, for workers that import a module and look a task up. Shared by every copy
-// of flyte-ts loaded in this process (see context.ts).
-const registryKey = Symbol.for("flyte-ts.tasks.v1");
+// Tasks by module and full name, for workers that import a module and look a task up, and for
+// the controller resolving a worker's call. Shared by every copy of flyte-ts loaded in this
+// process (see context.ts): definitions happen at import time, before any engine exists.
+const registryKey = Symbol.for("flyte-ts.tasks.v2");
 const registrySlot = globalThis as { [registryKey]?: Map<string, AnyTask> };
 registrySlot[registryKey] ??= new Map();
 const registry: Map<string, AnyTask> = registrySlot[registryKey];
 
 function registerTask(task: AnyTask): void {
-  registry.set(task.name, task);
+  registry.set(`${task.moduleUrl ?? ""}#${task.name}`, task);
+  // The latest definition of a name also answers lookups that give no module.
+  registry.set(`#${task.name}`, task);
 }
 
-/** The task registered under `name` in this process (the most recently defined), if any. */
-export function lookupTask(name: string): AnyTask | undefined {
-  return registry.get(name);
+/**
+ * The task defined in `module` under `name` in this process, if any; without a module, the one
+ * most recently defined under that name.
+ */
+export function lookupTask(name: string, module?: string): AnyTask | undefined {
+  return registry.get(`${module ?? ""}#${name}`);
 }

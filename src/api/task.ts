@@ -15,6 +15,7 @@ import { Resources, type ResourcesOptions } from "./resources.js";
 import { type RetryOptions, RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
 import { normalizeSecrets, type Secret, type SecretRequest } from "./secret.js";
+import { encodeSetting, type OverrideData } from "./task-ref.js";
 import { Timeout, type TimeoutRequest } from "./timeout.js";
 
 /**
@@ -103,6 +104,11 @@ export interface TaskTemplate {
   readonly moduleUrl: string | undefined;
   /** Whether this template came from `override()` (it is not registered in its environment). */
   readonly overridden: boolean;
+  /**
+   * The settings its override chain changed, as plain data (task-ref.ts): what a call made in a
+   * worker carries so the controller runs the same override. `undefined` for a defined task.
+   */
+  readonly overrides?: OverrideData;
 }
 
 /**
@@ -177,7 +183,16 @@ function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
   const group = frame.context.group;
   const seq = nextSequence(frame, `${template.name}|${inputsHash}|${group ?? ""}`);
   return frame.channel.submit(
-    { taskName: template.name, args, parent: frame.context.action.name, group, seq, inputsHash },
+    {
+      taskName: template.name,
+      module: template.moduleUrl,
+      ...(template.overrides === undefined ? {} : { overrides: template.overrides }),
+      args,
+      parent: frame.context.action.name,
+      group,
+      seq,
+      inputsHash,
+    },
     template,
   );
 }
@@ -258,7 +273,17 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
         : (problems.nested("secrets", () => normalizeSecrets(options.secrets)) ?? []),
   };
   problems.throwIfAny();
-  return Object.freeze(next);
+  const changed: Record<string, unknown> = { ...template.overrides };
+  for (const key of overrideKeys) {
+    if (options[key] === undefined) continue;
+    try {
+      // `null` stands for a setting turned off (`reusable: "off"`).
+      changed[key] = next[key] === undefined ? null : encodeSetting(next[key]);
+    } catch (error) {
+      changed[key] = { $unportable: (error as Error).message };
+    }
+  }
+  return Object.freeze({ ...next, overrides: Object.freeze(changed) });
 }
 
 /** Validates `env.task` options; used by TaskEnvironment. */

@@ -27,7 +27,10 @@ export interface ProgressAction {
   state: ProgressState;
   attempts: number;
   readonly queuedAt: number;
+  /** When the current (or last) attempt's body started running. */
   startedAt?: number;
+  /** When the last attempt ended. */
+  ranUntil?: number;
   endedAt?: number;
   devices: readonly string[];
   /** The worker the current attempt was placed on. */
@@ -117,6 +120,7 @@ export class Progress {
         const action = this.#actions.get(event.action);
         if (!action) return;
         if (event.devices) action.devices = event.devices;
+        action.ranUntil = event.at;
         if (event.error) {
           action.state = "retrying";
           action.error = event.error;
@@ -214,7 +218,7 @@ export function actionLine(action: ProgressAction, now: number): string {
   } else if (action.state === "waiting") {
     facts.push(`waiting ${formatMs(now - action.queuedAt)}`);
   } else if (action.endedAt !== undefined && action.startedAt !== undefined) {
-    facts.push(formatMs(action.endedAt - action.startedAt));
+    facts.push(formatMs((action.ranUntil ?? action.endedAt) - action.startedAt));
   }
   if (action.attempts > 1) facts.push(`${action.attempts} attempts`);
   if (action.state === "cached") facts.push("cache hit");

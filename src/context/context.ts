@@ -98,6 +98,10 @@ export type TraceRecord =
 export interface SubCall {
   /** Fully qualified task name. */
   readonly taskName: string;
+  /** The module where the task was defined (with the name, the task's identity). */
+  readonly module?: string | undefined;
+  /** The settings of the override called, when it is one (see api/task-ref.ts). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
   readonly args: readonly unknown[];
   /** The calling action. */
   readonly parent: string;

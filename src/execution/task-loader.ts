@@ -5,8 +5,9 @@
  * @module
  */
 import { register as registerHooks } from "node:module";
-import type { AnyTask } from "../api/task.js";
+import type { AnyTask, TaskTemplate } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
+import { applyOverrides, type TaskRef } from "../api/task-ref.js";
 import { NonRecoverableError } from "../errors.js";
 import type { EngineModules } from "./engine-hooks.js";
 
@@ -35,7 +36,7 @@ export function ensureTypeScriptLoader(): Promise<void> {
  * @throws NonRecoverableError when the module cannot be imported or has no such task at its top level.
  */
 export async function loadTask(moduleUrl: string, taskName: string): Promise<AnyTask> {
-  const known = lookupTask(taskName);
+  const known = lookupTask(taskName, moduleUrl);
   if (known !== undefined) return known;
   if (/\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) await ensureTypeScriptLoader();
   const advice =
@@ -50,7 +51,7 @@ export async function loadTask(moduleUrl: string, taskName: string): Promise<Any
       { code: "TaskNotFoundError", cause: error },
     );
   }
-  const task = lookupTask(taskName);
+  const task = lookupTask(taskName, moduleUrl);
   if (task === undefined) {
     throw new NonRecoverableError(
       `Task \`${taskName}\` was not found after importing ${moduleUrl}. ${advice}`,
@@ -58,4 +59,24 @@ export async function loadTask(moduleUrl: string, taskName: string): Promise<Any
     );
   }
   return task;
+}
+
+/**
+ * The template a call names: its task by (module, name), loaded here if this process has not
+ * imported the module, then the override the call carries.
+ */
+export function resolveTask(ref: TaskRef): TaskTemplate | Promise<TaskTemplate> {
+  const apply = (task: AnyTask): TaskTemplate =>
+    ref.overrides === undefined ? task : applyOverrides(task, ref.overrides);
+  const known = lookupTask(ref.name, ref.module);
+  if (known !== undefined) return apply(known);
+  if (ref.module === undefined) {
+    return Promise.reject(
+      new NonRecoverableError(
+        `Task \`${ref.name}\` is not defined in the controller's process, and its module is not known.`,
+        { code: "TaskNotFoundError" },
+      ),
+    );
+  }
+  return loadTask(ref.module, ref.name).then(apply);
 }

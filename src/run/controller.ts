@@ -5,7 +5,6 @@
  */
 
 import type { TaskTemplate } from "../api/task.js";
-import { lookupTask } from "../api/task-environment.js";
 import { cacheKey, cacheVersion } from "../cache/cache-key.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import {
@@ -27,6 +26,7 @@ import { batchTemplate, isBatch } from "../execution/batch.js";
 import type { CancelScope } from "../execution/cancel-scope.js";
 import type { ExecuteRequest, ExecutorFactory } from "../execution/executor.js";
 import { resolveSecrets } from "../execution/secrets.js";
+import { resolveTask } from "../execution/task-loader.js";
 import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
@@ -145,16 +145,15 @@ export class Controller implements ControllerChannel {
 
   /** Runs a sub-action called from a running task. */
   submit(call: SubCall, known?: unknown): Promise<unknown> {
-    const found = (known as TaskTemplate | undefined) ?? lookupTask(call.taskName);
-    const template =
-      call.batch && found !== undefined && !isBatch(found) ? batchTemplate(found) : found;
-    if (template === undefined) {
-      return Promise.reject(
-        new RuntimeSystemError(
-          `Task \`${call.taskName}\` is not defined in the controller's process.`,
-        ),
-      );
-    }
+    const resolved =
+      (known as TaskTemplate | undefined) ??
+      resolveTask({ module: call.module, name: call.taskName, overrides: call.overrides });
+    if (resolved instanceof Promise) return resolved.then((template) => this.#sub(call, template));
+    return this.#sub(call, resolved);
+  }
+
+  #sub(call: SubCall, found: TaskTemplate): Promise<unknown> {
+    const template = call.batch && !isBatch(found) ? batchTemplate(found) : found;
     const group = call.group === undefined ? "" : `-${call.group}`;
     const id = shortId(`${call.parent}-${call.inputsHash}-${template.name}-${call.seq}${group}`);
     return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);

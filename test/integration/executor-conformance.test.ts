@@ -15,6 +15,27 @@ afterAll(() => flyte.shutdown());
 describe.each(runtimes)("the %s executor", (runtime) => {
   const tasks = suites[runtime];
 
+  it("runs an override called from a body with the override's settings", async () => {
+    const run = await runIn().run(tasks.callsOverride, 4);
+    expect(await run.outputs()).toBe(40);
+    const child = run.actions.find((a) => a.task.endsWith(".firstAttemptFails"));
+    expect(child?.attempts).toHaveLength(2);
+  });
+
+  it("keeps an override's settings in a map over it, batched or not", async () => {
+    const run = await runIn().run(tasks.mapsOverride, 100);
+    const { retried, relabelled } = (await run.outputs()) as {
+      retried: number[];
+      relabelled: string[];
+    };
+    expect(retried).toEqual([0, 10, 20]);
+    expect(relabelled).toEqual(Array.from({ length: 100 }, (_, i) => `over-${i}`));
+    // The 100 relabelled items went in chunks: fewer actions than items.
+    const chunks = run.actions.filter((a) => a.task === "conf-labels.labelled");
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(chunks.length).toBeLessThan(100);
+  });
+
   it("runs a task and returns its output", async () => {
     const run = await runIn().run(tasks.square, 7);
     expect(await run.outputs()).toBe(49);

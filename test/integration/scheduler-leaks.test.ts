@@ -121,7 +121,9 @@ const fanOut = driver.task(async function fanOut(n: number) {
 });
 
 describe("the scheduler under 10k GPU tasks that fail, time out and crash", () => {
-  it("never gives one device to two running tasks and leaks nothing", async () => {
+  it("never gives one device to two running tasks and leaks nothing", {
+    timeout: 180_000,
+  }, async () => {
     const run = await new flyte.RunContext({ cacheDir, name: "leaks" }, { scheduler }).run(
       fanOut,
       10_000,
