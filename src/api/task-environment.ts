@@ -56,8 +56,10 @@ export interface TaskEnvironmentOptions extends EnvironmentOptions {
   /** Keep a warm pool of workers between calls (and between runs in one process). */
   reusable?: ReusePolicy | ReusePolicyOptions;
   /**
-   * Where task bodies run: `"thread"`, `"process"` or `"inline"`.
-   * @default "process" when `resources` asks for a GPU or TPU, else "thread"
+   * Where task bodies run: `"thread"`, `"process"` or `"inline"`. A memory limit holds for sure
+   * only in a process (one large allocation past a thread's limit aborts the whole host process),
+   * so environments with `Resources({ memory })` run as processes unless told otherwise.
+   * @default "process" when `resources` asks for a GPU, a TPU or memory, else "thread"
    */
   runtime?: Runtime;
   /**
@@ -304,7 +306,12 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       );
     }
     const wantsDevice = this.resources?.getDevice() != null;
-    self.runtime = options.runtime ?? (wantsDevice ? "process" : "thread");
+    // A memory limit is enforced for sure only on a process: V8 aborts the whole process when a
+    // thread's heap runs out during one large allocation (`new Array(1e8).fill(0)`).
+    const wantsMemory =
+      this.resources?.memoryLimitBytes !== undefined ||
+      this.resources?.memoryRequestBytes !== undefined;
+    self.runtime = options.runtime ?? (wantsDevice || wantsMemory ? "process" : "thread");
     if (wantsDevice && self.runtime === "thread") {
       problems.add(
         "runtime",

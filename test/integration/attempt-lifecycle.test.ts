@@ -12,7 +12,7 @@ import { timelineData } from "../../src/record/report-timeline.js";
 import type { RunRecordData } from "../../src/record/run-record.js";
 import { parseFakeDevices } from "../../src/scheduler/fake-devices.js";
 import { LocalScheduler } from "../../src/scheduler/local-scheduler.js";
-import { crowd, saturate, sweep } from "../fixtures/pools/lifecycle.js";
+import { allocatesAtOnce, bounded, crowd, saturate, sweep } from "../fixtures/pools/lifecycle.js";
 import { instant } from "../fixtures/pools/slow-import.js";
 
 let home: string;
@@ -148,5 +148,15 @@ describe("an attempt's phases", () => {
     const ran = trainings.map(({ attempts: [a] }) => (a?.endedAt ?? 0) - (a?.runningAt ?? 0));
     // Each bar's running part is the body's 0.3 s, not its wait for a device.
     for (const ms of ran) expect(ms).toBeLessThan(2_000);
+  });
+
+  it("fails one huge allocation under a memory limit with OOMError, the host unharmed", async () => {
+    expect(bounded.runtime).toBe("process");
+    const error = await flyte
+      .withRunContext({ cacheDir: home })
+      .run(allocatesAtOnce)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(flyte.errors.OOMError);
+    expect((error as Error).message).toMatch(/out of memory \(heap limit 64 MiB\)/);
   });
 });
