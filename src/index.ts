@@ -59,7 +59,6 @@ export * as report from "./context/report.js";
 export { trace } from "./context/trace.js";
 // Errors and time
 export * as errors from "./errors.js";
-export { shutdown } from "./execution/pool-executor.js";
 export type { Duration } from "./internal/time.js";
 // Offload (when one machine is not enough)
 export { type BuildContext, writeBuildContext } from "./offload/build-context.js";
@@ -71,6 +70,7 @@ export type { LogEntry, LogObserver, LogSink, LogStream } from "./record/logs.js
 export { type ReportExtras, renderRunReport } from "./record/report.js";
 export type { ActionRecord, AttemptRecord, RunRecordData } from "./record/run-record.js";
 export { telemetryObserver } from "./record/telemetry.js";
+export { shutdown } from "./run/engine.js";
 export { main } from "./run/main.js";
 export { type MapOptions, type MapResults, map } from "./run/map.js";
 export {

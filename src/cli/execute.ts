@@ -4,7 +4,7 @@
  * container runs). Exit status 0 when outputs were written, 1 when an error file was.
  * @module
  */
-import { type ExecuteActionOptions, executeAction } from "../offload/execute-action.js";
+import { type ExecuteActionOptions, executeAction } from "../run/execute-action.js";
 import { readFlags } from "./flags.js";
 import { loadModule } from "./load-module.js";
 import { ExitCode, UsageError } from "./usage.js";

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import type { AnyTask, Task } from "../api/task.js";
 import { FlyteError, RunCancelledError } from "../errors.js";
-import { shutdown } from "../execution/pool-executor.js";
 import { reportFileName } from "../record/write-report.js";
+import { shutdown } from "../run/engine.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
 import { findTask } from "./find-task.js";

@@ -7,7 +7,6 @@ import { SpanStatusCode } from "@opentelemetry/api";
 import { canonicalHash } from "../cache/canonical.js";
 import { errorFromData, errorToData, RuntimeDataValidationError } from "../errors.js";
 import { shortId } from "../internal/hash.js";
-import { startTracedCallSpan } from "../record/telemetry.js";
 import {
   actionId,
   currentFrame,
@@ -17,6 +16,7 @@ import {
   runInFrame,
   type TraceRecord,
 } from "./context.js";
+import { startTracedCallSpan } from "./trace-span.js";
 
 /**
  * Wraps `fn` (sync, async, or an async generator) so that, inside a task, each call is recorded

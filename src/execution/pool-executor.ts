@@ -15,10 +15,6 @@ import { WorkerPool } from "./worker-pool.js";
 
 const mib = 1024 * 1024;
 
-// Reusable pools, shared by every run in this process. Keyed by environment, policy, heap limit
-// and the digest of the workers' environment variables (values are never kept in keys).
-const reusablePools = new Map<string, WorkerPool>();
-
 /** Runs attempts on a pool of workers picked by the attempt's environment variables. */
 class PoolExecutor implements Executor {
   readonly reportsPhases = true;
@@ -28,7 +24,12 @@ class PoolExecutor implements Executor {
   readonly #reusable: boolean;
   readonly #prefix: string;
 
-  constructor(kind: WorkerKind, template: TaskTemplate, prefix: string) {
+  constructor(
+    kind: WorkerKind,
+    template: TaskTemplate,
+    prefix: string,
+    reusablePools: Map<string, WorkerPool>,
+  ) {
     this.#kind = kind;
     this.#template = template;
     this.#reusable = template.reusable !== undefined;
@@ -101,50 +102,49 @@ function executorKey(template: TaskTemplate): string {
   return `${template.runtime}|${template.environment.name}|${reuse}|${memory ?? ""}`;
 }
 
-const inline = new InlineExecutor();
-
 /**
- * The executors of one run, by task runtime: a pool executor per environment for `"thread"`
- * and `"process"`, the shared inline executor for `"inline"`. Close the ones the run used when
- * it ends (reusable pools stay).
+ * The worker pools of one engine. A reusable environment's pools are kept here and outlive runs;
+ * other pools belong to the run that started them.
  */
-export function runExecutors(): ExecutorFactory {
-  const executors = new Map<string, Executor>();
-  return (template) => {
-    if (template.runtime === "inline") return inline;
-    const key = executorKey(template);
-    let executor = executors.get(key);
-    if (executor === undefined) {
-      executor = new PoolExecutor(template.runtime, template, key);
-      executors.set(key, executor);
-    }
-    return executor;
-  };
-}
+export class PoolStore {
+  // Keyed by environment, policy, heap limit and the digest of the workers' environment
+  // variables (values are never kept in keys).
+  readonly #reusable = new Map<string, WorkerPool>();
+  readonly #inline = new InlineExecutor();
 
-/** @internal Workers alive in each reusable pool, by environment name (for tests). */
-export function reusablePoolSizes(): Record<string, number> {
-  const sizes: Record<string, number> = {};
-  for (const [key, pool] of reusablePools) {
-    const name = key.split("|")[1] ?? key;
-    sizes[name] = (sizes[name] ?? 0) + pool.size;
+  /**
+   * The executors of one run, by task runtime: a pool executor per environment for `"thread"`
+   * and `"process"`, the inline executor for `"inline"`. Close the ones the run used when it
+   * ends (reusable pools stay).
+   */
+  executorsForRun(): ExecutorFactory {
+    const executors = new Map<string, Executor>();
+    return (template) => {
+      if (template.runtime === "inline") return this.#inline;
+      const key = executorKey(template);
+      let executor = executors.get(key);
+      if (executor === undefined) {
+        executor = new PoolExecutor(template.runtime, template, key, this.#reusable);
+        executors.set(key, executor);
+      }
+      return executor;
+    };
   }
-  return sizes;
-}
 
-/**
- * Stops every reusable environment's workers in this process. Runs started later start new
- * workers. A process exits without it (idle workers do not keep it alive); call it to free
- * memory or reload code.
- *
- * @example
- * ```ts
- * await flyte.run(main);
- * await flyte.shutdown();
- * ```
- */
-export async function shutdown(): Promise<void> {
-  const pools = [...reusablePools.values()];
-  reusablePools.clear();
-  await Promise.all(pools.map((pool) => pool.close()));
+  /** Workers alive in each reusable pool, by environment name. */
+  sizes(): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    for (const [key, pool] of this.#reusable) {
+      const name = key.split("|")[1] ?? key;
+      sizes[name] = (sizes[name] ?? 0) + pool.size;
+    }
+    return sizes;
+  }
+
+  /** Stops every reusable pool's workers; later runs start new ones. */
+  async close(): Promise<void> {
+    const pools = [...this.#reusable.values()];
+    this.#reusable.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
 }

@@ -11,7 +11,9 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DeploymentError } from "../errors.js";
 import { sha256Hex } from "../internal/hash.js";
-import type { CopyStyle } from "../run/run.js";
+
+/** How a run's code is bundled for offload. */
+export type CopyStyle = "loaded_modules" | "all" | "none";
 
 /** A written bundle. */
 export interface CodeBundle {

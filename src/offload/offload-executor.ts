@@ -7,7 +7,7 @@
  * message saying what was emitted, where, and the `kubectl` command that submits it.
  * @module
  */
-import { availableParallelism, totalmem } from "node:os";
+import type { Resources } from "../api/resources.js";
 import type { TaskTemplate } from "../api/task.js";
 import type { RunMode } from "../context/context.js";
 import { DeploymentError } from "../errors.js";
@@ -17,35 +17,20 @@ import { describeEmitted, type Emitter } from "./emit.js";
 import { readResult } from "./io.js";
 import { kubeconfigFiles, submitJob } from "./submit.js";
 
-/** What this host has, for {@link runsOffloaded}. */
-export interface HostCapacity {
-  readonly cpus: number;
-  readonly memoryBytes: number;
-}
-
-/** This host's CPU count and total memory. */
-export function hostCapacity(): HostCapacity {
-  return { cpus: availableParallelism(), memoryBytes: totalmem() };
-}
-
 /**
  * Whether an action of `template` runs on Kubernetes in a run of `mode`: every action of a
  * remote run's controller (the root); in a hybrid run, actions of environments with
- * `offload: "kubernetes"` and actions whose cpu or memory request is more than this host has.
+ * `offload: "kubernetes"` and actions this host can never run, as `neverFitsHere` (the
+ * scheduler's ledger) judges their Resources.
  */
 export function runsOffloaded(
   mode: RunMode,
   template: TaskTemplate,
-  host: HostCapacity = hostCapacity(),
+  neverFitsHere: (resources: Resources | undefined) => boolean,
 ): boolean {
   if (mode === "remote") return true;
   if (mode !== "hybrid") return false;
-  if (template.environment.offload === "kubernetes") return true;
-  const { cpuRequest, memoryRequestBytes } = template.resources ?? {};
-  return (
-    (cpuRequest !== undefined && cpuRequest > host.cpus) ||
-    (memoryRequestBytes !== undefined && memoryRequestBytes > host.memoryBytes)
-  );
+  return template.environment.offload === "kubernetes" || neverFitsHere(template.resources);
 }
 
 /** Runs attempts as Kubernetes Jobs. */

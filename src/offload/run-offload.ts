@@ -10,9 +10,12 @@ import type { TaskTemplate } from "../api/task.js";
 import type { RunMode } from "../context/context.js";
 import type { Executor } from "../execution/executor.js";
 import type { Clock } from "../internal/time.js";
-import type { CopyStyle } from "../run/run.js";
+import { LocalScheduler } from "../scheduler/local-scheduler.js";
+import { needsOf } from "../scheduler/needs.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import type { CopyStyle } from "./bundle.js";
 import { type EmittedAction, Emitter } from "./emit.js";
-import { hostCapacity, OffloadExecutor, runsOffloaded } from "./offload-executor.js";
+import { OffloadExecutor, runsOffloaded } from "./offload-executor.js";
 
 /** The run settings offload needs. */
 export interface OffloadRunSettings {
@@ -44,26 +47,38 @@ export function emitDryRun(
   return emitter.emit({ template, args, actionName: "a0" });
 }
 
+/** Whether this host can never run what `resources` asks for. */
+export type NeverFitsHere = (resources: Resources | undefined) => boolean;
+
 /**
- * The executor for offloaded actions of a `"remote"` or `"hybrid"` run, or `undefined` for a
- * local run. Inputs, outputs and the bundle go under `<rawDataPath>/offload`, which the pods must
- * share with this host.
+ * The one judge of "can this host ever run it": the resource scheduler's ledger (cgroup-aware
+ * CPUs and memory, the detected GPUs and TPUs), once the host's inventory is known. A scheduler
+ * without a ledger judges nothing impossible (a local run then refuses at admission).
  */
-export function offloadExecutorFor(
+export async function neverFitsHere(scheduler: Scheduler): Promise<NeverFitsHere> {
+  if (!(scheduler instanceof LocalScheduler)) return () => false;
+  const ledger = await scheduler.ready().catch(() => undefined);
+  if (ledger === undefined) return () => false;
+  return (resources) => ledger.impossible(needsOf(resources, false)) !== undefined;
+}
+
+/**
+ * The run-here-or-offload decision of a run: for a hybrid or remote run, a function giving the
+ * offload executor for the actions that leave this host (marked environments, and in hybrid runs
+ * whatever `scheduler`'s ledger says this host can never run), `undefined` for the rest.
+ */
+export async function offloadExecutorFor(
   settings: OffloadRunSettings,
-  neverFitsHere?: (resources: Resources | undefined) => boolean,
-): ((template: TaskTemplate) => Executor | undefined) | undefined {
+  scheduler: Scheduler,
+): Promise<((template: TaskTemplate) => Executor | undefined) | undefined> {
   if (settings.mode === "local") return undefined;
+  const neverFits = settings.mode === "hybrid" ? await neverFitsHere(scheduler) : () => false;
   const emitter = new Emitter({
     ...emitterSettings(settings),
     dataDir: join(settings.rawDataPath, "offload"),
   });
   const executor = new OffloadExecutor(emitter, settings.clock);
-  const host = hostCapacity();
-  return (template) =>
-    runsOffloaded(settings.mode, template, host) || neverFitsHere?.(template.resources) === true
-      ? executor
-      : undefined;
+  return (template) => (runsOffloaded(settings.mode, template, neverFits) ? executor : undefined);
 }
 
 function emitterSettings(settings: OffloadRunSettings) {

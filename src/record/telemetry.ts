@@ -7,33 +7,15 @@
 import {
   type Attributes,
   context,
-  ProxyTracerProvider,
   type Span,
   SpanStatusCode,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
 import { outsideFrame } from "../context/context.js";
+import { activeTracer, attemptSpans, attemptSpanKey as key } from "../context/trace-span.js";
 import type { ErrorData } from "../errors.js";
-import { version } from "../version.js";
 import type { RunEvent, RunObserver } from "./events.js";
-
-/** The instrumentation scope name spans are created under. */
-export const tracerName = "flyte-ts";
-
-/** The tracer of the registered provider, or `undefined` when none is registered (no spans). */
-function activeTracer(): Tracer | undefined {
-  const provider = trace.getTracerProvider();
-  if (provider instanceof ProxyTracerProvider) {
-    return provider.getDelegateTracer(tracerName, version);
-  }
-  return provider.getTracer(tracerName, version);
-}
-
-// The span of each running attempt, by run and action, so that traced calls made by the body
-// on this thread become its children.
-const attemptSpans = new Map<string, Span>();
-const key = (run: string, action: string) => `${run}\u0000${action}`;
 
 function fail(span: Span, error: ErrorData): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
@@ -181,25 +163,4 @@ export function telemetryObserver(): RunObserver {
     // Outside the task's frame, so that timers an exporter starts are not the task's.
     if (tracer !== undefined) outsideFrame(() => observe(event, tracer as Tracer));
   };
-}
-
-/**
- * Starts the span of one traced call (`flyte.trace <name>`), a child of the running attempt's
- * span when this thread has it; `undefined` when no tracer provider is registered. The caller
- * ends it.
- */
-export function startTracedCallSpan(
-  run: string,
-  action: string,
-  name: string,
-  replayed: boolean,
-): Span | undefined {
-  const tracer = activeTracer();
-  if (tracer === undefined) return undefined;
-  const parent = attemptSpans.get(key(run, action));
-  return tracer.startSpan(
-    `flyte.trace ${name}`,
-    { attributes: { "flyte.run": run, "flyte.action": action, "flyte.trace.replayed": replayed } },
-    parent === undefined ? context.active() : trace.setSpan(context.active(), parent),
-  );
 }

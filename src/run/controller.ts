@@ -14,13 +14,7 @@ import {
   type SubCall,
   type TraceRecord,
 } from "../context/context.js";
-import {
-  errorToData,
-  type FlyteError,
-  RunCancelledError,
-  RuntimeSystemError,
-  toTaskError,
-} from "../errors.js";
+import { errorToData, type FlyteError, RunCancelledError, toTaskError } from "../errors.js";
 import { type Admission, runAttempts } from "../execution/attempt.js";
 import { batchTemplate, isBatch } from "../execution/batch.js";
 import type { CancelScope } from "../execution/cancel-scope.js";

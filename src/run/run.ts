@@ -6,9 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Resources } from "../api/resources.js";
 import { isTask, type Task } from "../api/task.js";
-import type { CacheStore } from "../cache/cache-store.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
 import {
@@ -20,26 +18,21 @@ import {
 } from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
-import { runExecutors } from "../execution/pool-executor.js";
 import { trimArgs } from "../internal/inputs.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import { inWorker } from "../internal/worker-flag.js";
+import type { CopyStyle } from "../offload/bundle.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
-import type { RunStore } from "../record/run-store.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
-import { defaultScheduler, LocalScheduler } from "../scheduler/local-scheduler.js";
-import { needsOf } from "../scheduler/needs.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
-import { storesOf } from "./stores.js";
+import { defaultEngine, Engine, type EngineOptions } from "./engine.js";
 
-/** How a run's code is bundled for offload. */
-export type CopyStyle = "loaded_modules" | "all" | "none";
+export type { CopyStyle };
 
 /** Options of {@link withRunContext}. */
 export interface RunOptions {
@@ -182,17 +175,8 @@ export class Run<R = unknown> {
   }
 }
 
-/**
- * What the engine plugs into a run. The defaults: worker-thread and child-process pools per
- * environment (inline for `runtime: "inline"`), the SQLite stores of the run's `.flyte` folder,
- * and the host's resource scheduler.
- */
-export interface RunEngine {
-  executorFor?: ExecutorFactory;
-  cache?: CacheStore;
-  scheduler?: Scheduler;
-  runStore?: RunStore;
-}
+/** The parts a run may take from somewhere else than the default engine (tests). */
+export type RunEngine = EngineOptions;
 
 /**
  * Runs tasks with the given run options.
@@ -204,11 +188,24 @@ export interface RunEngine {
  */
 export class RunContext {
   readonly #options: RunOptions;
-  readonly #engine: RunEngine;
+  readonly #engine: Engine | EngineOptions | undefined;
+  #ownEngine: Engine | undefined;
 
-  constructor(options: RunOptions = {}, engine: RunEngine = {}) {
+  /**
+   * @param engine - the engine whose scheduler, pools and stores the run uses (an options object
+   *   makes an engine of its own): @default this process's engine
+   */
+  constructor(options: RunOptions = {}, engine?: Engine | EngineOptions) {
     this.#options = checkRunOptions(options);
     this.#engine = engine;
+  }
+
+  #engineNow(): Engine {
+    if (this.#engine instanceof Engine) return this.#engine;
+    if (this.#engine === undefined) return defaultEngine();
+    // Made once per run context: its stores and pools live as long as it does.
+    this.#ownEngine ??= new Engine(this.#engine);
+    return this.#ownEngine;
   }
 
   /**
@@ -235,8 +232,9 @@ export class RunContext {
     const mode = options.mode ?? "local";
     const name = options.resume ?? options.name ?? newRunName();
     const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
-    const stores = storesOf(home);
-    const runStore = this.#engine.runStore ?? stores.runs;
+    const engine = this.#engineNow();
+    const stores = engine.storesOf(home);
+    const runStore = stores.runs;
     if (options.resume !== undefined && !runStore.has(options.resume)) {
       throw new RuntimeUserError(
         `There is no run "${options.resume}" to resume in ${home}. List the stored runs with \`flyte-ts runs ls\`.`,
@@ -263,11 +261,8 @@ export class RunContext {
       await emitDryRun(offload, task, trimArgs(args));
       return new Run(name, offload.emitDir, new RunRecord(), undefined as Awaited<R>);
     }
-    const scheduler = this.#engine.scheduler ?? defaultScheduler();
-    const offloadedBy = offloadExecutorFor(
-      offload,
-      mode === "hybrid" ? await neverFitsHere(scheduler) : undefined,
-    );
+    const scheduler = engine.scheduler;
+    const offloadedBy = await offloadExecutorFor(offload, scheduler);
     const record = new RunRecord();
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
     const observers = [
@@ -301,10 +296,9 @@ export class RunContext {
     });
     const stopCapture = captureInlineOutput(name, logs, options.echoLogs ?? true);
     const executors = new Set<Executor>();
-    const defaultExecutors = runExecutors();
+    const runExecutors = engine.executorsForRun();
     const executorFor: ExecutorFactory = (template) => {
-      const executor =
-        offloadedBy?.(template) ?? (this.#engine.executorFor ?? defaultExecutors)(template);
+      const executor = offloadedBy?.(template) ?? runExecutors(template);
       executors.add(executor);
       return executor;
     };
@@ -324,7 +318,7 @@ export class RunContext {
       logs,
       replay,
     };
-    const localCache = this.#engine.cache ?? stores.cache;
+    const localCache = stores.cache;
     const controller = new Controller(state, {
       executorFor,
       cache: options.sharedCache
@@ -383,20 +377,6 @@ export function run<A extends unknown[], R>(
   ...args: A
 ): Promise<Run<Awaited<R>>> {
   return new RunContext().run(task, ...args);
-}
-
-/**
- * For a hybrid run: whether this host can never give an action what its Resources ask for
- * (devices it lacks, more CPUs or memory than it has) — such actions are offloaded rather than
- * refused. Asks the resource scheduler's ledger, once the host's inventory is known.
- */
-async function neverFitsHere(
-  scheduler: Scheduler,
-): Promise<((resources: Resources | undefined) => boolean) | undefined> {
-  if (!(scheduler instanceof LocalScheduler)) return undefined;
-  const ledger = await scheduler.ready().catch(() => undefined);
-  if (ledger === undefined) return undefined;
-  return (resources) => ledger.impossible(needsOf(resources, false)) !== undefined;
 }
 
 function newRunName(): string {

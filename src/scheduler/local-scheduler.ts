@@ -247,14 +247,3 @@ function describeNeeds(needs: Needs): string {
   if (needs.device !== undefined) parts.push(needs.device.label);
   return parts.join(", ");
 }
-
-let shared: LocalScheduler | undefined;
-
-/**
- * The process-wide scheduler over this host's detected inventory, shared by every run in the
- * process (the host is shared too). Created on first use.
- */
-export function defaultScheduler(): LocalScheduler {
-  shared ??= new LocalScheduler();
-  return shared;
-}

@@ -8,7 +8,10 @@ import { setTimeout as delay } from "node:timers/promises";
 import * as flyte from "flyte-ts";
 import { ManualClock } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reusablePoolSizes } from "../../src/execution/pool-executor.js";
+import { defaultEngine } from "../../src/run/engine.js";
+
+const reusablePoolSizes = () => defaultEngine().pools.sizes();
+
 import {
   abortsOnFirstAttempt,
   processFailures,

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Resources } from "../../../src/api/resources.js";
 import { TaskEnvironment } from "../../../src/api/task-environment.js";
 import { DeploymentError, InvalidConfigError, RuntimeSystemError } from "../../../src/errors.js";
 import { extractBundle, writeBundle } from "../../../src/offload/bundle.js";
@@ -164,7 +165,9 @@ describe("TaskEnvironment offload", () => {
 });
 
 describe("which actions a run offloads", () => {
-  const host = { cpus: 8, memoryBytes: 32 * 2 ** 30 };
+  // This host, as a ledger would judge it: 8 CPUs and 32 GiB.
+  const host = (r: Resources | undefined) =>
+    (r?.cpuRequest ?? 0) > 8 || (r?.memoryRequestBytes ?? 0) > 32 * 2 ** 30;
   const marked = new TaskEnvironment({ name: "marked", offload: "kubernetes" });
   const big = new TaskEnvironment({ name: "big", resources: { cpu: 64 } });
   const hungry = new TaskEnvironment({ name: "hungry", resources: { memory: "512Gi" } });

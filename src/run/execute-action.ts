@@ -8,11 +8,11 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Task } from "../api/task.js";
 import { loadTask } from "../execution/task-loader.js";
-import { RunContext } from "../run/run.js";
-import { defaultScheduler } from "../scheduler/local-scheduler.js";
+import { extractBundle } from "../offload/bundle.js";
+import { readInputs, writeError, writeOutputs } from "../offload/io.js";
 import { noLease, type Scheduler } from "../scheduler/scheduler.js";
-import { extractBundle } from "./bundle.js";
-import { readInputs, writeError, writeOutputs } from "./io.js";
+import { defaultEngine } from "./engine.js";
+import { RunContext } from "./run.js";
 
 /** What `flyte-ts execute` was asked to do. */
 export interface ExecuteActionOptions {
@@ -65,7 +65,7 @@ export async function executeAction(options: ExecuteActionOptions): Promise<bool
         customContext: { ...inputs.customContext },
         ...(options.rawDataPath === undefined ? {} : { rawDataPath: options.rawDataPath }),
       },
-      { scheduler: podScheduler(defaultScheduler()) },
+      { scheduler: podScheduler(defaultEngine().scheduler) },
     );
     const run = await context.run(
       task as unknown as Task<unknown[], unknown>,

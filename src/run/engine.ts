@@ -1,0 +1,112 @@
+/**
+ * The engine: the long-lived state of flyte-ts in a process — the resource scheduler and its
+ * ledger, the worker pools, the stores of each `.flyte` folder. Runs borrow them. One default
+ * engine per process serves `flyte.run` and `withRunContext`; `flyte-ts/testing` makes isolated
+ * ones. (Task definitions are not engine state: `env.task` registers a task when its module is
+ * imported, before any engine exists.)
+ * @module
+ */
+import type { CacheStore } from "../cache/cache-store.js";
+import { useDigestMemo } from "../cache/file-digest.js";
+import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
+import type { ExecutorFactory } from "../execution/executor.js";
+import { PoolStore } from "../execution/pool-executor.js";
+import { RunStore } from "../record/run-store.js";
+import { LocalScheduler } from "../scheduler/local-scheduler.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+
+/** What an engine is made with; each part left out gets its default. */
+export interface EngineOptions {
+  /** Admits attempts. @default a LocalScheduler over this host's detected inventory */
+  scheduler?: Scheduler;
+  /** Where task bodies run. @default thread and process pools per environment, inline for `"inline"` */
+  executorFor?: ExecutorFactory;
+  /** The cache, for every `.flyte` folder. @default `<flyte dir>/cache.db` */
+  cache?: CacheStore;
+  /** The run store, for every `.flyte` folder. @default `<flyte dir>/runs.db` */
+  runStore?: RunStore;
+}
+
+/** The stores of one `.flyte` folder. */
+export interface HomeStores {
+  readonly cache: CacheStore;
+  readonly runs: RunStore;
+}
+
+/**
+ * Owns a process's scheduler, worker pools and stores.
+ *
+ * @example
+ * ```ts
+ * import { createEngine } from "flyte-ts/testing";
+ * const engine = createEngine({ scheduler });
+ * await new flyte.RunContext({ name: "t" }, engine).run(main);
+ * await engine.shutdown();
+ * ```
+ */
+export class Engine {
+  readonly pools = new PoolStore();
+  readonly #options: EngineOptions;
+  #scheduler: Scheduler | undefined;
+  readonly #stores = new Map<string, { cache: SqliteCacheStore; runs: RunStore }>();
+
+  constructor(options: EngineOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The resource scheduler, made at first use (host detection starts then). */
+  get scheduler(): Scheduler {
+    this.#scheduler ??= this.#options.scheduler ?? new LocalScheduler();
+    return this.#scheduler;
+  }
+
+  /** The executors of one run (see {@link PoolStore.executorsForRun}). */
+  executorsForRun(): ExecutorFactory {
+    return this.#options.executorFor ?? this.pools.executorsForRun();
+  }
+
+  /**
+   * The stores of `home` (an absolute path), opened on first use and kept for later runs. File
+   * digests are remembered in the cache database of the folder used last.
+   */
+  storesOf(home: string): HomeStores {
+    let stores = this.#stores.get(home);
+    if (stores === undefined) {
+      stores = { cache: new SqliteCacheStore(home), runs: new RunStore(home) };
+      this.#stores.set(home, stores);
+    }
+    useDigestMemo(stores.cache.digestMemo());
+    return {
+      cache: this.#options.cache ?? stores.cache,
+      runs: this.#options.runStore ?? stores.runs,
+    };
+  }
+
+  /** Stops every reusable environment's workers. Runs started later start new ones. */
+  shutdown(): Promise<void> {
+    return this.pools.close();
+  }
+}
+
+let theDefault: Engine | undefined;
+
+/** This process's engine, made at first use. */
+export function defaultEngine(): Engine {
+  theDefault ??= new Engine();
+  return theDefault;
+}
+
+/**
+ * Stops every reusable environment's workers in this process. Runs started later start new
+ * workers. A process exits without it (idle workers do not keep it alive); call it to free
+ * memory or reload code.
+ *
+ * @example
+ * ```ts
+ * await flyte.run(main);
+ * await flyte.shutdown();
+ * ```
+ */
+export function shutdown(): Promise<void> {
+  return theDefault?.shutdown() ?? Promise.resolve();
+}
