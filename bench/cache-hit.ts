@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import { cacheKey } from "../src/cache/cache-key.js";
 import { SqliteCacheStore } from "../src/cache/sqlite-cache-store.js";
 import * as flyte from "../src/index.js";
-import { hashInputs } from "../src/internal/inputs.js";
+import { hashInputs } from "../src/cache/inputs.js";
 import { interleave, perOpUs, report } from "./cache-harness.js";
 
 const home = mkdtempSync(join(tmpdir(), "flyte-ts-bench-hit-"));

@@ -3,9 +3,10 @@
  * call outside a run, and becomes a sub-action inside one.
  * @module
  */
+
+import { hashInputs } from "../cache/inputs.js";
 import { currentFrame, nextSequence } from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
-import { hashInputs } from "../internal/inputs.js";
 import type { Parameter } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";

@@ -4,8 +4,8 @@
  * @module
  */
 import type { TaskTemplate } from "../api/task.js";
+import { hashInputs, trimArgs } from "../cache/inputs.js";
 import { sha256Hex } from "../internal/hash.js";
-import { hashInputs, trimArgs } from "../internal/inputs.js";
 
 const versions = new WeakMap<TaskTemplate, string>();
 

@@ -72,6 +72,47 @@ export interface TaskContextData {
   readonly cpus: readonly number[];
 }
 
+/** What one run's attempts share in their contexts. */
+export interface RunContextData {
+  readonly runName: string;
+  readonly mode: RunMode;
+  readonly rawDataPath: string;
+  readonly runBaseDir: string;
+  readonly customContext: Readonly<Record<string, string>>;
+}
+
+/** What is particular to one attempt. */
+export interface AttemptContextData {
+  readonly action: string;
+  readonly taskName: string;
+  readonly attemptNumber: number;
+  readonly version: string;
+  readonly group: string | undefined;
+  readonly devices: readonly AssignedDevice[];
+  readonly cpus: readonly number[];
+}
+
+/**
+ * An attempt's context, built the one way both the controller and a worker build it (the worker
+ * from the same facts, sent once per run and per attempt).
+ */
+export function taskContext(run: RunContextData, attempt: AttemptContextData): TaskContextData {
+  return {
+    action: actionId(attempt.action, run.runName),
+    taskName: attempt.taskName,
+    attemptNumber: attempt.attemptNumber,
+    mode: run.mode,
+    version: attempt.version,
+    group: attempt.group,
+    outputPath: `${run.runBaseDir}/${attempt.action}`,
+    rawDataPath: run.rawDataPath,
+    runBaseDir: run.runBaseDir,
+    customContext: run.customContext,
+    devices: attempt.devices,
+    cpus: attempt.cpus,
+  };
+}
+
 /**
  * What `flyte.ctx()` returns inside a running task.
  *

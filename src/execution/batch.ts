@@ -22,7 +22,7 @@ export function isBatch(template: TaskTemplate): template is BatchTemplate {
 }
 
 /** Whether a task's items are passed as argument lists (several parameters, or a rest one). */
-export function spreadsItems(template: TaskTemplate): boolean {
+export function spreadsItems(template: Pick<TaskTemplate, "parameters">): boolean {
   return template.parameters.length > 1 || template.parameters[0]?.rest === true;
 }
 

@@ -1,13 +1,6 @@
-/**
- * The inline executor: task bodies run on the controller's own thread, in their own async
- * context. No isolation: a body that ignores its abort signal keeps running after a timeout
- * (its result is discarded).
- * @module
- */
-import { type Frame, runInFrame } from "../context/context.js";
-import { Report } from "../context/report.js";
+import { parameterName } from "../cache/inputs.js";
 import { RuntimeDataValidationError } from "../errors.js";
-import { parameterName } from "../internal/inputs.js";
+import { runBody } from "./body-runner.js";
 import type { ExecuteRequest, Executor } from "./executor.js";
 
 /** Copies a value as it would cross to a worker, naming `what` when it cannot. */
@@ -47,28 +40,20 @@ export class InlineExecutor implements Executor {
     } catch (error) {
       return Promise.reject(error);
     }
-    const frame: Frame = {
-      context: { ...request.context, signal: request.signal },
-      channel: request.channel,
-      traces: request.traces,
-      sequences: new Map(),
-      inTrace: false,
-      report: new Report(request.context.action.name, request.context.outputPath),
-    };
-    let result: unknown;
     request.placed?.("inline", { pid: process.pid });
     request.started?.();
-    try {
-      result = runInFrame(frame, () => template.func(...args));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return Promise.resolve(result).then((value) => {
-      const output = copyValue(value, () => `The output of task \`${template.name}\``);
-      // Upstream flushes a `report: true` task's report after a successful run only.
-      if (!template.report || frame.report === undefined) return output;
-      return frame.report.flush().then(() => output);
-    });
+    return runBody(
+      {
+        task: template,
+        args,
+        batch: false,
+        context: request.context,
+        signal: request.signal,
+        channel: request.channel,
+        traces: request.traces,
+      },
+      (value) => copyValue(value, () => `The output of task \`${template.name}\``),
+    );
   }
 
   async close(): Promise<void> {}

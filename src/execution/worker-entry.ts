@@ -7,22 +7,19 @@
 
 import { parentPort } from "node:worker_threads";
 import type { AnyTask } from "../api/task.js";
+import { parameterName } from "../cache/inputs.js";
 import {
-  actionId,
   type ControllerChannel,
   currentFrame,
-  type Frame,
-  runInFrame,
   type SubCall,
-  type TaskContextData,
   type TraceRecord,
+  taskContext,
 } from "../context/context.js";
-import { Report } from "../context/report.js";
-import { parameterName } from "../internal/inputs.js";
 import { pinFromEnv } from "../internal/native.js";
 import { markWorker } from "../internal/worker-flag.js";
 import { captureInlineOutput, type LogSink } from "../record/logs.js";
-import { isBatch, runChunk, spreadsItems } from "./batch.js";
+import { isBatch } from "./batch.js";
+import { runBody } from "./body-runner.js";
 import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
 import { checkArgs, checkCrossable, processWire, threadWire } from "./serialization.js";
 import { loadTask } from "./task-loader.js";
@@ -104,17 +101,18 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     capturing.add(runName);
     captureInlineOutput(runName, outputSink, echoLogs);
   }
-  const context: TaskContextData = {
-    ...run,
-    action: actionId(message.action, runName),
-    taskName,
-    attemptNumber: message.attemptNumber,
-    version,
-    group: message.group,
-    outputPath: `${run.runBaseDir}/${message.action}`,
-    devices: message.devices ?? [],
-    cpus: message.cpus ?? [],
-  };
+  const context = taskContext(
+    { runName, ...run },
+    {
+      action: message.action,
+      taskName,
+      attemptNumber: message.attemptNumber,
+      version,
+      group: message.group,
+      devices: message.devices ?? [],
+      cpus: message.cpus ?? [],
+    },
+  );
   const abort = new AbortController();
   jobs.set(job, abort);
   try {
@@ -126,23 +124,23 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       loaded.set(message.task, task);
       post({ t: "started", job, task: message.task });
     }
-    const frame: Frame = {
-      context: { ...context, signal: abort.signal },
-      channel: channelFor(job),
-      traces: new Map(traces),
-      sequences: new Map(),
-      inTrace: false,
-      report: new Report(message.action, context.outputPath),
-    };
-    jobOfAttempt.set(frame.sequences, job);
-    const body: (...input: unknown[]) => unknown = message.batch
-      ? (items) => runChunk(task.func, spreadsItems(task), items as unknown[])
-      : (task.func as (...input: unknown[]) => unknown);
-    const output = await runInFrame(frame, () => body(...args));
-    checkCrossable(output, () => `The output of task \`${taskName}\``);
-    // Upstream flushes a `report: true` task's report after a successful run only.
-    if (task.report) await frame.report?.flush();
-    post({ t: "done", job, ok: true, payload: wire.encode(output) });
+    const output = await runBody(
+      {
+        task,
+        args,
+        batch: message.batch,
+        context,
+        signal: abort.signal,
+        channel: channelFor(job),
+        traces: new Map(traces),
+      },
+      (value) => {
+        checkCrossable(value, () => `The output of task \`${taskName}\``);
+        return wire.encode(value);
+      },
+      (frame) => jobOfAttempt.set(frame.sequences, job),
+    );
+    post({ t: "done", job, ok: true, payload: output });
   } catch (error) {
     post({ t: "done", job, ok: false, payload: wire.encodeError(error) });
   } finally {

@@ -7,8 +7,9 @@
  * take another attempt meanwhile, so nested fan-out on a bounded pool cannot deadlock.
  * @module
  */
+
+import { parameterName } from "../cache/inputs.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
-import { parameterName } from "../internal/inputs.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
 import type { FromWorker, RunPayload, SubCall, ToWorker, TracePayload } from "./protocol.js";

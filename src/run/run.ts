@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isTask, type Task } from "../api/task.js";
+import { CacheStage } from "../cache/cache-stage.js";
+import { trimArgs } from "../cache/inputs.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
 import {
@@ -16,9 +18,9 @@ import {
   RuntimeUserError,
   toTaskError,
 } from "../errors.js";
+import { AttemptStage } from "../execution/attempt-stage.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
-import { trimArgs } from "../internal/inputs.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import { inWorker } from "../internal/worker-flag.js";
@@ -29,7 +31,7 @@ import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
-import { Controller, type RunState } from "./controller.js";
+import { Controller } from "./controller.js";
 import { defaultEngine, Engine, type EngineOptions } from "./engine.js";
 
 export type { CopyStyle };
@@ -302,29 +304,37 @@ export class RunContext {
       executors.add(executor);
       return executor;
     };
-    const state: RunState = {
-      name,
-      mode,
-      clock,
-      cancel: new CancelScope(cancel.signal),
-      runBaseDir,
-      rawDataPath,
-      home,
-      customContext: Object.freeze({ ...options.customContext }),
-      cacheRead: !options.overwriteCache && !options.disableRunCache,
-      cacheWrite: !options.disableRunCache,
-      pinCpus: options.pinCpus === true,
-      emit,
-      logs,
-      replay,
-    };
-    const localCache = stores.cache;
-    const controller = new Controller(state, {
-      executorFor,
-      cache: options.sharedCache
-        ? new TieredCacheStore(localCache, options.sharedCache)
-        : localCache,
+    const controller = new Controller({ clock, emit, replay });
+    const attempts = new AttemptStage(
+      {
+        name,
+        mode,
+        clock,
+        cancel: new CancelScope(cancel.signal),
+        runBaseDir,
+        rawDataPath,
+        home,
+        customContext: Object.freeze({ ...options.customContext }),
+        pinCpus: options.pinCpus === true,
+        emit,
+        logs,
+      },
       scheduler,
+      executorFor,
+      controller,
+    );
+    const localCache = stores.cache;
+    controller.use({
+      cache: new CacheStage(
+        options.sharedCache ? new TieredCacheStore(localCache, options.sharedCache) : localCache,
+        {
+          read: !options.overwriteCache && !options.disableRunCache,
+          write: !options.disableRunCache,
+          signal: cancel.signal,
+          hit: (action) => emit({ type: "action-cache-hit", action, at: clock.now() }),
+        },
+      ),
+      attempts,
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
     try {
@@ -336,7 +346,7 @@ export class RunContext {
       const status = error instanceof RunCancelledError ? "cancelled" : "failed";
       emit({ type: "run-finished", run: name, status, at: clock.now(), error: errorToData(error) });
       // Aborted bodies settle a few turns later; the caller gets resources back before the error.
-      await controller.leasesReturned(1_000);
+      await attempts.leasesReturned(1_000);
       throw error;
     } finally {
       options.signal?.removeEventListener("abort", onAbort);

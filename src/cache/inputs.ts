@@ -3,9 +3,10 @@
  * the parameter that could not be hashed.
  * @module
  */
-import { canonicalHash } from "../cache/canonical.js";
+
 import { RuntimeDataValidationError } from "../errors.js";
-import type { Parameter } from "./parameters.js";
+import type { Parameter } from "../internal/parameters.js";
+import { canonicalHash } from "./canonical.js";
 
 /** What {@link hashInputs} needs to know of a task. */
 export interface InputsOwner {

@@ -1,0 +1,249 @@
+/**
+ * The attempt stage of an action: admission against the scheduler, dispatch to the executor,
+ * retries per the task's policy — each attempt's phases emitted as run events. The lease an
+ * attempt holds is given back only after its end is recorded.
+ * @module
+ */
+import type { TaskTemplate } from "../api/task.js";
+import { cacheVersion } from "../cache/cache-key.js";
+import {
+  type ControllerChannel,
+  type RunMode,
+  type TaskContextData,
+  type TraceRecord,
+  taskContext,
+} from "../context/context.js";
+import { errorToData } from "../errors.js";
+import type { Clock } from "../internal/time.js";
+import type { RunEvent } from "../record/events.js";
+import type { LogSink } from "../record/logs.js";
+import { type Lease, lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
+import { type Admission, runAttempts } from "./attempt.js";
+import type { CancelScope } from "./cancel-scope.js";
+import type { ExecuteRequest, ExecutorFactory } from "./executor.js";
+import { resolveSecrets } from "./secrets.js";
+
+/** What every attempt of a run shares. */
+export interface AttemptRun {
+  readonly name: string;
+  readonly mode: RunMode;
+  readonly clock: Clock;
+  /** The run's cancellation. */
+  readonly cancel: CancelScope;
+  readonly runBaseDir: string;
+  readonly rawDataPath: string;
+  /** The `.flyte` folder (secrets.env). */
+  readonly home: string;
+  readonly customContext: Readonly<Record<string, string>>;
+  /** Pin each attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). */
+  readonly pinCpus?: boolean;
+  readonly emit: (event: RunEvent) => void;
+  /** Where task output is captured (handed to executors). */
+  readonly logs: LogSink;
+}
+
+const noTraces: ReadonlyMap<string, TraceRecord> = new Map();
+const noAdmission: Admission = Object.freeze({});
+
+/** Runs the attempts of a run's actions. */
+export class AttemptStage {
+  readonly #run: AttemptRun;
+  readonly #scheduler: Scheduler;
+  readonly #executorFor: ExecutorFactory;
+  readonly #channel: ControllerChannel;
+  /** Attempts holding a lease, and who waits for them all to give it back. */
+  readonly #holding = { count: 0, waiters: [] as (() => void)[] };
+  readonly #secrets = new Map<TaskTemplate, Promise<Record<string, string>>>();
+
+  /** @param channel - where bodies' own task calls go (the controller). */
+  constructor(
+    run: AttemptRun,
+    scheduler: Scheduler,
+    executorFor: ExecutorFactory,
+    channel: ControllerChannel,
+  ) {
+    this.#run = run;
+    this.#scheduler = scheduler;
+    this.#executorFor = executorFor;
+    this.#channel = channel;
+  }
+
+  /**
+   * Runs action `id`'s attempts; resolves with the output of the one that succeeds. `traces`
+   * gives the traced calls recorded so far (by the resumed run and earlier attempts).
+   */
+  async run(
+    id: string,
+    template: TaskTemplate,
+    args: readonly unknown[],
+    traces: () => ReadonlyMap<string, TraceRecord> | undefined,
+  ): Promise<unknown> {
+    const run = this.#run;
+    const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
+    const executor = this.#executorFor(template);
+    const version = template.cache.isEnabled() ? cacheVersion(template) : "";
+    const emit = run.emit;
+    return runAttempts(
+      {
+        taskName: template.name,
+        retries: template.retries,
+        timeout: template.timeout,
+        clock: run.clock,
+        run: run.cancel,
+      },
+      async (attempt, signal, hooks) => {
+        const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
+        hooks.admitted(admissionOf(lease));
+        this.#holding.count++;
+        try {
+          const request: ExecuteRequest = {
+            template,
+            args,
+            context: this.#context(id, template, attempt, version, lease),
+            traces: traces() ?? noTraces,
+            channel: lendWhileWaiting(this.#channel, lease),
+            signal,
+            env: attemptEnv(template.envVars, secrets, lease.env),
+            logs: run.logs,
+            placed: (lane, where) => hooks.placed({ lane, ...where }),
+            started: hooks.started,
+            ended: hooks.ended,
+          };
+          const running = executor.execute(request);
+          if (!executor.reportsPhases) {
+            hooks.placed({ lane: template.environment.name });
+            hooks.started();
+          }
+          return await running;
+        } finally {
+          hooks.afterFinished(() => {
+            lease.release();
+            if (--this.#holding.count === 0)
+              for (const wake of this.#holding.waiters.splice(0)) wake();
+          });
+        }
+      },
+      {
+        attemptStarted: (attempt) =>
+          emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
+        attemptPhase: (attempt, phase, detail) =>
+          emit({
+            type: "attempt-phase",
+            action: id,
+            attempt,
+            at: run.clock.now(),
+            phase,
+            ...detail,
+          }),
+        attemptFinished: (attempt, error, at) =>
+          emit(
+            error === undefined
+              ? { type: "attempt-finished", action: id, attempt, at }
+              : { type: "attempt-finished", action: id, attempt, at, error: errorToData(error) },
+          ),
+      },
+    );
+  }
+
+  /**
+   * Resolves when every attempt has given its lease back (their bodies settled), or after
+   * `graceMs` of wall time for a body that ignores its abort signal. Milliseconds.
+   */
+  leasesReturned(graceMs: number): Promise<void> {
+    if (this.#holding.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      timer.unref();
+      this.#holding.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #context(
+    id: string,
+    template: TaskTemplate,
+    attempt: number,
+    version: string,
+    lease: Lease,
+  ): TaskContextData {
+    const run = this.#run;
+    return taskContext(
+      {
+        runName: run.name,
+        mode: run.mode,
+        rawDataPath: run.rawDataPath,
+        runBaseDir: run.runBaseDir,
+        customContext: run.customContext,
+      },
+      {
+        action: id,
+        taskName: template.name,
+        attemptNumber: attempt,
+        version,
+        group: undefined,
+        devices: lease.devices,
+        cpus: lease.cpus,
+      },
+    );
+  }
+
+  /** Resolves the task's secrets once per run; a missing one fails the action before it starts. */
+  #secretsOf(template: TaskTemplate): Promise<Record<string, string>> {
+    let secrets = this.#secrets.get(template);
+    if (secrets === undefined) {
+      secrets = resolveSecrets(template.name, template.secrets, this.#run.home);
+      this.#secrets.set(template, secrets);
+    }
+    return secrets;
+  }
+
+  /** Admission: a lease at once when the scheduler can tell without waiting. */
+  #admit(id: string, template: TaskTemplate, signal: AbortSignal): Lease | Promise<Lease> {
+    const request = {
+      taskName: template.name,
+      action: id,
+      resources: template.resources,
+      // The attempt loop owns maxQueuedTime: it bounds admission and the wait for a worker alike.
+      maxQueuedTimeMs: undefined,
+      signal,
+      clock: this.#run.clock,
+      pinCpus: this.#run.pinCpus === true,
+    };
+    return this.#scheduler.admitNow?.(request) ?? this.#scheduler.admit(request);
+  }
+}
+
+/**
+ * The attempt's environment variables: the task's own object when nothing is added, so that
+ * executors can key their pools by it without copying it on every call.
+ */
+function attemptEnv(
+  envVars: Readonly<Record<string, string>>,
+  secrets: Readonly<Record<string, string>> | undefined,
+  leaseEnv: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  if (secrets === undefined && isEmptyRecord(leaseEnv)) return envVars;
+  return { ...envVars, ...secrets, ...leaseEnv };
+}
+
+function isEmptyRecord(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+/** What an attempt's lease holds, as the run record shows it. */
+function admissionOf(lease: Lease): Admission {
+  if (lease.devices.length === 0 && lease.cpus.length === 0) return noAdmission;
+  return {
+    ...(lease.devices.length > 0
+      ? {
+          devices: lease.devices.map(
+            (d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`,
+          ),
+        }
+      : {}),
+    ...(lease.cpus.length > 0 ? { cpus: lease.cpus } : {}),
+  };
+}
