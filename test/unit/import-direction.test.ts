@@ -57,7 +57,7 @@ function edges(): Edge[] {
       continue;
     }
     const text = readFileSync(file, "utf8");
-    for (const [, specifier] of text.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+)"/g)) {
+    for (const [, specifier] of text.matchAll(/(?:from|import\(?)\s*"(\.{1,2}\/[^"]+)"/g)) {
       const target = resolve(dirname(file), specifier as string);
       found.push({
         file: relative(src, file),
