@@ -2,8 +2,10 @@
  * `flyte-ts runs ls | show <run>`: the runs kept in the run store.
  * @module
  */
+
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { formatMs } from "../internal/time.js";
 import { listRuns, loadRun } from "../record/run-history.js";
 import { RunStore } from "../record/run-store.js";
 import { reportFileName } from "../record/write-report.js";
@@ -64,15 +66,29 @@ export function runsCommand(argv: readonly string[]): Promise<ExitCode> {
       out("\n");
       out(
         table(
-          ["ACTION", "PARENT", "TASK", "STATUS", "ATTEMPTS", "CACHED"],
-          run.actions.map((a) => [
-            a.id,
-            a.parent ?? "-",
-            a.task,
-            a.status,
-            String(a.attempts.length),
-            a.cacheHit ? "yes" : "",
-          ]),
+          ["ACTION", "PARENT", "TASK", "STATUS", "ATTEMPTS", "CACHED", "WAITED", "RAN", "WHERE"],
+          run.actions.map((a) => {
+            // The last attempt's phases: how long it waited before its body ran, and where.
+            const last = a.attempts.at(-1);
+            const waited =
+              last?.runningAt === undefined ? "" : formatMs(last.runningAt - last.startedAt);
+            const ran =
+              last?.runningAt === undefined || last.endedAt === undefined
+                ? ""
+                : formatMs(last.endedAt - last.runningAt);
+            const where = [last?.lane, ...(last?.devices ?? [])].filter((w) => w !== undefined);
+            return [
+              a.id,
+              a.parent ?? "-",
+              a.task,
+              a.status,
+              String(a.attempts.length),
+              a.cacheHit ? "yes" : "",
+              waited,
+              ran,
+              where.join(" "),
+            ];
+          }),
         ),
       );
     }

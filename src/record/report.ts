@@ -27,6 +27,7 @@ function esc(text: string): string {
 
 const statusMark: Record<string, string> = {
   queued: "…",
+  waiting: "◌",
   running: "▶",
   succeeded: "✔",
   failed: "✘",
@@ -40,8 +41,19 @@ function durationOf(start: number, end: number | undefined): string {
 function actionLine(action: ActionRecord, tabs: ReportExtras["tabs"]): string {
   const attempts = action.attempts.length;
   const devices = [...new Set(action.attempts.flatMap((a) => a.devices ?? []))];
+  // Running time (the bodies' own), then how long the action waited before its last body ran.
+  let ranMs = 0;
+  for (const a of action.attempts) {
+    if (a.runningAt !== undefined && a.endedAt !== undefined) ranMs += a.endedAt - a.runningAt;
+  }
+  const last = action.attempts.at(-1);
+  const waited =
+    last?.runningAt === undefined ? "" : `waited ${formatMs(last.runningAt - action.queuedAt)}`;
   const facts = [
-    durationOf(action.queuedAt, action.endedAt),
+    last?.runningAt === undefined
+      ? durationOf(action.queuedAt, action.endedAt)
+      : `ran ${formatMs(ranMs)}`,
+    waited,
     attempts > 1 ? `${attempts} attempts` : "",
     action.cacheHit ? "cache hit" : "",
     devices.length > 0 ? `on ${devices.join(", ")}` : "",

@@ -71,15 +71,18 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
         started_at: number;
         ended_at: number | null;
         error: string | null;
+        phases: string | null;
       }
     >(
-      "SELECT action, attempt, started_at, ended_at, error FROM attempts WHERE run = ? ORDER BY action, attempt",
+      "SELECT action, attempt, started_at, ended_at, error, phases FROM attempts WHERE run = ? ORDER BY action, attempt",
     )
     .all(name)) {
     const list = attempts.get(a.action) ?? [];
     list.push({
       attempt: a.attempt,
       startedAt: a.started_at,
+      // The phases' times and facts (admittedAt, placedAt, runningAt, lane, pid, devices, …).
+      ...(a.phases === null ? {} : (JSON.parse(a.phases) as Partial<AttemptRecord>)),
       ...(a.ended_at === null ? {} : { endedAt: a.ended_at }),
       ...(a.error === null ? {} : { error: JSON.parse(a.error) as ErrorData }),
     });
