@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import Database from "better-sqlite3";
 import { cacheKey } from "../src/cache/cache-key.js";
+import { hashInputs } from "../src/cache/inputs.js";
 import { SqliteCacheStore } from "../src/cache/sqlite-cache-store.js";
 import * as flyte from "../src/index.js";
-import { hashInputs } from "../src/cache/inputs.js";
 import { interleave, perOpUs, report } from "./cache-harness.js";
 
 const home = mkdtempSync(join(tmpdir(), "flyte-ts-bench-hit-"));

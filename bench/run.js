@@ -9,6 +9,7 @@ const benches = [
   "fanout-100k.js",
   "map-batched.js",
   "reuse-vs-fresh.js",
+  "io-fanout.js",
   "pool-process.js",
   "coldstart.js",
   // TypeScript benchmarks (run through tsx): the cache, the scheduler, the observers.

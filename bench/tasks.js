@@ -62,3 +62,28 @@ export const mapped = driver.task(async function mapped(n) {
   );
   return out.length;
 });
+
+// io.fanout: async bodies that wait on a timer, on the default environment and inline.
+const io = new flyte.TaskEnvironment({ name: "bench-io" });
+const ioInline = new flyte.TaskEnvironment({ name: "bench-io-inline", runtime: "inline" });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const waitPooled = io.task(async function waitPooled(ms) {
+  await sleep(ms);
+  return ms;
+});
+export const waitInline = ioInline.task(async function waitInline(ms) {
+  await sleep(ms);
+  return ms;
+});
+export const computePooled = io.task(async function computePooled(ms) {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    // busy
+  }
+  return [start, Date.now()];
+});
+/** Calls `name` `n` times at once with `ms`. */
+export const fanOutIo = driver.task(async function fanOutIo(name, n, ms) {
+  const task = { waitPooled, waitInline, computePooled }[name];
+  return Promise.all(Array.from({ length: n }, () => task(ms)));
+});

@@ -15,6 +15,12 @@ import { WorkerPool } from "./worker-pool.js";
 
 const mib = 1024 * 1024;
 
+/**
+ * How many attempts one worker of a non-reusable environment may hold while their bodies await
+ * (I/O, timers); CPU-bound bodies still run one per worker.
+ */
+export const awaitingPerWorker = 1024;
+
 /** Runs attempts on a pool of workers picked by the attempt's environment variables. */
 class PoolExecutor implements Executor {
   readonly reportsPhases = true;
@@ -70,6 +76,9 @@ class PoolExecutor implements Executor {
       minWorkers: policy?.minReplicas ?? 0,
       maxWorkers: policy?.maxReplicas ?? availableParallelism(),
       concurrency: policy?.concurrency ?? 1,
+      // Bodies that only await share a worker, up to this many per worker; a reusable
+      // environment's `concurrency` stays an exact limit.
+      maxAttemptsPerWorker: policy === undefined ? awaitingPerWorker : policy.concurrency,
       idleTtlMs: policy?.idleTtlMs,
     });
   }

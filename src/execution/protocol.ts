@@ -82,6 +82,8 @@ export type FromWorker =
   | { readonly t: "started"; readonly job: number; readonly task: number }
   /** An attempt ended: encoded output, or encoded ErrorData when `ok` is false. */
   | { readonly t: "done"; readonly job: number; readonly ok: boolean; readonly payload: unknown }
+  /** The body is still unsettled after its first turn: it awaits, and lends its slot. */
+  | { readonly t: "waiting"; readonly job: number }
   /** The body wrote to stdout or stderr. */
   | {
       readonly t: "log";

@@ -124,7 +124,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       loaded.set(message.task, task);
       post({ t: "started", job, task: message.task });
     }
-    const output = await runBody(
+    const running = runBody(
       {
         task,
         args,
@@ -140,6 +140,10 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       },
       (frame) => jobOfAttempt.set(frame.sequences, job),
     );
+    // A body still unsettled once this turn is over is awaiting: the pool may give its slot to
+    // another attempt (a CPU-bound body finishes within its turn and keeps it).
+    const yielded = setImmediate(() => post({ t: "waiting", job }));
+    const output = await running.finally(() => clearImmediate(yielded));
     post({ t: "done", job, ok: true, payload: output });
   } catch (error) {
     post({ t: "done", job, ok: false, payload: wire.encodeError(error) });

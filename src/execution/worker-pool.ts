@@ -32,6 +32,12 @@ export interface PoolOptions {
   readonly maxWorkers: number;
   /** Attempts one worker runs at once (not counting those awaiting sub-calls). */
   readonly concurrency: number;
+  /**
+   * Attempts one worker may hold in all, counting bodies that are only awaiting (I/O, timers):
+   * a body still unsettled after its first turn gives its slot to the next attempt, up to this
+   * many per worker. Equal to `concurrency` to turn the sharing off.
+   */
+  readonly maxAttemptsPerWorker: number;
   /** How long a worker above `minWorkers` may sit idle, in ms; `undefined`: until closed. */
   readonly idleTtlMs: number | undefined;
 }
@@ -65,6 +71,8 @@ interface Job {
   /** Sub-calls the body is awaiting; while above 0 the job does not hold a slot. */
   waitingCalls: number;
   settled: boolean;
+  /** The body said it is awaiting: it gave its slot up for good (counted in `waitingCalls`). */
+  yielded: boolean;
 }
 
 interface PooledWorker {
@@ -156,6 +164,7 @@ export class WorkerPool {
         worker: undefined,
         waitingCalls: 0,
         settled: false,
+        yielded: false,
       };
       if (request.signal.aborted) {
         reject(request.signal.reason);
@@ -255,6 +264,7 @@ export class WorkerPool {
     let best: PooledWorker | undefined;
     for (const worker of this.#workers) {
       if (!worker.ready || worker.retired || worker.active >= this.#options.concurrency) continue;
+      if (worker.jobs.size >= this.#options.maxAttemptsPerWorker) continue;
       if (best === undefined || worker.active < best.active) best = worker;
     }
     return best;
@@ -349,6 +359,19 @@ export class WorkerPool {
       case "call":
         this.#relayCall(worker, message.job, message.call, message.payload);
         return;
+      case "waiting": {
+        // The body is awaiting (I/O, a timer): its slot goes to the next attempt, for good — a
+        // body that resumes shares its worker's thread with the others, as async code does.
+        const job = worker.jobs.get(message.job);
+        if (job === undefined || job.yielded) return;
+        if (worker.jobs.size >= this.#options.maxAttemptsPerWorker) return;
+        job.yielded = true;
+        if (job.waitingCalls++ === 0) {
+          worker.active--;
+          this.#pump();
+        }
+        return;
+      }
       case "log": {
         const job = worker.jobs.get(message.job);
         job?.request.logs?.write(job.request.context.action.name, message.stream, message.text);

@@ -2,7 +2,7 @@
 // queue time, bounded by maxQueuedTime; maxRuntime counts from the body's start; the records,
 // the live view's counts and the report's lanes say which attempts waited and which ran.
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as flyte from "flyte-ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,15 @@ import { timelineData } from "../../src/record/report-timeline.js";
 import type { RunRecordData } from "../../src/record/run-record.js";
 import { parseFakeDevices } from "../../src/scheduler/fake-devices.js";
 import { LocalScheduler } from "../../src/scheduler/local-scheduler.js";
-import { allocatesAtOnce, bounded, crowd, saturate, sweep } from "../fixtures/pools/lifecycle.js";
+import {
+  allocatesAtOnce,
+  bounded,
+  crowd,
+  fanOutComputes,
+  fanOutWaits,
+  saturate,
+  sweep,
+} from "../fixtures/pools/lifecycle.js";
 import { instant } from "../fixtures/pools/slow-import.js";
 
 let home: string;
@@ -161,5 +169,31 @@ describe("an attempt's phases", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(flyte.errors.OOMError);
     expect((error as Error).message).toMatch(/out of memory \(heap limit 64 MiB\)/);
+  });
+
+  it("lets bodies that await share a worker, and gives CPU-bound bodies one worker each", async () => {
+    /** The most intervals open at once. */
+    const overlap = (spans: number[][]) => {
+      const edges = spans.flatMap(([a, b]) => [
+        [a as number, 1],
+        [b as number, -1],
+      ]);
+      edges.sort(
+        (x, y) => (x[0] as number) - (y[0] as number) || (x[1] as number) - (y[1] as number),
+      );
+      let now = 0;
+      let peak = 0;
+      for (const [, step] of edges) {
+        now += step as number;
+        peak = Math.max(peak, now);
+      }
+      return peak;
+    };
+    const context = flyte.withRunContext({ cacheDir: home });
+    const waited = (await (await context.run(fanOutWaits, 20)).outputs()) as number[][];
+    const workers = availableParallelism();
+    expect(overlap(waited)).toBeGreaterThan(workers);
+    const computed = (await (await context.run(fanOutComputes, 4)).outputs()) as number[][];
+    expect(overlap(computed)).toBeLessThanOrEqual(workers);
   });
 });
