@@ -130,6 +130,36 @@ describe("jobFor", () => {
     });
   });
 
+  it("emits the Kubernetes spelling of memory, disk and shm given in flyte's GiB and GB units", () => {
+    const seedEnv = new TaskEnvironment({
+      name: "seed-units",
+      resources: new Resources({
+        cpu: 1,
+        memory: ["1GiB", "2GB"],
+        gpu: "T4:1",
+        disk: "10GiB",
+        shm: "512MiB",
+      }),
+    });
+    const seedTask = seedEnv.task(async function seedUnits() {});
+    const seedJob = jobFor({
+      template: seedTask,
+      image: "i",
+      command,
+      runName: "r",
+      actionName: "a0",
+    });
+    validate(seedJob);
+    expect(primary(seedJob).resources).toEqual({
+      requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "10Gi" },
+      limits: { memory: "2G", "nvidia.com/gpu": 1 },
+    });
+    expect(podSpec(seedJob).volumes).toContainEqual({
+      name: "flyte-shm",
+      emptyDir: { medium: "Memory", sizeLimit: "512Mi" },
+    });
+  });
+
   it("selects the GPU model by the NVIDIA product label or the GKE accelerator label", () => {
     expect(podSpec(job).affinity).toEqual({
       nodeAffinity: {
