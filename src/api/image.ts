@@ -103,7 +103,7 @@ export interface UvScriptOptions extends PipOptions {
 }
 
 /** Options of {@link Image.clone}. */
-export interface CloneOptions {
+export interface ImageCloneOptions {
   registry?: string;
   name?: string;
   /** A fixed tag. @default the content hash */
@@ -376,7 +376,7 @@ export class Image {
    * Image.fromPrebuilt("python:3.12").clone({ registry: "ghcr.io/my-org", name: "py" }).withPipPackages("numpy");
    * ```
    */
-  clone(options: CloneOptions = {}): Image {
+  clone(options: ImageCloneOptions = {}): Image {
     const problems = new Problems(`Image "${this.uri}"`);
     checkKeys(problems, options, ["registry", "name", "tag", "addLayer"]);
     checkNames(problems, { ...options });

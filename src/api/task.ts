@@ -73,6 +73,8 @@ export interface OverrideOptions {
   /** A new reuse policy, or `"off"` to run this task on fresh workers. */
   reusable?: ReusePolicy | ReusePolicyOptions | "off";
   envVars?: Record<string, string>;
+  /** The seed's spelling of `envVars` (`override(env=...)`); give one or the other. */
+  env?: Record<string, string>;
   secrets?: SecretRequest;
 }
 
@@ -189,6 +191,7 @@ const overrideKeys = [
   "timeout",
   "reusable",
   "envVars",
+  "env",
   "secrets",
 ] as const;
 const notOverridable: Record<string, string> = {
@@ -207,6 +210,10 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
   }
   const known = [...overrideKeys, ...Object.keys(notOverridable)];
   if (!checkKeys(problems, options, known)) problems.throwIfAny();
+  if (options.env !== undefined && options.envVars !== undefined) {
+    problems.add("env", "`env` is the seed's spelling of `envVars`; give one of them, not both.");
+  }
+  const envVars = options.envVars ?? options.env;
   const reusable =
     options.reusable === undefined
       ? template.reusable
@@ -218,7 +225,7 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
               : new ReusePolicy(options.reusable as ReusePolicyOptions),
           );
   if (reusable !== undefined) {
-    for (const key of ["resources", "envVars", "secrets"] as const) {
+    for (const key of ["resources", "envVars", "env", "secrets"] as const) {
       if (options[key] !== undefined) {
         problems.add(
           key,
@@ -251,7 +258,7 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
         ? template.timeout
         : (problems.nested("timeout", () => Timeout.from(options.timeout as TimeoutRequest)) ??
           template.timeout),
-    envVars: options.envVars === undefined ? template.envVars : { ...options.envVars },
+    envVars: envVars === undefined ? template.envVars : { ...envVars },
     secrets:
       options.secrets === undefined
         ? template.secrets
