@@ -11,6 +11,7 @@
  * @module
  */
 
+export { Backoff, type BackoffOptions } from "./api/backoff.js";
 // Definitions
 export {
   Cache,
@@ -26,7 +27,7 @@ export { File } from "./api/file.js";
 export { Image } from "./api/image.js";
 export { PodTemplate } from "./api/pod-template.js";
 export { Resources, type ResourcesOptions } from "./api/resources.js";
-export { RetryStrategy } from "./api/retry.js";
+export { type RetryOptions, RetryStrategy } from "./api/retry.js";
 export { ReusePolicy } from "./api/reuse-policy.js";
 export { Secret, type SecretRequest } from "./api/secret.js";
 export type {

@@ -60,9 +60,29 @@ describe("attempts", () => {
     expect(calls).toBe(1);
   });
 
-  it("caps the backoff at the strategy's limit", async () => {
-    const strategy = new flyte.RetryStrategy({ count: 5, backoff: 1, backoffFactor: 2 });
-    expect([0, 1, 2, 3].map((n) => strategy.delayMs(n))).toEqual([500, 1000, 1000, 1000]);
+  it("waits a Backoff's base before the first retry, then grows it by its factor up to its cap", async () => {
+    const flaky = env.task(
+      {
+        retries: new flyte.RetryStrategy({
+          count: 3,
+          backoff: new flyte.Backoff({ base: 1, factor: 2, cap: 3 }),
+        }),
+      },
+      async function backedOff() {
+        if (flyte.ctx()!.attemptNumber < 3) throw new Error("not yet");
+        return flyte.ctx()!.attemptNumber;
+      },
+    );
+    const clock = new ManualClock();
+    const running = flyte.withRunContext({ cacheDir, clock }).run(flaky);
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const wait = await clock.nextTimer();
+      waits.push(wait);
+      clock.advance(wait);
+    }
+    expect(waits).toEqual([1000, 2000, 3000]);
+    expect(await (await running).outputs()).toBe(3);
   });
 
   it("rejects an attempt at its maxRuntime even if the body ignores the signal", async () => {
