@@ -103,7 +103,8 @@ export function labelValue(text: string): string {
  * - `/dev/shm` as a memory-backed `emptyDir` sized by `shm`;
  * - secrets as `secretKeyRef` environment variables (Secret name = group, or the key when there
  *   is no group), never their values; `envVars` as plain variables;
- * - the pod's `activeDeadlineSeconds` from `maxRuntime` (per attempt), `backoffLimit` from retries;
+ * - the pod's `activeDeadlineSeconds` from `maxRuntime` (per attempt), the Job's from `deadline`
+ *   (all attempts), `backoffLimit` from retries;
  * - the task's `podTemplate` as the pod's starting point, its primary container receiving the above.
  * @example
  * ```ts
@@ -128,7 +129,14 @@ export function jobFor(options: JobOptions): JsonObject {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata,
-    spec: { backoffLimit: template.retries.count, template: pod },
+    spec: {
+      backoffLimit: template.retries.count,
+      // The Job's own deadline covers every pod it retries: the action's `deadline`.
+      ...(template.timeout.deadlineMs === undefined
+        ? {}
+        : { activeDeadlineSeconds: Math.ceil(template.timeout.deadlineMs / 1000) }),
+      template: pod,
+    },
   };
 }
 

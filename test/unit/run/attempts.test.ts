@@ -8,6 +8,11 @@ import { describe, expect, it } from "vitest";
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-attempts-"));
 const env = new flyte.TaskEnvironment({ name: "attempts", runtime: "inline" });
 
+/** Resolves once `condition` holds, checking after each turn of the event loop. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe("attempts", () => {
   it("retries a flaky task until it succeeds on the third attempt (case 23)", async () => {
     let calls = 0;
@@ -116,6 +121,60 @@ describe("attempts", () => {
     await clock.nextTimer();
     clock.advance(1000);
     expect(await (await running).outputs()).toBe("done");
+  });
+
+  it("stops the action at its deadline, mid-attempt, whatever retries are left", async () => {
+    const clock = new ManualClock();
+    const signals: AbortSignal[] = [];
+    const hangs = env.task(
+      {
+        retries: new flyte.RetryStrategy({ count: 5, backoff: 1 }),
+        timeout: new flyte.Timeout({ maxRuntime: 4, deadline: 7 }),
+      },
+      async function hangsPastDeadline() {
+        signals.push(flyte.ctx()!.signal);
+        await new Promise(() => {});
+      },
+    );
+    const running = flyte.withRunContext({ cacheDir, clock }).run(hangs);
+    const outcome = running.catch((e: unknown) => e);
+    await until(() => signals.length === 1 && clock.pending.includes(4000));
+    clock.advance(4000); // attempt 0 passes its maxRuntime at t = 4 s
+    await until(() => clock.pending.includes(1000));
+    clock.advance(1000); // the backoff ends; attempt 1 starts at t = 5 s
+    await until(() => signals.length === 2 && clock.pending.includes(4000));
+    clock.advance(2000); // the deadline, t = 7 s, falls inside attempt 1
+    const error = await outcome;
+    expect(error).toBeInstanceOf(flyte.errors.TaskTimeoutError);
+    expect((error as Error).message).toMatch(/passed its deadline of 7\.0s/);
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    expect(clock.pending).toEqual([]);
+  });
+
+  it("counts the backoffs between retries against the deadline", async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const failing = env.task(
+      {
+        retries: new flyte.RetryStrategy({ count: 10, backoff: 3 }),
+        timeout: new flyte.Timeout({ deadline: "7s" }),
+      },
+      async function failsFast() {
+        calls++;
+        throw new Error("flaky");
+      },
+    );
+    const outcome = flyte
+      .withRunContext({ cacheDir, clock })
+      .run(failing)
+      .catch((e: unknown) => e);
+    for (let retry = 0; retry < 3; retry++) {
+      await until(() => clock.pending.includes(3000));
+      clock.advance(3000);
+    }
+    const error = await outcome;
+    expect(error).toBeInstanceOf(flyte.errors.TaskTimeoutError);
+    expect(calls).toBe(3);
   });
 
   it("passes a child's error to its parent as RuntimeUserError with the class name as code", async () => {
