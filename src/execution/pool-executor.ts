@@ -1,8 +1,8 @@
 /**
  * The pooled executors: `runtime: "thread"` and `runtime: "process"`. Pools are per environment
  * and per set of environment variables (env vars, secrets and device pinning differ between
- * them). A reusable environment's pools outlive the run, in this process, until their workers
- * go idle past `idleTtl` or {@link shutdown}; other pools end with the run.
+ * them). A reusable environment's pools outlive the run, in this process, until the environment
+ * has been idle for `idleTtl` or {@link shutdown}; other pools end with the run.
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -18,6 +18,42 @@ const mib = 1024 * 1024;
 // Reusable pools, shared by every run in this process. Keyed by environment, policy, heap limit
 // and the digest of the workers' environment variables (values are never kept in keys).
 const reusablePools = new Map<string, WorkerPool>();
+
+/** A reusable pool's attempts in flight and the timer that stops it after `idleTtl` without any. */
+interface Idleness {
+  inFlight: number;
+  timer: NodeJS.Timeout | undefined;
+}
+const idleness = new WeakMap<WorkerPool, Idleness>();
+
+/**
+ * Runs `request` on a reusable pool whose environment stops after `idleTtlMs` without attempts:
+ * the pool is closed and forgotten, so the next call starts a new one.
+ */
+function untilIdle(
+  key: string,
+  pool: WorkerPool,
+  idleTtlMs: number,
+  request: ExecuteRequest,
+): Promise<unknown> {
+  let state = idleness.get(pool);
+  if (state === undefined) {
+    state = { inFlight: 0, timer: undefined };
+    idleness.set(pool, state);
+  }
+  const idle = state;
+  idle.inFlight++;
+  if (idle.timer !== undefined) clearTimeout(idle.timer);
+  idle.timer = undefined;
+  return pool.execute(request).finally(() => {
+    if (--idle.inFlight > 0) return;
+    idle.timer = setTimeout(() => {
+      if (idle.inFlight > 0 || reusablePools.get(key) !== pool) return;
+      reusablePools.delete(key);
+      void pool.close();
+    }, idleTtlMs).unref();
+  });
+}
 
 /** Runs attempts on a pool of workers picked by the attempt's environment variables. */
 class PoolExecutor implements Executor {
@@ -42,6 +78,8 @@ class PoolExecutor implements Executor {
       pool = this.#newPool(request.env);
       this.#pools.set(key, pool);
     }
+    const idleTtlMs = this.#template.reusable?.idleTtlMs;
+    if (idleTtlMs !== undefined) return untilIdle(key, pool, idleTtlMs, request);
     return pool.execute(request);
   }
 
@@ -68,7 +106,7 @@ class PoolExecutor implements Executor {
       minWorkers: policy?.minReplicas ?? 0,
       maxWorkers: policy?.maxReplicas ?? availableParallelism(),
       concurrency: policy?.concurrency ?? 1,
-      idleTtlMs: policy?.idleTtlMs,
+      idleTtlMs: policy?.scaledownTtlMs,
     });
   }
 }
@@ -96,7 +134,7 @@ function executorKey(template: TaskTemplate): string {
   const reuse =
     policy === undefined
       ? "fresh"
-      : `${policy.minReplicas}-${policy.maxReplicas}-${policy.concurrency}-${policy.idleTtlMs}-${policy.reuseSalt ?? ""}`;
+      : `${policy.minReplicas}-${policy.maxReplicas}-${policy.concurrency}-${policy.idleTtlMs}-${policy.scaledownTtlMs}-${policy.reuseSalt ?? ""}`;
   return `${template.runtime}|${template.environment.name}|${reuse}|${memory ?? ""}`;
 }
 

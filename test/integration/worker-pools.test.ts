@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reusablePoolSizes } from "../../src/execution/pool-executor.js";
 import {
   abortsOnFirstAttempt,
+  countIdlingTwice,
   processFailures,
   rootTask,
   threadFailures,
@@ -146,12 +147,19 @@ describe("reusable environments", () => {
     },
   );
 
-  it("stop workers above the minimum once they have been idle for idleTtl", async () => {
+  it("stop workers above the minimum once they have been idle for scaledownTtl", async () => {
     const threads = await (await runIn().run(twoAtOnce)).outputs();
     expect(new Set(threads).size).toBe(2);
     // Await the condition; the test's timeout is the hang guard.
     while (reusablePoolSizes().scaling !== 1) await delay(10);
     expect(reusablePoolSizes().scaling).toBe(1);
+  });
+
+  it("stop every worker once the environment has been idle for idleTtl; the next call starts afresh", async () => {
+    expect(await (await runIn().run(countIdlingTwice)).outputs()).toEqual([1, 2]);
+    // Await the condition; the test's timeout is the hang guard.
+    while (reusablePoolSizes().idling !== undefined) await delay(10);
+    expect(await (await runIn().run(countIdlingTwice)).outputs()).toEqual([1, 2]);
   });
 
   it("run a 3-level nested fan-out of 50 × 50 on a pool of 2 without deadlock", async () => {
