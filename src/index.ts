@@ -55,6 +55,7 @@ export {
   type RunMode,
   type TaskContext,
 } from "./context/context.js";
+export { customContext, getCustomContext } from "./context/custom-context.js";
 export { group } from "./context/group.js";
 export * as report from "./context/report.js";
 export { trace } from "./context/trace.js";

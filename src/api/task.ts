@@ -3,7 +3,7 @@
  * call outside a run, and becomes a sub-action inside one.
  * @module
  */
-import { currentFrame, nextSequence } from "../context/context.js";
+import { currentFrame, nextSequence, type SubCall } from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Parameter } from "../internal/parameters.js";
@@ -178,10 +178,25 @@ function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
   }
   const group = frame.context.group;
   const seq = nextSequence(frame, `${template.name}|${inputsHash}|${group ?? ""}`);
+  const call: SubCall = {
+    taskName: template.name,
+    args,
+    parent: frame.context.action.name,
+    group,
+    seq,
+    inputsHash,
+  };
+  // The run's context is empty unless set, and scopes only add to it: empty means nothing to pass.
+  const custom = frame.context.customContext;
   return frame.channel.submit(
-    { taskName: template.name, args, parent: frame.context.action.name, group, seq, inputsHash },
+    hasKeys(custom) ? { ...call, customContext: custom } : call,
     template,
   );
+}
+
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
 }
 
 const overrideKeys = [

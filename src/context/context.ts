@@ -51,7 +51,10 @@ export interface TaskContextData {
   readonly rawDataPath: string;
   /** The run's folder. */
   readonly runBaseDir: string;
-  /** Key-value pairs given to `withRunContext({ customContext })`, inherited by every action. */
+  /**
+   * Key-value pairs given to `withRunContext({ customContext })`, merged with the
+   * `flyte.customContext` blocks the calling code was in; inherited by every action.
+   */
   readonly customContext: Readonly<Record<string, string>>;
   /** The GPUs, MIG slices and TPU chips this attempt holds (empty when it asked for none). */
   readonly devices: readonly AssignedDevice[];
@@ -95,6 +98,11 @@ export interface SubCall {
   readonly inputsHash: string;
   /** Set when `args` is `[items]`, a chunk of a batched `flyte.map` to run item by item. */
   readonly batch?: true;
+  /**
+   * The caller's custom context (the run's, merged with `flyte.customContext` blocks), which the
+   * sub-action inherits; left out when empty.
+   */
+  readonly customContext?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -62,6 +62,8 @@ export interface EmitActionOptions {
   readonly attempt?: number;
   /** Overrides the Job's `backoffLimit` (hybrid sets 0: the controller owns retries). */
   readonly backoffLimit?: number;
+  /** The action's custom context, when it differs from the run's (`flyte.customContext`). */
+  readonly customContext?: Readonly<Record<string, string>>;
 }
 
 /** The image an environment runs in, as an {@link Image}. */
@@ -106,7 +108,10 @@ export class Emitter {
     const actionDir = join(o.dataDir, "actions", action.actionName);
     const inputsFile = join(actionDir, INPUTS_FILE);
     const outputsPath = join(actionDir, `outputs${suffix}`);
-    await writeInputs(inputsFile, { args: action.args, customContext: o.customContext });
+    await writeInputs(inputsFile, {
+      args: action.args,
+      customContext: action.customContext ?? o.customContext,
+    });
     const modulePath = relative(this.#root, fileURLToPath(moduleUrl)).split(sep).join("/");
     const command = [
       "flyte-ts",

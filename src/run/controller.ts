@@ -88,6 +88,11 @@ function attemptEnv(
   return { ...envVars, ...secrets, ...leaseEnv };
 }
 
+/** The same text for the same pairs, whatever their order. */
+function contextKey(values: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 function isEmptyRecord(record: object): boolean {
   for (const _ in record) return false;
   return true;
@@ -102,6 +107,9 @@ export class Controller implements ControllerChannel {
   /** Attempts holding a lease, and who waits for them all to give it back. */
   readonly #holding = { count: 0, waiters: [] as (() => void)[] };
   readonly #secrets = new Map<TaskTemplate, Promise<Record<string, string>>>();
+  /** Custom contexts of actions called inside `flyte.customContext`, and one object per distinct context. */
+  readonly #customContexts = new Map<string, Readonly<Record<string, string>>>();
+  readonly #distinctContexts = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(run: RunState, stages: ControllerStages) {
     this.#run = run;
@@ -134,6 +142,9 @@ export class Controller implements ControllerChannel {
     }
     const group = call.group === undefined ? "" : `-${call.group}`;
     const id = shortId(`${call.parent}-${call.inputsHash}-${template.name}-${call.seq}${group}`);
+    if (call.customContext !== undefined) {
+      this.#customContexts.set(id, this.#distinctContext(call.customContext));
+    }
     return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);
   }
 
@@ -210,7 +221,24 @@ export class Controller implements ControllerChannel {
       throw error;
     } finally {
       this.#traces.delete(id);
+      this.#customContexts.delete(id);
     }
+  }
+
+  /**
+   * One object per distinct custom context in this run (the run's own when equal): workers are
+   * told a context once per object.
+   */
+  #distinctContext(values: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    const known = this.#distinctContexts;
+    if (known.size === 0) known.set(contextKey(this.#run.customContext), this.#run.customContext);
+    const key = contextKey(values);
+    let context = known.get(key);
+    if (context === undefined) {
+      context = Object.freeze({ ...values });
+      known.set(key, context);
+    }
+    return context;
   }
 
   /**
@@ -373,7 +401,7 @@ export class Controller implements ControllerChannel {
               outputPath: `${run.runBaseDir}/${id}`,
               rawDataPath: run.rawDataPath,
               runBaseDir: run.runBaseDir,
-              customContext: run.customContext,
+              customContext: this.#customContexts.get(id) ?? run.customContext,
               devices: lease.devices,
               cpus: lease.cpus,
             },

@@ -9,6 +9,7 @@ import * as flyte from "flyte-ts";
 import { ManualClock } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reusablePoolSizes } from "../../src/execution/pool-executor.js";
+import { scopeInThread } from "../fixtures/pools/custom-context.js";
 import {
   abortsOnFirstAttempt,
   countIdlingTwice,
@@ -168,6 +169,16 @@ describe("reusable environments", () => {
     for (let i = 0; i < 50; i++) for (let j = 0; j < 50; j++) expected += i * 100 + j;
     expect(await run.outputs()).toBe(expected);
     expect(run.actions).toHaveLength(1 + 50 + 2500);
+  });
+});
+
+describe("custom context in workers", () => {
+  it("passes a flyte.customContext block from a thread worker to the calls made inside it", async () => {
+    const run = await runIn({ customContext: { team: "ml" } }).run(scopeInThread);
+    expect(await run.outputs()).toEqual({
+      inside: { team: "ml", project: "p1" },
+      after: { team: "ml" },
+    });
   });
 });
 
