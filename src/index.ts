@@ -25,6 +25,7 @@ export {
 export { Device, GPU, TPU } from "./api/devices.js";
 export { File } from "./api/file.js";
 export { Image } from "./api/image.js";
+export type { PartialTask } from "./api/partial.js";
 export { PodTemplate } from "./api/pod-template.js";
 export { Resources, type ResourcesOptions } from "./api/resources.js";
 export { type RetryOptions, RetryStrategy } from "./api/retry.js";

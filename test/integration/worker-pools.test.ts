@@ -204,13 +204,19 @@ describe("flyte.map on worker runtimes", () => {
     "sends small items in chunks from %s, keeping order and each item's own failure",
     async (_label, driver) => {
       const run = await runIn().run(driver as typeof mapFromInline, 200);
-      const out = (await run.outputs()) as { doubled: unknown[]; sums: number[] };
+      const out = (await run.outputs()) as {
+        doubled: unknown[];
+        sums: number[];
+        shifted: number[];
+      };
       expect(out.doubled).toEqual(
         Array.from({ length: 200 }, (_, i) => (i === 13 ? "RangeError" : i * 2)),
       );
       expect(out.sums).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-      // 200 items in chunks of 8 per task: 25 chunk actions each, not 200.
-      expect(run.actions.length).toBe(1 + 25 + 25);
+      // A partial's items arrive with the fixed argument in place.
+      expect(out.shifted).toEqual(out.sums);
+      // 200 items in chunks of 8 per map: 25 chunk actions each, not 200.
+      expect(run.actions.length).toBe(1 + 25 + 25 + 25);
     },
   );
 });
