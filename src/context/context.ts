@@ -60,6 +60,12 @@ export interface TaskContextData {
   readonly devices: readonly AssignedDevice[];
   /** The CPU cores this attempt is pinned to (`withRunContext({ pinCpus: true })`), else empty. */
   readonly cpus: readonly number[];
+  /**
+   * The attempt's private folder of mounted secrets (`Secret({ mount })`), the local stand-in for
+   * `/etc/flyte/secrets`: a secret's file is `<secretsDir>/<group>/<key>` (`Secret.relativePath`),
+   * mode 0600, removed when the attempt ends. `undefined` when the task mounts no secret.
+   */
+  readonly secretsDir?: string;
 }
 
 /**

@@ -111,6 +111,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     outputPath: `${run.runBaseDir}/${message.action}`,
     devices: message.devices ?? [],
     cpus: message.cpus ?? [],
+    ...(message.secretsDir === undefined ? {} : { secretsDir: message.secretsDir }),
   };
   const abort = new AbortController();
   jobs.set(job, abort);

@@ -274,6 +274,7 @@ export class WorkerPool {
       group: context.group,
       ...(context.devices.length > 0 ? { devices: context.devices } : {}),
       ...(context.cpus.length > 0 ? { cpus: context.cpus } : {}),
+      ...(context.secretsDir === undefined ? {} : { secretsDir: context.secretsDir }),
       batch: isBatch(template),
       payload: job.payload,
       ...(worker.sentTasks.has(task)

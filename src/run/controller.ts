@@ -20,6 +20,7 @@ import { runAttempts } from "../execution/attempt.js";
 import { batchTemplate, isBatch } from "../execution/batch.js";
 import type { CancelScope } from "../execution/cancel-scope.js";
 import type { ExecutorFactory } from "../execution/executor.js";
+import { type SecretFiles, writeSecretFiles } from "../execution/secret-files.js";
 import { resolveSecrets } from "../execution/secrets.js";
 import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
@@ -362,8 +363,14 @@ export class Controller implements ControllerChannel {
   /** The attempt stage: admission, then dispatch to the executor, retried per the task's policy. */
   async #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
     const run = this.#run;
-    const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#stages.executorFor(template);
+    // An offloaded action's Job reads its secrets in the cluster (secretKeyRef), not from here.
+    const secrets =
+      template.secrets.length === 0 || executor.remote
+        ? undefined
+        : await this.#secretsOf(template);
+    const mountsSecrets =
+      secrets !== undefined && template.secrets.some((s) => s.mount !== undefined);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     // Made only for the attempts that are assigned devices or report a lane.
     let devices: Map<number, readonly string[]> | undefined;
@@ -387,7 +394,9 @@ export class Controller implements ControllerChannel {
           );
         }
         this.#holding.count++;
+        let secretFiles: SecretFiles | undefined;
         try {
+          if (mountsSecrets) secretFiles = await writeSecretFiles(template.secrets, secrets ?? {});
           return await executor.execute({
             template,
             args,
@@ -404,6 +413,7 @@ export class Controller implements ControllerChannel {
               customContext: this.#customContexts.get(id) ?? run.customContext,
               devices: lease.devices,
               cpus: lease.cpus,
+              ...(secretFiles === undefined ? {} : { secretsDir: secretFiles.dir }),
             },
             traces: this.#traces.get(id) ?? noTraces,
             channel: lendWhileWaiting(this, lease),
@@ -419,6 +429,7 @@ export class Controller implements ControllerChannel {
           lease.release();
           if (--this.#holding.count === 0)
             for (const wake of this.#holding.waiters.splice(0)) wake();
+          await secretFiles?.remove();
         }
       },
       {

@@ -20,7 +20,14 @@ import {
   runCli,
   runNode,
 } from "../fixtures/cli/cli-process.js";
-import { driver, explode, hugeDriver, main } from "../fixtures/offload/app.js";
+import {
+  driver,
+  explode,
+  hugeDriver,
+  main,
+  secretDriver,
+  usesClusterSecret,
+} from "../fixtures/offload/app.js";
 
 let scratch: string;
 let binDir: string;
@@ -251,6 +258,43 @@ describe("a hybrid run", () => {
     expect(await runContainerCommand(argv, container)).toMatchObject({ code: 0 });
     expect(await readResult(outputsPath)).toBe(30);
   });
+});
+
+describe("secrets of offloaded actions", () => {
+  test.each([
+    ["hybrid", secretDriver],
+    ["remote", usesClusterSecret],
+  ] as const)(
+    "are left to the cluster in a %s run, not demanded of this host",
+    async (mode, task) => {
+      const previous = process.env.KUBECONFIG;
+      process.env.KUBECONFIG = join(scratch, "no-such-kubeconfig");
+      delete process.env.OFFLOAD_CLUSTER_ONLY_TOKEN;
+      const name = `${mode}-secret`;
+      let failure: unknown;
+      try {
+        await withRunContext({
+          mode,
+          name,
+          runBaseDir: join(scratch, name),
+          rawDataPath: join(scratch, `${name}-shared`),
+          copyBundleTo: join(scratch, `${name}-emit`),
+          cacheDir: join(scratch, "home"),
+        }).run(task as typeof usesClusterSecret);
+      } catch (error) {
+        failure = error;
+      } finally {
+        if (previous === undefined) delete process.env.KUBECONFIG;
+        else process.env.KUBECONFIG = previous;
+      }
+      // It got as far as emitting the Job, which reads the secret in the cluster.
+      expect(failure).toBeInstanceOf(errors.DeploymentError);
+      expect((failure as errors.DeploymentError).code).toBe("NoKubeconfig");
+      const jobFile = /Job: {5}(\S+)/.exec((failure as Error).message)?.[1] as string;
+      expect(readFileSync(jobFile, "utf8")).toContain("OFFLOAD_CLUSTER_ONLY_TOKEN");
+      expect(readJob(jobFile).job).toMatchObject({ kind: "Job" });
+    },
+  );
 });
 
 describe("a remote run", () => {

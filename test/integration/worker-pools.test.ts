@@ -1,6 +1,7 @@
 // What only real worker pools do: survive crashes, kill stuck bodies, enforce memory limits,
 // carry env vars and secrets, keep module state in reusable environments, and lend slots to
 // nested calls.
+import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +109,18 @@ describe.each([
     for (const file of await filesUnder(run.url)) {
       expect(await readFile(file, "utf8")).not.toContain(secretValue);
     }
+  });
+
+  it("gives the body a mounted secret as a 0600 file in a private folder, removed afterwards", async () => {
+    const run = await runIn().run(tasks.readsSecretFile);
+    const out = (await run.outputs()) as {
+      dir: string;
+      length: number;
+      mode: number;
+      dirMode: number;
+    };
+    expect(out).toMatchObject({ length: secretValue.length, mode: 0o600, dirMode: 0o700 });
+    expect(existsSync(out.dir)).toBe(false);
   });
 
   it("fails before the task starts when a secret is missing, naming both places to put it", async () => {
