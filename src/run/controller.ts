@@ -10,6 +10,7 @@ import { cacheKey, cacheVersion } from "../cache/cache-key.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import type { ControllerChannel, RunMode, SubCall, TraceRecord } from "../context/context.js";
 import {
+  asCallerSees,
   errorToData,
   type FlyteError,
   RunCancelledError,
@@ -219,7 +220,7 @@ export class Controller implements ControllerChannel {
         at: run.clock.now(),
         error: errorToData(error),
       });
-      throw error;
+      throw asCallerSees(error);
     } finally {
       this.#traces.delete(id);
       this.#customContexts.delete(id);

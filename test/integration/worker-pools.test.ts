@@ -111,6 +111,15 @@ describe.each([
     }
   });
 
+  it("names an error of the task's own class by that class, as upstream's code", async () => {
+    const error = await runIn()
+      .run(tasks.throwsOwnClass)
+      .catch((e: unknown) => e);
+    expect((error as Error).constructor).toBe(flyte.errors.RuntimeUserError);
+    expect((error as flyte.errors.RuntimeUserError).code).toBe("QuotaError");
+    expect((error as Error).message).toBe("over quota");
+  });
+
   it("gives the body a mounted secret as a 0600 file in a private folder, removed afterwards", async () => {
     const run = await runIn().run(tasks.readsSecretFile);
     const out = (await run.outputs()) as {

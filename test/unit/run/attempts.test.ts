@@ -53,16 +53,43 @@ describe("attempts", () => {
     expect((error as Error).cause).toBeInstanceOf(TypeError);
   });
 
-  it("does not retry a NonRecoverableError", async () => {
+  it("does not retry a NonRecoverableError; the caller gets RuntimeUserError with its code, as upstream", async () => {
     let calls = 0;
     const fatal = env.task({ retries: 5 }, async function fatal() {
       calls++;
       throw new flyte.errors.NonRecoverableError("bad input");
     });
-    await expect(flyte.withRunContext({ cacheDir }).run(fatal)).rejects.toBeInstanceOf(
-      flyte.errors.NonRecoverableError,
-    );
+    const error = await flyte
+      .withRunContext({ cacheDir })
+      .run(fatal)
+      .catch((e: unknown) => e);
     expect(calls).toBe(1);
+    expect((error as Error).constructor).toBe(flyte.errors.RuntimeUserError);
+    expect(error).not.toBeInstanceOf(flyte.errors.NonRecoverableError);
+    expect((error as flyte.errors.RuntimeUserError).code).toBe("NonRecoverableError");
+    expect((error as Error).message).toBe("bad input");
+    expect((error as Error).cause).toBeInstanceOf(flyte.errors.NonRecoverableError);
+  });
+
+  it("retries a parent that lets a child's NonRecoverableError escape, as upstream", async () => {
+    const calls = { child: 0, parent: 0 };
+    const child = env.task({ retries: 3 }, async function fatalChild() {
+      calls.child++;
+      throw new flyte.errors.NonRecoverableError("bad input");
+    });
+    const parent = env.task(
+      { retries: new flyte.RetryStrategy({ count: 2, backoff: 0 }) },
+      async function escapingParent() {
+        calls.parent++;
+        return child();
+      },
+    );
+    const error = await flyte
+      .withRunContext({ cacheDir })
+      .run(parent)
+      .catch((e: unknown) => e);
+    expect(calls).toEqual({ child: 3, parent: 3 });
+    expect((error as flyte.errors.RuntimeUserError).code).toBe("NonRecoverableError");
   });
 
   it("waits a Backoff's base before the first retry, then grows it by its factor up to its cap", async () => {
