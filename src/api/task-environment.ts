@@ -3,7 +3,7 @@
  * env vars, secrets, cache, reuse, runtime), validated at construction.
  * @module
  */
-import { callerModuleUrl } from "../internal/caller.js";
+import { callerLocation } from "../internal/caller.js";
 import { parametersOf } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
@@ -460,7 +460,8 @@ export class TaskEnvironment extends Environment implements TaskOwner {
     optionsOrFn: TaskOptions | F,
     maybeFn?: F,
   ): Task<Parameters<F>, ReturnType<F>> {
-    const moduleUrl = callerModuleUrl();
+    const definedAt = callerLocation();
+    const moduleUrl = definedAt?.url;
     const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
     const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
     const problems = new Problems(`task of TaskEnvironment "${this.name}"`);
@@ -530,6 +531,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       report: options.report ?? false,
       runtime: this.runtime,
       moduleUrl,
+      definedAt,
       overridden: false,
     };
     problems.throwIfAny();

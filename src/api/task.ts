@@ -5,6 +5,7 @@
  */
 import { currentFrame, nextSequence, type SubCall } from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
+import type { CallLocation } from "../internal/caller.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Parameter } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
@@ -104,6 +105,11 @@ export interface TaskTemplate {
   readonly runtime: Runtime;
   /** The module where `env.task` was called; workers import it to find the task. */
   readonly moduleUrl: string | undefined;
+  /**
+   * Where `env.task` was called, in the code as it ran: the cache reads the task's function as
+   * written from there (through the module's source map). `undefined` when it cannot be told.
+   */
+  readonly definedAt: CallLocation | undefined;
   /** Whether this template came from `override()` (it is not registered in its environment). */
   readonly overridden: boolean;
 }
