@@ -12,6 +12,7 @@ describe("lastArgumentOfCall", () => {
   });
 
   it("skips brackets and commas in strings, template literals, comments and regular expressions", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text is source code with a template literal.
     const body = 'async (s: string) => `${s.replace(/[(,]/g, ")")}, ${[1, 2].join(",")}` /* ) */';
     const text = `env.task({ name: "t" }, ${body}, );`;
     expect(lastArgumentOfCall(text, 0)).toBe(body);
