@@ -44,7 +44,7 @@ export function sourceAsWritten(task: DefinedFunction): string | undefined {
   if (originalSource === undefined || originalLine === undefined || originalColumn === undefined) {
     return undefined;
   }
-  const text = originalText(map, originalSource);
+  const text = originalText(map, at.file, originalSource);
   if (text === undefined) return undefined;
   const offset = offsetOf(text, originalLine, originalColumn);
   if (offset === undefined) return undefined;
@@ -64,9 +64,17 @@ function sourceMapOf(file: string): SourceMap | undefined {
 }
 
 /** The original module's text: from the map's `sourcesContent`, else read from its file. */
-function originalText(map: SourceMap, source: string): string | undefined {
-  const { sources: names, sourcesContent } = map.payload;
-  const index = names.findIndex((name) => name === source || source.endsWith(name));
+function originalText(map: SourceMap, file: string, source: string): string | undefined {
+  const { sources: names, sourcesContent, sourceRoot } = map.payload;
+  const base = file.startsWith("file:") ? file : pathToFileURL(file).href;
+  const index = names.findIndex((name) => {
+    if (name === source) return true;
+    try {
+      return new URL(`${sourceRoot ?? ""}${name}`, base).href === source;
+    } catch {
+      return false;
+    }
+  });
   const embedded = index < 0 ? undefined : sourcesContent?.[index];
   if (typeof embedded === "string") return embedded;
   if (!sources.has(source)) {

@@ -13,6 +13,7 @@ import { DeploymentError } from "../errors.js";
 import type { CopyStyle } from "../run/run.js";
 import { type BuildContext, needsBuild, writeBuildContext } from "./build-context.js";
 import { type CodeBundle, writeBundle } from "./bundle.js";
+import { bundledPath } from "./interactive-bundle.js";
 import { INPUTS_FILE, writeInputs } from "./io.js";
 import { type JsonObject, jobFor } from "./kubernetes.js";
 import { shellJoin } from "./shell.js";
@@ -26,6 +27,8 @@ export interface EmitterOptions {
   readonly dataDir: string;
   readonly rawDataPath: string;
   readonly copyStyle: CopyStyle;
+  /** Ship each task module bundled by esbuild (`interactiveMode`) instead of the sources. */
+  readonly interactive?: boolean;
   readonly version: string | undefined;
   readonly serviceAccount: string | undefined;
   readonly namespace: string | undefined;
@@ -83,7 +86,7 @@ export class Emitter {
   constructor(options: EmitterOptions) {
     this.#options = options;
     this.#root = resolve(options.root ?? process.cwd());
-    if (options.copyStyle === "none" && options.version === undefined) {
+    if (options.copyStyle === "none" && !options.interactive && options.version === undefined) {
       throw new DeploymentError(
         'Version must be set when copyStyle is "none": there is no bundle to hash. Pass `version` to withRunContext().',
       );
@@ -112,7 +115,9 @@ export class Emitter {
       args: action.args,
       customContext: action.customContext ?? o.customContext,
     });
-    const modulePath = relative(this.#root, fileURLToPath(moduleUrl)).split(sep).join("/");
+    const modulePath = o.interactive
+      ? bundledPath(this.#root, fileURLToPath(moduleUrl))
+      : relative(this.#root, fileURLToPath(moduleUrl)).split(sep).join("/");
     const command = [
       "flyte-ts",
       "execute",
@@ -162,6 +167,7 @@ export class Emitter {
       ],
       root: this.#root,
       dir: this.#options.dataDir,
+      interactive: this.#options.interactive === true,
     });
     return this.#bundle;
   }

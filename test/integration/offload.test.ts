@@ -20,14 +20,8 @@ import {
   runCli,
   runNode,
 } from "../fixtures/cli/cli-process.js";
-import {
-  driver,
-  explode,
-  hugeDriver,
-  main,
-  secretDriver,
-  usesClusterSecret,
-} from "../fixtures/offload/app.js";
+import { driver, explode, hugeDriver, main } from "../fixtures/offload/app.js";
+import { secretDriver, usesClusterSecret } from "../fixtures/offload/secrets.js";
 
 let scratch: string;
 let binDir: string;
@@ -166,6 +160,43 @@ describe("a dry run", () => {
     const error = await readResult(outputsPath).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.RuntimeUserError);
     expect((error as errors.RuntimeUserError).code).toBe("QuotaError");
+  });
+
+  test("with interactiveMode ships the entry module bundled into one ES module, which the Job runs", async () => {
+    const out = join(scratch, "dry-interactive");
+    await withRunContext({
+      dryRun: true,
+      interactiveMode: true,
+      name: "exec-interactive",
+      copyBundleTo: out,
+      cacheDir: join(scratch, "home"),
+      customContext: { team: "ml" },
+    }).run(main, 4);
+    const { argv } = readJob(join(out, "actions", "a0", "job.yaml"));
+    expect(flag(argv, "--module")).toBe("test/fixtures/offload/app.mjs");
+    const container = await mkdtemp(join(scratch, "container-"));
+    const finished = await runContainerCommand(argv, container);
+    expect(finished).toMatchObject({ code: 0, stderr: "" });
+    // One self-contained module, its relative import (helper.ts) inlined: no sources shipped.
+    const shipped = readdirSync(container, { recursive: true }) as string[];
+    expect(shipped.filter((f) => !f.startsWith(".flyte")).sort()).toEqual([
+      "test",
+      "test/fixtures",
+      "test/fixtures/offload",
+      "test/fixtures/offload/app.mjs",
+    ]);
+    expect(await readResult(flag(argv, "--outputs-path"))).toEqual({
+      total: 18,
+      seen: new Map([["n", 4]]),
+      team: "ml",
+      run: "exec-interactive",
+    });
+  });
+
+  test("refuses interactiveMode beside copyStyle, which it would make meaningless", () => {
+    expect(() => withRunContext({ interactiveMode: true, copyStyle: "all" })).toThrow(
+      /`copyStyle` would do nothing/,
+    );
   });
 
   test('refuses copyStyle "none" without a version', async () => {
