@@ -8,7 +8,7 @@ import { parametersOf } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
 import { Image } from "./image.js";
-import { PodTemplate } from "./pod-template.js";
+import { isV1PodTemplate, PodTemplate, type V1PodTemplateLike } from "./pod-template.js";
 import { Resources, type ResourcesOptions } from "./resources.js";
 import { RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
@@ -47,8 +47,11 @@ export interface EnvironmentOptions {
   dependsOn?: readonly Environment[];
   /** The seed's spelling of {@link EnvironmentOptions.dependsOn} (`env_dep_hints=`); give one or the other. */
   envDepHints?: readonly Environment[];
-  /** A pod template (its name, or a {@link PodTemplate}) for offload. */
-  podTemplate?: string | PodTemplate;
+  /**
+   * A pod template for offload: its name, a {@link PodTemplate}, or a Kubernetes `V1PodTemplate`
+   * object (the seed's type; read with `PodTemplate.fromV1`).
+   */
+  podTemplate?: string | PodTemplate | V1PodTemplateLike;
   /** A description. */
   description?: string;
 }
@@ -318,9 +321,12 @@ function checkPodTemplate(
   ) {
     return podTemplate;
   }
+  if (isV1PodTemplate(podTemplate)) {
+    return problems.nested("podTemplate", () => PodTemplate.fromV1(podTemplate));
+  }
   problems.add(
     "podTemplate",
-    `Expected \`podTemplate\` to be a template name or a PodTemplate, got ${describe(podTemplate)}.`,
+    `Expected \`podTemplate\` to be a template name, a PodTemplate or a Kubernetes V1PodTemplate (with \`template.spec\`), got ${describe(podTemplate)}.`,
   );
   return undefined;
 }

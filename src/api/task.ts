@@ -12,7 +12,7 @@ import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
 import type { Image } from "./image.js";
 import { type PartialTask, partialOf } from "./partial.js";
-import type { PodTemplate } from "./pod-template.js";
+import type { PodTemplate, V1PodTemplateLike } from "./pod-template.js";
 import { Resources, type ResourcesOptions } from "./resources.js";
 import { type RetryOptions, RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
@@ -60,8 +60,8 @@ export interface TaskOptions {
   docs?: string;
   /** Secrets for this task; replaces (does not merge with) the environment's. */
   secrets?: SecretRequest;
-  /** A pod template for offload; not allowed in a reusable environment. */
-  podTemplate?: string | PodTemplate;
+  /** A pod template for offload (a name, a PodTemplate or a V1PodTemplate); not allowed in a reusable environment. */
+  podTemplate?: string | PodTemplate | V1PodTemplateLike;
   /** Whether the task writes an HTML report (flushed on success). @default false */
   report?: boolean;
 }
