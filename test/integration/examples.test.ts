@@ -146,4 +146,17 @@ describe.concurrent("examples", () => {
       "sum of items 0-2: 30",
     ]);
   });
+
+  test("porting runs the seed's spellings: GiB, env, Backoff, deadline, custom context, map over a partial", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/porting.ts", "main");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      "2cm (eu)",
+      "4cm (eu)",
+      "6cm (eu)",
+      "succeeded on attempt 2",
+    ]);
+  });
 });
