@@ -31,6 +31,15 @@ const sources = new Map<string, string | undefined>();
  * ```
  */
 export function sourceAsWritten(task: DefinedFunction): string | undefined {
+  try {
+    return findSource(task);
+  } catch {
+    // Reading a source map or a module is best effort: the version falls back to fn.toString().
+    return undefined;
+  }
+}
+
+function findSource(task: DefinedFunction): string | undefined {
   const at = task.definedAt;
   if (at === undefined) return undefined;
   const map = sourceMapOf(at.file);
