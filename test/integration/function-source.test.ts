@@ -1,13 +1,15 @@
 // The function-body cache version hashes a task's function as written, read through the module's
 // source map, not the code tsx runs (esbuild renames a function whose name is taken).
+import { readFileSync } from "node:fs";
 import { Cache } from "flyte-ts";
 import { describe, expect, it } from "vitest";
 import { runNode } from "../fixtures/cli/cli-process.js";
 
-const secondAsWritten = `async function square(x: number): Promise<{ x: number; version: string | undefined }> {
-    // The same name as above.
-    return { x, version: flyte.ctx()?.version };
-  }`;
+/** The function of single-name.ts (the same text as the second of same-names.ts), as written. */
+function aloneAsWritten(): string {
+  const text = readFileSync(new URL("../fixtures/cache/single-name.ts", import.meta.url), "utf8");
+  return text.slice(text.indexOf("async function square"), text.lastIndexOf("}") + 1);
+}
 
 describe("the function-body cache version under tsx", () => {
   it("hashes the source as written, so a same-named function in the module does not change it", async () => {
@@ -20,7 +22,7 @@ describe("the function-body cache version under tsx", () => {
     expect(versions.second).not.toBe(versions.first);
     const expected = new Cache({ behavior: "auto" }).getVersion({
       func: () => {},
-      source: secondAsWritten,
+      source: aloneAsWritten(),
     });
     expect(versions.second).toBe(expected);
   });
