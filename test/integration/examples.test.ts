@@ -146,7 +146,10 @@ describe.concurrent("examples", () => {
       "sum of items 0-2: 30",
     ]);
   });
+});
 
+// Run after the concurrent ones, so as not to add to their burst of processes on a small machine.
+describe("examples, one at a time", () => {
   test("porting runs the seed's spellings: GiB, env, Backoff, deadline, custom context, map over a partial", async ({
     expect,
   }) => {
