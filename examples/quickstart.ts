@@ -18,7 +18,12 @@ export const square = env.task(async function square(x: number): Promise<number>
 });
 
 export const main = env.task(
-  { retries: new flyte.RetryStrategy({ count: 3, backoff: 10, backoffFactor: 2 }) },
+  {
+    retries: new flyte.RetryStrategy({
+      count: 3,
+      backoff: new flyte.Backoff({ base: 1, factor: 2, cap: 10 }), // waits 1 s, 2 s, 4 s
+    }),
+  },
   async function main(n = 10): Promise<number> {
     // Each square(i) is a sub-action of this run; Promise.all runs them concurrently.
     const squares = await flyte.group("squares", () =>

@@ -225,6 +225,27 @@ export interface ErrorData {
   readonly cause?: ErrorData;
 }
 
+// The class name of an error rebuilt from data as a plain Error (its class is not known here):
+// what `code` says when it crosses again or reaches a parent.
+const originalClass = Symbol.for("flyte-ts.error-class.v1");
+
+/** Records that `error`, rebuilt from data, was of class `name` where it was thrown. */
+export function rememberClass<E extends Error>(error: E, name: string): E {
+  if (name !== error.constructor?.name) {
+    Object.defineProperty(error, originalClass, { value: name, configurable: true });
+  }
+  return error;
+}
+
+/** The class name an error was thrown as: remembered for rebuilt errors, else its constructor's. */
+function className(error: Error): string {
+  const remembered = (error as { [originalClass]?: string })[originalClass];
+  if (remembered !== undefined) return remembered;
+  return error.constructor?.name && error.constructor.name !== "Error"
+    ? error.constructor.name
+    : error.name;
+}
+
 /** Turns any thrown value into plain data (recursively through `cause`, at most 8 deep). */
 export function errorToData(error: unknown, depth = 0): ErrorData {
   if (error instanceof FlyteError) {
@@ -243,7 +264,7 @@ export function errorToData(error: unknown, depth = 0): ErrorData {
   if (error instanceof Error) {
     return {
       name: error.name,
-      code: error.constructor?.name || error.name,
+      code: className(error),
       kind: "user",
       message: error.message,
       ...(error.stack === undefined ? {} : { stack: error.stack }),
@@ -270,11 +291,26 @@ export function errorFromData(data: ErrorData): Error {
     const Class = errorClasses[data.name as Exclude<FlyteErrorName, "InvalidConfigError">];
     error = new Class(data.message, { ...options, kind: data.kind });
   } else {
-    error = new Error(data.message, cause === undefined ? undefined : { cause });
+    error = rememberClass(
+      new Error(data.message, cause === undefined ? undefined : { cause }),
+      data.code,
+    );
     error.name = data.name;
   }
   if (data.stack !== undefined) error.stack = data.stack;
   return error;
+}
+
+/**
+ * The error an action's caller (its parent task, or `run()` for the root) sees when the action
+ * failed with `error`. A NonRecoverableError stops the retries of the action that raised it
+ * only: as upstream's local mode, its caller gets a RuntimeUserError with the same `code`
+ * (`"NonRecoverableError"`), which the caller's own retries treat like any failure. The
+ * original is its `cause`. Every other error passes through.
+ */
+export function asCallerSees(error: FlyteError): FlyteError {
+  if (!(error instanceof NonRecoverableError)) return error;
+  return new RuntimeUserError(error.message, { code: error.code, cause: error });
 }
 
 /**
@@ -285,11 +321,7 @@ export function errorFromData(data: ErrorData): Error {
 export function toTaskError(error: unknown): FlyteError {
   if (error instanceof FlyteError) return error;
   if (error instanceof Error) {
-    const code =
-      error.constructor?.name && error.constructor.name !== "Error"
-        ? error.constructor.name
-        : error.name;
-    return new RuntimeUserError(error.message, { code, cause: error });
+    return new RuntimeUserError(error.message, { code: className(error), cause: error });
   }
   return new RuntimeUnknownError(`A task threw a non-Error value: ${String(error)}`, {
     code: "NonErrorThrown",

@@ -12,23 +12,47 @@
  */
 
 // Definitions
+export { Backoff, type BackoffOptions } from "./api/backoff.js";
 export {
   Cache,
   type CacheBehavior,
+  type CacheBehaviorAlias,
   type CacheOptions,
   type CachePolicy,
   type CacheRequest,
   FunctionBodyPolicy,
   type VersionParameters,
 } from "./api/cache.js";
-export { Device, GPU, TPU } from "./api/devices.js";
+export {
+  Device,
+  type DeviceKind,
+  type DeviceOptions,
+  GPU,
+  type GpuQuantity,
+  type GpuType,
+  TPU,
+  type TpuType,
+} from "./api/devices.js";
 export { File } from "./api/file.js";
-export { Image } from "./api/image.js";
-export { PodTemplate } from "./api/pod-template.js";
-export { Resources, type ResourcesOptions } from "./api/resources.js";
-export { RetryStrategy } from "./api/retry.js";
-export { ReusePolicy } from "./api/reuse-policy.js";
-export { Secret, type SecretRequest } from "./api/secret.js";
+export {
+  type AutoImageOptions,
+  type DockerfileImageOptions,
+  Image,
+  type ImageCloneOptions,
+  type UvDebianOptions,
+  type UvScriptOptions,
+} from "./api/image.js";
+export type { ImageLayer, PipOptions, Platform } from "./api/image-layers.js";
+export type { PartialTask } from "./api/partial.js";
+export {
+  PodTemplate,
+  type PodTemplateOptions,
+  type V1PodTemplateLike,
+} from "./api/pod-template.js";
+export { type CpuValue, Resources, type ResourcesOptions } from "./api/resources.js";
+export { type RetryOptions, RetryStrategy } from "./api/retry.js";
+export { ReusePolicy, type ReusePolicyOptions } from "./api/reuse-policy.js";
+export { Secret, type SecretOptions, type SecretRequest } from "./api/secret.js";
 export type {
   AnyTask,
   Offload,
@@ -40,11 +64,19 @@ export type {
 } from "./api/task.js";
 export {
   Environment,
+  type EnvironmentCloneOptions,
   type EnvironmentOptions,
   TaskEnvironment,
+  type TaskEnvironmentCloneOptions,
   type TaskEnvironmentOptions,
+  type TaskFunction,
 } from "./api/task-environment.js";
-export { Timeout } from "./api/timeout.js";
+export {
+  Timeout,
+  type TimeoutOptions,
+  type TimeoutRequest,
+  type TimeoutType,
+} from "./api/timeout.js";
 export type { SharedCache } from "./cache/shared-tier.js";
 // Running
 export {
@@ -53,7 +85,9 @@ export {
   ctx,
   type RunMode,
   type TaskContext,
+  type TaskContextData,
 } from "./context/context.js";
+export { customContext, getCustomContext } from "./context/custom-context.js";
 export { group } from "./context/group.js";
 export * as report from "./context/report.js";
 export { trace } from "./context/trace.js";
@@ -72,11 +106,12 @@ export type { ActionRecord, AttemptRecord, RunRecordData } from "./record/run-re
 export { telemetryObserver } from "./record/telemetry.js";
 export { shutdown } from "./run/engine.js";
 export { main } from "./run/main.js";
-export { type MapOptions, type MapResults, map } from "./run/map.js";
+export { type MapInput, type MapOptions, type MapResults, map } from "./run/map.js";
 export {
   type CopyStyle,
   Run,
   RunContext,
+  type RunEngine,
   type RunOptions,
   run,
   withRunContext,

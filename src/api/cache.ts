@@ -42,6 +42,11 @@ export type NormalizedCacheBehavior = "auto" | "override" | "disable";
 export interface VersionParameters {
   /** The task's function; `undefined` for tasks that are not plain functions. */
   readonly func?: Function;
+  /**
+   * The function's text as written in its module, when the engine found it (through the
+   * module's source map: under tsx, `func.toString()` is esbuild's output, not what you wrote).
+   */
+  readonly source?: string;
 }
 
 /**
@@ -193,9 +198,10 @@ export function normalizeSource(source: string): string {
 
 /**
  * The default cache policy: the version changes when the task function's code changes. It hashes
- * the function's source (`fn.toString()`, normalised by {@link normalizeSource}) with the salt, so
- * comments, whitespace and indentation do not matter, while any edit to the body, the parameters
- * or the name does. Edits to functions it *calls* do not change it; add a salt or a
+ * the function's source as written (`params.source`, read from the module through its source
+ * map; else `fn.toString()`), normalised by {@link normalizeSource}, with the salt, so comments,
+ * whitespace and indentation do not matter, while any edit to the body, the parameters, their
+ * types or the name does. Edits to functions it *calls* do not change it; add a salt or a
  * `versionOverride` when they should.
  *
  * @example
@@ -205,12 +211,13 @@ export function normalizeSource(source: string): string {
  */
 export class FunctionBodyPolicy implements CachePolicy {
   /**
-   * Hex SHA-256 of the normalised source of `params.func` and `salt`; `""` when there is no function.
+   * Hex SHA-256 of the normalised source of `params.func` (`params.source` when given) and
+   * `salt`; `""` when there is no function.
    * @throws Error when the function's source cannot be read (a bound or native function)
    */
   getVersion(salt: string, params: VersionParameters): string {
     if (params.func === undefined) return "";
-    const source = Function.prototype.toString.call(params.func);
+    const source = params.source ?? Function.prototype.toString.call(params.func);
     if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
       throw new Error(
         `The source of function \`${params.func.name || "(anonymous)"}\` cannot be read (it is bound or native). Pass the unbound function, or set \`versionOverride\`.`,

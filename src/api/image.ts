@@ -103,7 +103,7 @@ export interface UvScriptOptions extends PipOptions {
 }
 
 /** Options of {@link Image.clone}. */
-export interface CloneOptions {
+export interface ImageCloneOptions {
   registry?: string;
   name?: string;
   /** A fixed tag. @default the content hash */
@@ -376,7 +376,7 @@ export class Image {
    * Image.fromPrebuilt("python:3.12").clone({ registry: "ghcr.io/my-org", name: "py" }).withPipPackages("numpy");
    * ```
    */
-  clone(options: CloneOptions = {}): Image {
+  clone(options: ImageCloneOptions = {}): Image {
     const problems = new Problems(`Image "${this.uri}"`);
     checkKeys(problems, options, ["registry", "name", "tag", "addLayer"]);
     checkNames(problems, { ...options });
@@ -402,8 +402,26 @@ export class Image {
     });
   }
 
+  /**
+   * Whether layers can no longer be added (the seed's `is_final`; upstream's later `extendable`
+   * is its negation): true for an image built from a Dockerfile, and for a prebuilt image used as
+   * it is (`fromPrebuilt(uri)`, which has no name to publish a changed image under).
+   */
+  get isFinal(): boolean {
+    return this.dockerfile !== undefined || this.name === undefined;
+  }
+
   #with(method: string, build: (problems: Problems) => ImageLayer): Image {
     const problems = new Problems(`Image.${method}`);
+    if (this.dockerfile === undefined && this.name === undefined) {
+      const repository = /^(?:.*\/)?([^/:@]+)(?:[:@].*)?$/.exec(this.uri)?.[1] ?? "image";
+      problems.add(
+        "",
+        `The prebuilt image "${this.uri}" is final: it is used as it is, and a changed image needs a name of its own to be published under. ` +
+          `Name it first: Image.fromPrebuilt(${JSON.stringify(this.uri)}).clone({ registry: "<your registry>", name: "${repository}-custom" }).${method}(...)`,
+      );
+      problems.throwIfAny();
+    }
     const layer = build(problems);
     problems.throwIfAny();
     return this.clone({ addLayer: layer });

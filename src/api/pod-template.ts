@@ -20,6 +20,32 @@ export interface PodTemplateOptions {
   annotations?: Record<string, string>;
 }
 
+/**
+ * A Kubernetes `V1PodTemplate` — the seed's `pod_template` type — as plain JSON or as the
+ * `V1PodTemplate` class of `@kubernetes/client-node`: the pod's labels, annotations and spec are
+ * under `template`. Accepted wherever a {@link PodTemplate} is; see {@link PodTemplate.fromV1}.
+ */
+export interface V1PodTemplateLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  template?: {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: object;
+  };
+}
+
+/** Whether `value` looks like a {@link V1PodTemplateLike} (has `template`, or `kind: "PodTemplate"`). */
+export function isV1PodTemplate(value: unknown): value is V1PodTemplateLike {
+  if (typeof value !== "object" || value === null || value instanceof PodTemplate) return false;
+  const v = value as { kind?: unknown; template?: unknown };
+  return v.kind === "PodTemplate" || (typeof v.template === "object" && v.template !== null);
+}
+
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const labelName = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -144,5 +170,37 @@ export class PodTemplate {
     this.labels = Object.freeze(labelMap);
     this.annotations = Object.freeze(annotationMap);
     Object.freeze(this);
+  }
+
+  /**
+   * A PodTemplate from a Kubernetes `V1PodTemplate` (plain JSON, or `@kubernetes/client-node`'s
+   * class): its `template.spec` is the pod spec, `template.metadata` gives the pod's labels and
+   * annotations. The task runs in the container named `primaryContainerName`: by default
+   * `"primary"` when the spec has one, else the spec's only container, else a new `"primary"`.
+   *
+   * @throws InvalidConfigError when the spec is not JSON-like data or a label is invalid
+   * @example
+   * ```ts
+   * PodTemplate.fromV1({ template: { spec: { containers: [{ name: "primary" }], tolerations: [...] } } });
+   * ```
+   */
+  static fromV1(template: V1PodTemplateLike, primaryContainerName?: string): PodTemplate {
+    // Class instances from client libraries become the JSON the API server would get.
+    const json = JSON.parse(JSON.stringify(template ?? {})) as V1PodTemplateLike;
+    const podSpec = (json.template?.spec ?? {}) as Record<string, unknown>;
+    const names = Array.isArray(podSpec.containers)
+      ? (podSpec.containers as { name?: unknown }[]).map((c) => c?.name)
+      : [];
+    const primary =
+      primaryContainerName ??
+      (names.includes("primary") || names.length !== 1 ? "primary" : String(names[0]));
+    return new PodTemplate({
+      primaryContainerName: primary,
+      podSpec,
+      ...(json.template?.metadata?.labels ? { labels: json.template.metadata.labels } : {}),
+      ...(json.template?.metadata?.annotations
+        ? { annotations: json.template.metadata.annotations }
+        : {}),
+    });
   }
 }

@@ -18,8 +18,9 @@ export interface ResourcesOptions {
    */
   cpu?: CpuValue | readonly [CpuValue, CpuValue];
   /**
-   * Memory in bytes as a quantity string: binary (`"512Mi"`, `"4Gi"`) or decimal (`"500M"`, `"2G"`)
-   * suffixes, or a `[request, limit]` pair. A single value is a request with no limit.
+   * Memory in bytes as a quantity string: binary (`"512Mi"`, `"4Gi"`, or flyte's `"512MiB"`,
+   * `"4GiB"`) or decimal (`"500M"`, `"2G"`, `"2GB"`) suffixes, or a `[request, limit]` pair. A
+   * single value is a request with no limit. Emitted Jobs carry the Kubernetes spelling (`"4Gi"`).
    */
   memory?: string | readonly [string, string];
   /**
@@ -27,7 +28,7 @@ export interface ResourcesOptions {
    * `"A100:2"`, or a {@link Device} from {@link GPU} / {@link TPU}.
    */
   gpu?: number | string | Device;
-  /** Ephemeral disk as a quantity string, e.g. `"10Gi"`. */
+  /** Ephemeral disk as a quantity string, e.g. `"10Gi"` or `"10GiB"`. */
   disk?: string;
   /** Size of `/dev/shm` as a quantity string, or `"auto"` to let the platform size it. */
   shm?: string;
@@ -95,24 +96,46 @@ export function parseCpu(value: unknown, name = "cpu"): number {
   return cores;
 }
 
-/** Common spellings that are not Kubernetes quantities, with the one meant. */
+const byteUnitPattern = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([KMGTPE])(i?)B$/i;
+
+/**
+ * The Kubernetes spelling of a byte amount written with a byte unit, as flyte's own examples do:
+ * `"1GiB"` → `"1Gi"`, `"512MiB"` → `"512Mi"` (binary), `"2GB"` → `"2G"`, `"1KB"` → `"1k"`
+ * (decimal). Units are read case-insensitively; any other text is returned unchanged, so a
+ * Kubernetes quantity (`"4Gi"`, `"500M"`) passes through as it is.
+ *
+ * @example
+ * ```ts
+ * kubernetesQuantity("1GiB"); // "1Gi"
+ * kubernetesQuantity("10GB"); // "10G"
+ * ```
+ */
+export function kubernetesQuantity(text: string): string {
+  const match = byteUnitPattern.exec(text.trim());
+  if (!match) return text;
+  const [, amount, prefix = "", binary] = match;
+  const upper = prefix.toUpperCase();
+  if (binary) return `${amount}${upper}i`;
+  return `${amount}${upper === "K" ? "k" : upper}`;
+}
+
+/** Common spellings that are not byte quantities, with the one meant. */
 function bytesHint(text: string): string {
   const match = /^([\d.]+)\s*([a-zA-Z]+)$/.exec(text.trim());
   const [, amount, unit] = match ?? [];
-  const prefix = unit?.[0]?.toUpperCase();
-  if (amount === undefined || unit === undefined || prefix === undefined) return "";
-  if (/^[KMGTPE]i?B$/i.test(unit) || unit === "K") {
-    const decimal = prefix === "K" ? "k" : prefix;
-    return ` Write "${amount}${prefix}i" (binary, 1024-based) or "${amount}${decimal}" (decimal).`;
-  }
+  if (amount === undefined || unit === undefined) return "";
+  if (unit === "K") return ` Write "${amount}Ki" (binary, 1024-based) or "${amount}k" (decimal).`;
   return "";
 }
 
 /**
  * Converts a byte amount to bytes: `"1Gi"` → 1073741824, `"500M"` → 500000000, `"1e3"` → 1000,
- * `2048` → 2048. Fractional results are rounded up to whole bytes, as Kubernetes does.
+ * `2048` → 2048. flyte's own spellings with a byte unit are read too: `"1GiB"` as `"1Gi"`,
+ * `"2GB"` as `"2G"` (see {@link kubernetesQuantity}). Fractional results are rounded up to whole
+ * bytes, as Kubernetes does.
  *
- * @param value a number of bytes or a Kubernetes quantity string (suffixes k M G T P E, Ki Mi Gi Ti Pi Ei)
+ * @param value a number of bytes or a quantity string (suffixes k M G T P E, Ki Mi Gi Ti Pi Ei,
+ *   KB MB GB TB PB EB, KiB MiB GiB TiB PiB EiB)
  * @param name what to call the value in error messages
  * @throws TypeError when `value` is not a byte amount (including milli-bytes such as `"500m"`);
  *   RangeError when it is negative
@@ -125,7 +148,7 @@ export function parseQuantityBytes(value: unknown, name = "memory"): number {
   let bytes: number | undefined;
   if (typeof value === "number") bytes = Number.isFinite(value) ? value : undefined;
   else if (typeof value === "string") {
-    const parsed = parseQuantity(value);
+    const parsed = parseQuantity(kubernetesQuantity(value));
     if (parsed && (parsed.suffix === "m" || parsed.suffix === "u" || parsed.suffix === "n")) {
       throw new TypeError(
         `Expected \`${name}\` to be a byte amount, got ${describe(value)}, which means ${parsed.value} bytes ("${parsed.suffix}" is a fraction). Write "${value.trim().slice(0, -1)}M" or "${value.trim().slice(0, -1)}Mi".`,
@@ -135,7 +158,7 @@ export function parseQuantityBytes(value: unknown, name = "memory"): number {
   }
   if (bytes === undefined) {
     throw new TypeError(
-      `Expected \`${name}\` to be a Kubernetes quantity string such as "512Mi", "4Gi" or "500M", got ${describe(value)}.${typeof value === "string" ? bytesHint(value) : ""}`,
+      `Expected \`${name}\` to be a quantity string such as "512Mi", "4Gi", "1GiB" or "500M", got ${describe(value)}.${typeof value === "string" ? bytesHint(value) : ""}`,
     );
   }
   if (bytes < 0) {

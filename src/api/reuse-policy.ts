@@ -14,11 +14,20 @@ export interface ReusePolicyOptions {
    */
   replicas?: number | readonly [number, number];
   /**
-   * How long a worker above `min` may sit idle before it is stopped. The clock starts when the
-   * worker finishes its last task. A number is seconds; `0` or leaving it out keeps idle workers
-   * until the pool shuts down.
+   * How long the whole environment may sit idle (no attempt running on any of its workers)
+   * before every worker stops, the `min` ones included; the next call starts new workers (and
+   * module state starts afresh). The clock starts when the last running attempt ends. A number
+   * is seconds; `0` or leaving it out keeps the workers until `flyte.shutdown()`.
+   * @default no limit (upstream: 30 s)
    */
   idleTtl?: Duration;
+  /**
+   * How long one worker above `min` may sit idle before it is stopped, so a pool grown for a
+   * burst shrinks back. The clock starts when the worker finishes its last attempt. A number is
+   * seconds; `0` keeps idle workers.
+   * @default `idleTtl` (upstream: 30 s)
+   */
+  scaledownTtl?: Duration;
   /**
    * How many tasks one worker runs at the same time (async tasks only). An integer of 1 or more.
    * @default 1
@@ -44,7 +53,7 @@ function isCount(value: unknown): value is number {
  * ```ts
  * new flyte.TaskEnvironment({
  *   name: "inference",
- *   reusable: new flyte.ReusePolicy({ replicas: [1, 4], idleTtl: 60, concurrency: 2 }),
+ *   reusable: new flyte.ReusePolicy({ replicas: [1, 4], idleTtl: 600, scaledownTtl: 60, concurrency: 2 }),
  * });
  * ```
  */
@@ -53,8 +62,10 @@ export class ReusePolicy {
   readonly minReplicas: number;
   /** The pool never grows above this many workers. */
   readonly maxReplicas: number;
-  /** How long an idle worker above `minReplicas` is kept, in milliseconds; `undefined`: until shutdown. */
+  /** How long the whole environment may be idle before all its workers stop, in milliseconds; `undefined`: until shutdown. */
   readonly idleTtlMs: number | undefined;
+  /** How long an idle worker above `minReplicas` is kept, in milliseconds; `undefined`: until the pool stops. */
+  readonly scaledownTtlMs: number | undefined;
   /** How many tasks one worker runs at the same time. */
   readonly concurrency: number;
   /** The pool's generation name, or `undefined` to follow the code version. */
@@ -65,8 +76,14 @@ export class ReusePolicy {
   /** @throws InvalidConfigError listing every invalid option, each with its path. */
   constructor(options: ReusePolicyOptions = {}) {
     const problems = new Problems("ReusePolicy");
-    checkKeys(problems, options, ["replicas", "idleTtl", "concurrency", "reuseSalt"]);
-    const { replicas = 2, idleTtl, concurrency = 1, reuseSalt } = options ?? {};
+    checkKeys(problems, options, [
+      "replicas",
+      "idleTtl",
+      "scaledownTtl",
+      "concurrency",
+      "reuseSalt",
+    ]);
+    const { replicas = 2, idleTtl, scaledownTtl, concurrency = 1, reuseSalt } = options ?? {};
     let min = 2;
     let max = 2;
     const expected = "an integer of 1 or more, or a [min, max] pair of them";
@@ -102,6 +119,10 @@ export class ReusePolicy {
     }
     const idleTtlMs =
       idleTtl === undefined ? undefined : problems.nested("idleTtl", () => durationToMs(idleTtl));
+    const scaledownTtlMs =
+      scaledownTtl === undefined
+        ? idleTtlMs
+        : problems.nested("scaledownTtl", () => durationToMs(scaledownTtl));
     if (!isCount(concurrency)) {
       problems.add(
         "concurrency",
@@ -118,6 +139,7 @@ export class ReusePolicy {
     this.minReplicas = min;
     this.maxReplicas = max;
     this.idleTtlMs = idleTtlMs === 0 ? undefined : idleTtlMs;
+    this.scaledownTtlMs = scaledownTtlMs === 0 ? undefined : scaledownTtlMs;
     this.concurrency = concurrency;
     this.reuseSalt = reuseSalt;
     this.warnings = Object.freeze(

@@ -17,7 +17,11 @@ export interface SecretOptions {
   key: string;
   /** The group (namespace) of the secret in the store, e.g. `"openai"`. */
   group?: string;
-  /** Also mount the secret as a file under this folder; only {@link SECRET_MOUNT_PATH} is supported. */
+  /**
+   * Also make the secret a file, `<mount>/<group>/<key>` (or `<mount>/<key>` without a group);
+   * only {@link SECRET_MOUNT_PATH} is supported, as upstream. In a pod that is the path; on this
+   * host each attempt gets a private folder in its place, `flyte.ctx().secretsDir`.
+   */
   mount?: string;
   /**
    * The environment variable the secret is exposed as; must match `^[A-Z_][A-Z0-9_]*$`.
@@ -74,6 +78,19 @@ export class Secret {
         `Only ${SECRET_MOUNT_PATH} is supported as \`mount\`, got ${describe(mount)}. Leave \`mount\` out to expose the secret as an environment variable only.`,
       );
     }
+    if (mount !== undefined) {
+      for (const [path, part] of [
+        ["key", key],
+        ["group", group],
+      ] as const) {
+        if (typeof part === "string" && (/[/\\]/.test(part) || part === "." || part === "..")) {
+          problems.add(
+            path,
+            `A mounted secret's \`${path}\` names its file, so it cannot contain "/" or be "." or "..", got ${describe(part)}.`,
+          );
+        }
+      }
+    }
     if (asEnvVar !== undefined && (typeof asEnvVar !== "string" || !envVarPattern.test(asEnvVar))) {
       problems.add(
         "asEnvVar",
@@ -117,6 +134,19 @@ export class Secret {
   static from(request: string | Secret | SecretOptions): Secret {
     if (request instanceof Secret) return request;
     return new Secret(typeof request === "string" ? { key: request } : request);
+  }
+
+  /**
+   * Where a mounted secret's file is, relative to its mount folder: `"<group>/<key>"`, or
+   * `"<key>"` without a group.
+   * @example
+   * ```ts
+   * const secret = new flyte.Secret({ key: "cert", group: "tls", mount: "/etc/flyte/secrets" });
+   * await readFile(join(flyte.ctx()!.secretsDir!, secret.relativePath), "utf8");
+   * ```
+   */
+  get relativePath(): string {
+    return this.group === undefined ? this.key : `${this.group}/${this.key}`;
   }
 
   /** `Secret(group/key)`; never a value. */

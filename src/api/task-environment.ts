@@ -3,12 +3,12 @@
  * env vars, secrets, cache, reuse, runtime), validated at construction.
  * @module
  */
-import { callerModuleUrl } from "../internal/caller.js";
+import { callerLocation } from "../internal/caller.js";
 import { parametersOf } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
 import { Image } from "./image.js";
-import { PodTemplate } from "./pod-template.js";
+import { isV1PodTemplate, PodTemplate, type V1PodTemplateLike } from "./pod-template.js";
 import { Resources, type ResourcesOptions } from "./resources.js";
 import { RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
@@ -39,12 +39,19 @@ export interface EnvironmentOptions {
   resources?: Resources | ResourcesOptions;
   /** Environment variables set in the task's worker. @default {} */
   envVars?: Record<string, string>;
+  /** The seed's spelling of {@link EnvironmentOptions.envVars} (`env=`); give one or the other. */
+  env?: Record<string, string>;
   /** Secrets resolved on this host and set in the worker's environment. */
   secrets?: SecretRequest;
   /** Environments to deploy or build alongside this one (a deploy-time hint). @default [] */
   dependsOn?: readonly Environment[];
-  /** A pod template (its name, or a {@link PodTemplate}) for offload. */
-  podTemplate?: string | PodTemplate;
+  /** The seed's spelling of {@link EnvironmentOptions.dependsOn} (`env_dep_hints=`); give one or the other. */
+  envDepHints?: readonly Environment[];
+  /**
+   * A pod template for offload: its name, a {@link PodTemplate}, or a Kubernetes `V1PodTemplate`
+   * object (the seed's type; read with `PodTemplate.fromV1`).
+   */
+  podTemplate?: string | PodTemplate | V1PodTemplateLike;
   /** A description. */
   description?: string;
 }
@@ -76,11 +83,41 @@ const environmentKeys = [
   "image",
   "resources",
   "envVars",
+  "env",
   "secrets",
   "dependsOn",
+  "envDepHints",
   "podTemplate",
   "description",
 ] as const;
+
+/** Seed spellings accepted beside today's option names: alias → option. */
+const seedAliases = { env: "envVars", envDepHints: "dependsOn" } as const;
+
+/**
+ * Reads the seed's spellings (`env`, `envDepHints`) into today's (`envVars`, `dependsOn`);
+ * giving both spellings of one option is a problem at the alias's path.
+ */
+function withoutAliases<T extends EnvironmentOptions>(problems: Problems, options: T): T {
+  let out = options;
+  for (const [alias, option] of Object.entries(seedAliases) as [
+    keyof typeof seedAliases,
+    "envVars" | "dependsOn",
+  ][]) {
+    if (!(alias in out)) continue;
+    const { [alias]: value, ...rest } = out;
+    if (value !== undefined && rest[option] !== undefined) {
+      problems.add(
+        alias,
+        `\`${alias}\` is the seed's spelling of \`${option}\`; give one of them, not both.`,
+      );
+    }
+    out = (
+      value === undefined || rest[option] !== undefined ? rest : { ...rest, [option]: value }
+    ) as T;
+  }
+  return out;
+}
 const taskEnvironmentKeys = [
   ...environmentKeys,
   "cache",
@@ -111,7 +148,9 @@ export class Environment {
   constructor(options: EnvironmentOptions) {
     const problems = new Problems(`${new.target.name} ${describe(options?.name)}`);
     const known = new.target === Environment ? environmentKeys : taskEnvironmentKeys;
-    const o = checkKeys(problems, options, known) ? options : ({ name: "" } as EnvironmentOptions);
+    const o = checkKeys(problems, options, known)
+      ? withoutAliases(problems, options)
+      : ({ name: "" } as EnvironmentOptions);
     this.name = checkName(problems, o.name);
     this.image = checkImage(problems, o.image);
     this.resources =
@@ -168,7 +207,67 @@ export class Environment {
     }
     return this;
   }
+
+  /**
+   * A copy of this environment under a new name with some settings replaced; omitted settings
+   * are inherited. The seed's spellings `env` and `envDepHints` are accepted here too.
+   *
+   * @throws InvalidConfigError when `name` is missing (a copy under the same name would deploy
+   *   over this one) or a setting is invalid
+   * @example
+   * ```ts
+   * const gpuShared = shared.cloneWith({ name: "shared-gpu", resources: new flyte.Resources({ gpu: 1 }) });
+   * ```
+   */
+  cloneWith(options: EnvironmentCloneOptions): Environment {
+    return new Environment(this.clonedOptions(options, this.inheritedOptions()));
+  }
+
+  /** The options that rebuild this environment, for {@link Environment.cloneWith}. */
+  protected inheritedOptions(): EnvironmentOptions {
+    return {
+      name: this.name,
+      image: this.image,
+      envVars: { ...this.envVars },
+      secrets: [...this.secrets],
+      dependsOn: this.dependsOn,
+      ...(this.resources === undefined ? {} : { resources: this.resources }),
+      ...(this.podTemplate === undefined ? {} : { podTemplate: this.podTemplate }),
+      ...(this.description === undefined ? {} : { description: this.description }),
+    };
+  }
+
+  /**
+   * `inherited` with the settings given in `options` replaced (an `undefined` value inherits).
+   * @throws InvalidConfigError when `name` is missing or both spellings of an option are given
+   */
+  protected clonedOptions<T extends EnvironmentOptions>(
+    options: EnvironmentCloneOptions,
+    inherited: T,
+  ): T {
+    const problems = new Problems(`cloneWith of ${this.constructor.name} "${this.name}"`);
+    if (typeof options !== "object" || options === null) {
+      problems.add("", `Expected the settings of the copy as an object, got ${describe(options)}.`);
+      problems.throwIfAny();
+    }
+    if (options.name === undefined) {
+      problems.add(
+        "name",
+        `A copy needs its own \`name\`: a copy named "${this.name}" would be deployed over this environment. Pass \`cloneWith({ name: "${this.name}-copy", ... })\`.`,
+      );
+    }
+    const given = withoutAliases(problems, options as EnvironmentOptions);
+    problems.throwIfAny();
+    const merged = { ...inherited } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(given)) {
+      if (value !== undefined) merged[key] = value;
+    }
+    return merged as T;
+  }
 }
+
+/** Options of {@link Environment.cloneWith}: a new name and the settings to replace. */
+export type EnvironmentCloneOptions = Partial<EnvironmentOptions> & { name: string };
 
 function checkName(problems: Problems, name: unknown): string {
   if (typeof name !== "string" || !namePattern.test(name)) {
@@ -224,9 +323,12 @@ function checkPodTemplate(
   ) {
     return podTemplate;
   }
+  if (isV1PodTemplate(podTemplate)) {
+    return problems.nested("podTemplate", () => PodTemplate.fromV1(podTemplate));
+  }
   problems.add(
     "podTemplate",
-    `Expected \`podTemplate\` to be a template name or a PodTemplate, got ${describe(podTemplate)}.`,
+    `Expected \`podTemplate\` to be a template name, a PodTemplate or a Kubernetes V1PodTemplate (with \`template.spec\`), got ${describe(podTemplate)}.`,
   );
   return undefined;
 }
@@ -240,7 +342,7 @@ const runtimes: readonly Runtime[] = ["thread", "process", "inline"];
 export type TaskFunction = (...args: never) => unknown;
 
 /** Options of {@link TaskEnvironment.cloneWith}: a new name and the settings to replace. */
-export type CloneOptions = Partial<Omit<TaskEnvironmentOptions, "reusable">> & {
+export type TaskEnvironmentCloneOptions = Partial<Omit<TaskEnvironmentOptions, "reusable">> & {
   name: string;
   /** A new reuse policy; `undefined` given explicitly turns reuse off. */
   reusable?: ReusePolicy | ReusePolicyOptions | undefined;
@@ -329,34 +431,32 @@ export class TaskEnvironment extends Environment implements TaskOwner {
   /**
    * A copy of this environment under a new name with some settings replaced. The copy has no tasks.
    * `reusable: undefined` given explicitly turns reuse off; other omitted settings are inherited.
+   * The seed's spellings `env` and `envDepHints` are accepted here too.
    *
+   * @throws InvalidConfigError when `name` is missing or a setting is invalid
    * @example
    * ```ts
    * const driver = env.cloneWith({ name: "driver", reusable: undefined, dependsOn: [env] });
    * ```
    */
-  cloneWith(options: CloneOptions): TaskEnvironment {
-    const inherited: TaskEnvironmentOptions = {
-      name: this.name,
-      image: this.image,
-      envVars: { ...this.envVars },
-      secrets: [...this.secrets],
-      dependsOn: this.dependsOn,
+  override cloneWith(options: TaskEnvironmentCloneOptions): TaskEnvironment {
+    const merged = this.clonedOptions(options, this.inheritedOptions()) as unknown as Record<
+      string,
+      unknown
+    >;
+    // As upstream: an explicit `reusable: undefined` turns reuse off; leaving it out inherits it.
+    if ("reusable" in options && options.reusable === undefined) delete merged.reusable;
+    return new TaskEnvironment(merged as unknown as TaskEnvironmentOptions);
+  }
+
+  protected override inheritedOptions(): TaskEnvironmentOptions {
+    return {
+      ...super.inheritedOptions(),
       cache: this.cache,
       runtime: this.runtime,
       ...(this.offload === undefined ? {} : { offload: this.offload }),
-      ...(this.resources === undefined ? {} : { resources: this.resources }),
-      ...(this.podTemplate === undefined ? {} : { podTemplate: this.podTemplate }),
-      ...(this.description === undefined ? {} : { description: this.description }),
       ...(this.reusable === undefined ? {} : { reusable: this.reusable }),
     };
-    const merged = { ...inherited } as Record<string, unknown>;
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined && key !== "reusable") continue;
-      merged[key] = value;
-    }
-    if ("reusable" in options && options.reusable === undefined) delete merged.reusable;
-    return new TaskEnvironment(merged as unknown as TaskEnvironmentOptions);
   }
 
   /**
@@ -373,7 +473,8 @@ export class TaskEnvironment extends Environment implements TaskOwner {
     optionsOrFn: TaskOptions | F,
     maybeFn?: F,
   ): Task<Parameters<F>, ReturnType<F>> {
-    const moduleUrl = callerModuleUrl();
+    const definedAt = callerLocation();
+    const moduleUrl = definedAt?.url;
     const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
     const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
     const problems = new Problems(`task of TaskEnvironment "${this.name}"`);
@@ -452,6 +553,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       report: options.report ?? false,
       runtime: this.runtime,
       moduleUrl,
+      definedAt,
       overridden: false,
     };
     problems.throwIfAny();

@@ -7,9 +7,10 @@
  * tagged with its class so the controller rebuilds the same immutable value.
  * @module
  */
+import { Backoff } from "./backoff.js";
 import { Cache, FunctionBodyPolicy } from "./cache.js";
 import { Device } from "./devices.js";
-import { Resources } from "./resources.js";
+import { Resources, type ResourcesOptions } from "./resources.js";
 import { RetryStrategy } from "./retry.js";
 import { ReusePolicy } from "./reuse-policy.js";
 import { Secret } from "./secret.js";
@@ -29,8 +30,11 @@ export interface TaskRef {
   readonly overrides?: OverrideData | undefined;
 }
 
-// Value classes rebuilt by prototype: every one keeps its whole state in public readonly fields.
+// Value classes rebuilt by prototype: their whole state is in public readonly fields (a unit test
+// round-trips each, so a private field added later fails there). Resources keeps a private
+// parsed device: it is rebuilt through its constructor from its public options.
 const classes = {
+  Backoff,
   Cache,
   FunctionBodyPolicy,
   Device,
@@ -80,6 +84,14 @@ export function decodeSetting(value: unknown): unknown {
   if (name === undefined) return fields;
   const cls = classes[name as ClassName];
   if (cls === undefined) throw new TypeError(`Unknown flyte-ts value class ${String(name)}.`);
+  if (cls === Resources) {
+    const { cpu, memory, gpu, disk, shm } = fields as ResourcesOptions;
+    return new Resources(
+      Object.fromEntries(
+        Object.entries({ cpu, memory, gpu, disk, shm }).filter(([, v]) => v !== undefined),
+      ),
+    );
+  }
   return Object.freeze(Object.assign(Object.create(cls.prototype), fields));
 }
 

@@ -3,15 +3,16 @@
  * call outside a run, and becomes a sub-action inside one.
  * @module
  */
-
 import { hashInputs } from "../cache/inputs.js";
-import { currentFrame, nextSequence } from "../context/context.js";
+import { currentFrame, nextSequence, type SubCall } from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
+import type { CallLocation } from "../internal/caller.js";
 import type { Parameter } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
 import type { Image } from "./image.js";
-import type { PodTemplate } from "./pod-template.js";
+import { type PartialTask, partialOf } from "./partial.js";
+import type { PodTemplate, V1PodTemplateLike } from "./pod-template.js";
 import { Resources, type ResourcesOptions } from "./resources.js";
 import { type RetryOptions, RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
@@ -60,8 +61,8 @@ export interface TaskOptions {
   docs?: string;
   /** Secrets for this task; replaces (does not merge with) the environment's. */
   secrets?: SecretRequest;
-  /** A pod template for offload; not allowed in a reusable environment. */
-  podTemplate?: string | PodTemplate;
+  /** A pod template for offload (a name, a PodTemplate or a V1PodTemplate); not allowed in a reusable environment. */
+  podTemplate?: string | PodTemplate | V1PodTemplateLike;
   /** Whether the task writes an HTML report (flushed on success). @default false */
   report?: boolean;
 }
@@ -75,6 +76,8 @@ export interface OverrideOptions {
   /** A new reuse policy, or `"off"` to run this task on fresh workers. */
   reusable?: ReusePolicy | ReusePolicyOptions | "off";
   envVars?: Record<string, string>;
+  /** The seed's spelling of `envVars` (`override(env=...)`); give one or the other. */
+  env?: Record<string, string>;
   secrets?: SecretRequest;
 }
 
@@ -103,6 +106,11 @@ export interface TaskTemplate {
   readonly runtime: Runtime;
   /** The module where `env.task` was called; workers import it to find the task. */
   readonly moduleUrl: string | undefined;
+  /**
+   * Where `env.task` was called, in the code as it ran: the cache reads the task's function as
+   * written from there (through the module's source map). `undefined` when it cannot be told.
+   */
+  readonly definedAt: CallLocation | undefined;
   /** Whether this template came from `override()` (it is not registered in its environment). */
   readonly overridden: boolean;
   /**
@@ -130,6 +138,12 @@ export type Task<A extends unknown[] = never, R = unknown> = ((...args: A) => Pr
     readonly func: (...args: A) => R;
     /** A new task with some settings replaced; not registered in the environment. */
     override(options: OverrideOptions): Task<A, R>;
+    /**
+     * This task with the arguments named in `bound` fixed and one parameter left free, for
+     * `flyte.map` (upstream's `functools.partial`): `flyte.map(scale.partial({ factor: 2 }), xs)`.
+     * @throws InvalidConfigError naming an unknown parameter or the parameters left without a value
+     */
+    partial(bound: Readonly<Record<string, unknown>>): PartialTask<A, R>;
   };
 
 /** Any task, whatever its parameters. */
@@ -149,6 +163,9 @@ export function makeTask(template: TaskTemplate): AnyTask {
     [taskMarker]: { value: true },
     override: {
       value: (options: OverrideOptions) => makeTask(overrideTemplate(template, options)),
+    },
+    partial: {
+      value: (bound: Readonly<Record<string, unknown>>) => partialOf(call as never, bound),
     },
     toString: { value: () => `Task(${template.name})` },
   };
@@ -183,19 +200,27 @@ function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
   }
   const group = frame.context.group;
   const seq = nextSequence(frame, `${template.name}|${inputsHash}|${group ?? ""}`);
+  const call: SubCall = {
+    taskName: template.name,
+    module: template.moduleUrl,
+    ...(template.overrides === undefined ? {} : { overrides: template.overrides }),
+    args,
+    parent: frame.context.action.name,
+    group,
+    seq,
+    inputsHash,
+  };
+  // The run's context is empty unless set, and scopes only add to it: empty means nothing to pass.
+  const custom = frame.context.customContext;
   return frame.channel.submit(
-    {
-      taskName: template.name,
-      module: template.moduleUrl,
-      ...(template.overrides === undefined ? {} : { overrides: template.overrides }),
-      args,
-      parent: frame.context.action.name,
-      group,
-      seq,
-      inputsHash,
-    },
+    hasKeys(custom) ? { ...call, customContext: custom } : call,
     template,
   );
+}
+
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
 }
 
 const overrideKeys = [
@@ -205,6 +230,7 @@ const overrideKeys = [
   "timeout",
   "reusable",
   "envVars",
+  "env",
   "secrets",
 ] as const;
 const notOverridable: Record<string, string> = {
@@ -223,6 +249,10 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
   }
   const known = [...overrideKeys, ...Object.keys(notOverridable)];
   if (!checkKeys(problems, options, known)) problems.throwIfAny();
+  if (options.env !== undefined && options.envVars !== undefined) {
+    problems.add("env", "`env` is the seed's spelling of `envVars`; give one of them, not both.");
+  }
+  const envVars = options.envVars ?? options.env;
   const reusable =
     options.reusable === undefined
       ? template.reusable
@@ -234,7 +264,7 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
               : new ReusePolicy(options.reusable as ReusePolicyOptions),
           );
   if (reusable !== undefined) {
-    for (const key of ["resources", "envVars", "secrets"] as const) {
+    for (const key of ["resources", "envVars", "env", "secrets"] as const) {
       if (options[key] !== undefined) {
         problems.add(
           key,
@@ -267,7 +297,7 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
         ? template.timeout
         : (problems.nested("timeout", () => Timeout.from(options.timeout as TimeoutRequest)) ??
           template.timeout),
-    envVars: options.envVars === undefined ? template.envVars : { ...options.envVars },
+    envVars: envVars === undefined ? template.envVars : { ...envVars },
     secrets:
       options.secrets === undefined
         ? template.secrets
@@ -275,8 +305,9 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
   };
   problems.throwIfAny();
   const changed: Record<string, unknown> = { ...template.overrides };
-  for (const key of overrideKeys) {
-    if (options[key] === undefined) continue;
+  for (const option of overrideKeys) {
+    if (options[option] === undefined) continue;
+    const key = option === "env" ? "envVars" : option;
     try {
       // `null` stands for a setting turned off (`reusable: "off"`).
       changed[key] = next[key] === undefined ? null : encodeSetting(next[key]);

@@ -6,17 +6,22 @@
 import type { TaskTemplate } from "../api/task.js";
 import { hashInputs, trimArgs } from "../cache/inputs.js";
 import { sha256Hex } from "../internal/hash.js";
+import { sourceAsWritten } from "./function-source.js";
 
 const versions = new WeakMap<TaskTemplate, string>();
 
 /**
  * The cache version of a task, computed once per task definition (upstream recomputes the
- * function-body hash on every call).
+ * function-body hash on every call). Policies get the function's source as written when it can
+ * be found ({@link sourceAsWritten}).
  */
 export function cacheVersion(template: TaskTemplate): string {
   let version = versions.get(template);
   if (version === undefined) {
-    version = template.cache.getVersion({ func: template.func });
+    const source = sourceAsWritten(template);
+    version = template.cache.getVersion(
+      source === undefined ? { func: template.func } : { func: template.func, source },
+    );
     versions.set(template, version);
   }
   return version;

@@ -64,12 +64,21 @@ export interface TaskContextData {
   readonly rawDataPath: string;
   /** The run's folder. */
   readonly runBaseDir: string;
-  /** Key-value pairs given to `withRunContext({ customContext })`, inherited by every action. */
+  /**
+   * Key-value pairs given to `withRunContext({ customContext })`, merged with the
+   * `flyte.customContext` blocks the calling code was in; inherited by every action.
+   */
   readonly customContext: Readonly<Record<string, string>>;
   /** The GPUs, MIG slices and TPU chips this attempt holds (empty when it asked for none). */
   readonly devices: readonly AssignedDevice[];
   /** The CPU cores this attempt is pinned to (`withRunContext({ pinCpus: true })`), else empty. */
   readonly cpus: readonly number[];
+  /**
+   * The attempt's private folder of mounted secrets (`Secret({ mount })`), the local stand-in for
+   * `/etc/flyte/secrets`: a secret's file is `<secretsDir>/<group>/<key>` (`Secret.relativePath`),
+   * mode 0600, removed when the attempt ends. `undefined` when the task mounts no secret.
+   */
+  readonly secretsDir?: string;
 }
 
 /** What one run's attempts share in their contexts. */
@@ -90,6 +99,8 @@ export interface AttemptContextData {
   readonly group: string | undefined;
   readonly devices: readonly AssignedDevice[];
   readonly cpus: readonly number[];
+  /** Where the attempt's mounted secrets are, when it has any. */
+  readonly secretsDir?: string | undefined;
 }
 
 /**
@@ -110,6 +121,7 @@ export function taskContext(run: RunContextData, attempt: AttemptContextData): T
     customContext: run.customContext,
     devices: attempt.devices,
     cpus: attempt.cpus,
+    ...(attempt.secretsDir === undefined ? {} : { secretsDir: attempt.secretsDir }),
   };
 }
 
@@ -153,6 +165,11 @@ export interface SubCall {
   readonly inputsHash: string;
   /** Set when `args` is `[items]`, a chunk of a batched `flyte.map` to run item by item. */
   readonly batch?: true;
+  /**
+   * The caller's custom context (the run's, merged with `flyte.customContext` blocks), which the
+   * sub-action inherits; left out when empty.
+   */
+  readonly customContext?: Readonly<Record<string, string>>;
 }
 
 /**

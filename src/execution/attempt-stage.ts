@@ -21,6 +21,7 @@ import { type Lease, lendWhileWaiting, noLease, type Scheduler } from "../schedu
 import { type Admission, runAttempts } from "./attempt.js";
 import type { CancelScope } from "./cancel-scope.js";
 import type { ExecuteRequest, ExecutorFactory } from "./executor.js";
+import { type SecretFiles, writeSecretFiles } from "./secret-files.js";
 import { resolveSecrets } from "./secrets.js";
 
 /** What every attempt of a run shares. */
@@ -70,17 +71,27 @@ export class AttemptStage {
 
   /**
    * Runs action `id`'s attempts; resolves with the output of the one that succeeds. `traces`
-   * gives the traced calls recorded so far (by the resumed run and earlier attempts).
+   * gives the traced calls recorded so far (by the resumed run and earlier attempts);
+   * `customContext` is the action's own, when it was called inside `flyte.customContext`.
    */
   async run(
     id: string,
     template: TaskTemplate,
     args: readonly unknown[],
-    traces: () => ReadonlyMap<string, TraceRecord> | undefined,
+    action: {
+      readonly traces: () => ReadonlyMap<string, TraceRecord> | undefined;
+      readonly customContext?: Readonly<Record<string, string>> | undefined;
+    },
   ): Promise<unknown> {
     const run = this.#run;
-    const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#executorFor(template);
+    // An offloaded action's Job reads its secrets in the cluster (secretKeyRef), not from here.
+    const secrets =
+      template.secrets.length === 0 || executor.remote
+        ? undefined
+        : await this.#secretsOf(template);
+    const mountsSecrets =
+      secrets !== undefined && template.secrets.some((s) => s.mount !== undefined);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     const emit = run.emit;
     return runAttempts(
@@ -95,12 +106,17 @@ export class AttemptStage {
         const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
         hooks.admitted(admissionOf(lease));
         this.#holding.count++;
+        let secretFiles: SecretFiles | undefined;
         try {
+          if (mountsSecrets) secretFiles = await writeSecretFiles(template.secrets, secrets ?? {});
           const request: ExecuteRequest = {
             template,
             args,
-            context: this.#context(id, template, attempt, version, lease),
-            traces: traces() ?? noTraces,
+            context: this.#context(id, template, attempt, version, lease, {
+              customContext: action.customContext,
+              secretsDir: secretFiles?.dir,
+            }),
+            traces: action.traces() ?? noTraces,
             channel: lendWhileWaiting(this.#channel, lease),
             signal,
             env: attemptEnv(template.envVars, secrets, lease.env),
@@ -121,6 +137,7 @@ export class AttemptStage {
             if (--this.#holding.count === 0)
               for (const wake of this.#holding.waiters.splice(0)) wake();
           });
+          await secretFiles?.remove();
         }
       },
       {
@@ -167,6 +184,10 @@ export class AttemptStage {
     attempt: number,
     version: string,
     lease: Lease,
+    own: {
+      readonly customContext: Readonly<Record<string, string>> | undefined;
+      readonly secretsDir: string | undefined;
+    },
   ): TaskContextData {
     const run = this.#run;
     return taskContext(
@@ -175,7 +196,7 @@ export class AttemptStage {
         mode: run.mode,
         rawDataPath: run.rawDataPath,
         runBaseDir: run.runBaseDir,
-        customContext: run.customContext,
+        customContext: own.customContext ?? run.customContext,
       },
       {
         action: id,
@@ -185,6 +206,7 @@ export class AttemptStage {
         group: undefined,
         devices: lease.devices,
         cpus: lease.cpus,
+        secretsDir: own.secretsDir,
       },
     );
   }

@@ -8,7 +8,7 @@
  * @module
  */
 import type { RetryStrategy } from "../api/retry.js";
-import type { Timeout } from "../api/timeout.js";
+import { startDeadline, type Timeout } from "../api/timeout.js";
 import {
   type FlyteError,
   isRetryable,
@@ -18,7 +18,7 @@ import {
 } from "../errors.js";
 import { type CancelTimer, type Clock, formatMs } from "../internal/time.js";
 import type { AttemptPhase } from "../record/events.js";
-import type { CancelScope } from "./cancel-scope.js";
+import { CancelScope } from "./cancel-scope.js";
 
 /** What the loop needs to know of the action. */
 export interface AttemptPolicy {
@@ -90,6 +90,10 @@ export async function runAttempts<T>(
   body: AttemptBody<T>,
   observer: AttemptObserver,
 ): Promise<T> {
+  const deadline = deadlineScope(policy);
+  if (deadline !== undefined) {
+    return runAttempts({ ...policy, run: deadline.scope }, body, observer).finally(deadline.stop);
+  }
   for (let attempt = 0; ; attempt++) {
     if (policy.run.signal.aborted) throw cancelled(policy);
     observer.attemptStarted(attempt);
@@ -121,8 +125,38 @@ function backoff(policy: AttemptPolicy, delayMs: number): Promise<void> {
   });
 }
 
-function cancelled(policy: AttemptPolicy): RunCancelledError {
+// Scopes made by deadlineScope, so that the attempts inside one do not start another.
+const deadlineScopes = new WeakSet<CancelScope>();
+
+/**
+ * The scope the attempts of an action with `Timeout({ deadline })` run in: cancelled with the
+ * deadline's TaskTimeoutError when it passes (stopping the running attempt, the admission wait or
+ * the backoff), and with the run's reason when the run is cancelled.
+ */
+function deadlineScope(
+  policy: AttemptPolicy,
+): { scope: CancelScope; stop: () => void } | undefined {
+  if (policy.timeout.deadlineMs === undefined || deadlineScopes.has(policy.run)) return undefined;
+  const controller = new AbortController();
+  const scope = new CancelScope(controller.signal);
+  deadlineScopes.add(scope);
+  const stopListening = policy.run.onCancel(() => controller.abort(policy.run.signal.reason));
+  const stopClock = startDeadline(policy.timeout, policy.clock, policy.taskName, (error) =>
+    controller.abort(error),
+  );
+  return {
+    scope,
+    stop: () => {
+      stopListening();
+      stopClock?.();
+    },
+  };
+}
+
+function cancelled(policy: AttemptPolicy): FlyteError {
   const reason = policy.run.signal.reason;
+  // An action's deadline cancels its attempts with the deadline's own error.
+  if (reason instanceof TaskTimeoutError) return reason;
   return reason instanceof RunCancelledError
     ? reason
     : new RunCancelledError(`The run was cancelled before task \`${policy.taskName}\` finished.`, {

@@ -1,8 +1,8 @@
 /**
  * The pooled executors: `runtime: "thread"` and `runtime: "process"`. Pools are per environment
  * and per set of environment variables (env vars, secrets and device pinning differ between
- * them). A reusable environment's pools outlive the run, in this process, until their workers
- * go idle past `idleTtl` or {@link shutdown}; other pools end with the run.
+ * them). A reusable environment's pools outlive the run, in this process, until the environment
+ * has been idle for `idleTtl` or {@link shutdown}; other pools end with the run.
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -16,10 +16,47 @@ import { WorkerPool } from "./worker-pool.js";
 const mib = 1024 * 1024;
 
 /**
- * How many attempts one worker of a non-reusable environment may hold while their bodies await
+ * How many bodies one worker of a non-reusable environment may hold while they await
  * (I/O, timers); CPU-bound bodies still run one per worker.
  */
 export const awaitingPerWorker = 1024;
+
+/** A reusable pool's attempts in flight and the timer that stops it after `idleTtl` without any. */
+interface Idleness {
+  inFlight: number;
+  timer: NodeJS.Timeout | undefined;
+}
+const idleness = new WeakMap<WorkerPool, Idleness>();
+
+/**
+ * Runs `request` on a reusable pool whose environment stops after `idleTtlMs` without attempts:
+ * the pool is closed and forgotten, so the next call starts a new one.
+ */
+function untilIdle(
+  pools: Map<string, WorkerPool>,
+  key: string,
+  pool: WorkerPool,
+  idleTtlMs: number,
+  request: ExecuteRequest,
+): Promise<unknown> {
+  let state = idleness.get(pool);
+  if (state === undefined) {
+    state = { inFlight: 0, timer: undefined };
+    idleness.set(pool, state);
+  }
+  const idle = state;
+  idle.inFlight++;
+  if (idle.timer !== undefined) clearTimeout(idle.timer);
+  idle.timer = undefined;
+  return pool.execute(request).finally(() => {
+    if (--idle.inFlight > 0) return;
+    idle.timer = setTimeout(() => {
+      if (idle.inFlight > 0 || pools.get(key) !== pool) return;
+      pools.delete(key);
+      void pool.close();
+    }, idleTtlMs).unref();
+  });
+}
 
 /** Runs attempts on a pool of workers picked by the attempt's environment variables. */
 class PoolExecutor implements Executor {
@@ -50,6 +87,8 @@ class PoolExecutor implements Executor {
       pool = this.#newPool(request.env);
       this.#pools.set(key, pool);
     }
+    const idleTtlMs = this.#template.reusable?.idleTtlMs;
+    if (idleTtlMs !== undefined) return untilIdle(this.#pools, key, pool, idleTtlMs, request);
     return pool.execute(request);
   }
 
@@ -78,8 +117,8 @@ class PoolExecutor implements Executor {
       concurrency: policy?.concurrency ?? 1,
       // Bodies that only await share a worker, up to this many per worker; a reusable
       // environment's `concurrency` stays an exact limit.
-      maxAttemptsPerWorker: policy === undefined ? awaitingPerWorker : policy.concurrency,
-      idleTtlMs: policy?.idleTtlMs,
+      maxAwaitingPerWorker: policy === undefined ? awaitingPerWorker : 0,
+      idleTtlMs: policy?.scaledownTtlMs,
     });
   }
 }
@@ -107,7 +146,7 @@ function executorKey(template: TaskTemplate): string {
   const reuse =
     policy === undefined
       ? "fresh"
-      : `${policy.minReplicas}-${policy.maxReplicas}-${policy.concurrency}-${policy.idleTtlMs}-${policy.reuseSalt ?? ""}`;
+      : `${policy.minReplicas}-${policy.maxReplicas}-${policy.concurrency}-${policy.idleTtlMs}-${policy.scaledownTtlMs}-${policy.reuseSalt ?? ""}`;
   return `${template.runtime}|${template.environment.name}|${reuse}|${memory ?? ""}`;
 }
 

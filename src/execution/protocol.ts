@@ -57,6 +57,8 @@ export type ToWorker =
       /** The attempt's devices and pinned cores, when it holds any. */
       readonly devices?: readonly AssignedDevice[];
       readonly cpus?: readonly number[];
+      /** The attempt's folder of mounted secrets, when it has any. */
+      readonly secretsDir?: string;
       /** Run the task once per item of `args[0]` (a batched `flyte.map` chunk). */
       readonly batch: boolean;
       readonly payload: unknown;

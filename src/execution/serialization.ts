@@ -12,6 +12,7 @@ import {
   errorFromData,
   errorToData,
   RuntimeDataValidationError,
+  rememberClass,
 } from "../errors.js";
 
 // `moreTypes` keeps typed arrays intact (bare `pack()` corrupts them, reference/dependencies.md §3);
@@ -78,7 +79,7 @@ export function unpackError(payload: Uint8Array): Error {
 export function rebuildError(data: ErrorData): Error {
   const Builtin = builtinErrors[data.name];
   if (Builtin !== undefined && data.cause === undefined) {
-    const error = new Builtin(data.message);
+    const error = rememberClass(new Builtin(data.message), data.code);
     if (data.stack !== undefined) error.stack = data.stack;
     return error;
   }

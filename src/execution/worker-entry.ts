@@ -111,6 +111,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       group: message.group,
       devices: message.devices ?? [],
       cpus: message.cpus ?? [],
+      secretsDir: message.secretsDir,
     },
   );
   const abort = new AbortController();

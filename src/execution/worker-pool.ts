@@ -33,11 +33,11 @@ export interface PoolOptions {
   /** Attempts one worker runs at once (not counting those awaiting sub-calls). */
   readonly concurrency: number;
   /**
-   * Attempts one worker may hold in all, counting bodies that are only awaiting (I/O, timers):
-   * a body still unsettled after its first turn gives its slot to the next attempt, up to this
-   * many per worker. Equal to `concurrency` to turn the sharing off.
+   * Bodies that are only awaiting (I/O, timers) one worker may hold beside its `concurrency`: a
+   * body still unsettled after its first turn gives its slot to the next attempt, up to this many
+   * per worker. 0 turns the sharing off.
    */
-  readonly maxAttemptsPerWorker: number;
+  readonly maxAwaitingPerWorker: number;
   /** How long a worker above `minWorkers` may sit idle, in ms; `undefined`: until closed. */
   readonly idleTtlMs: number | undefined;
 }
@@ -84,6 +84,8 @@ interface PooledWorker {
   retired: boolean;
   /** Jobs holding a slot. */
   active: number;
+  /** Jobs whose bodies said they await (I/O), holding no slot. */
+  yielded: number;
   idleTimer: NodeJS.Timeout | undefined;
   readonly abortChecks: Map<number, NodeJS.Timeout>;
   /** The worker's lane in the run's timeline: `"<env>/thread-<id>"` or `"<env>/process-<pid>"`. */
@@ -214,6 +216,7 @@ export class WorkerPool {
       ready: false,
       retired: false,
       active: 0,
+      yielded: 0,
       idleTimer: undefined,
       abortChecks: new Map(),
       lane: "",
@@ -264,7 +267,6 @@ export class WorkerPool {
     let best: PooledWorker | undefined;
     for (const worker of this.#workers) {
       if (!worker.ready || worker.retired || worker.active >= this.#options.concurrency) continue;
-      if (worker.jobs.size >= this.#options.maxAttemptsPerWorker) continue;
       if (best === undefined || worker.active < best.active) best = worker;
     }
     return best;
@@ -292,6 +294,7 @@ export class WorkerPool {
       group: context.group,
       ...(context.devices.length > 0 ? { devices: context.devices } : {}),
       ...(context.cpus.length > 0 ? { cpus: context.cpus } : {}),
+      ...(context.secretsDir === undefined ? {} : { secretsDir: context.secretsDir }),
       batch: isBatch(template),
       payload: job.payload,
       ...(worker.sentTasks.has(task)
@@ -364,8 +367,9 @@ export class WorkerPool {
         // body that resumes shares its worker's thread with the others, as async code does.
         const job = worker.jobs.get(message.job);
         if (job === undefined || job.yielded) return;
-        if (worker.jobs.size >= this.#options.maxAttemptsPerWorker) return;
+        if (worker.yielded >= this.#options.maxAwaitingPerWorker) return;
         job.yielded = true;
+        worker.yielded++;
         if (job.waitingCalls++ === 0) {
           worker.active--;
           this.#pump();
@@ -476,6 +480,7 @@ export class WorkerPool {
     const worker = job.worker;
     if (worker === undefined) return;
     worker.jobs.delete(job.id);
+    if (job.yielded) worker.yielded--;
     if (job.waitingCalls === 0) worker.active--;
     job.worker = undefined;
   }

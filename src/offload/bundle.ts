@@ -3,14 +3,16 @@
  * its content hash (which is also the run's default `version`). `copyStyle` picks the files:
  * `"loaded_modules"` the tasks' modules and every relative module they import (followed
  * statically, transitively), `"all"` every file under the root, `"none"` no bundle at all.
+ * `interactive` replaces them with each task module bundled into one self-contained ES module.
  * @module
  */
 import { existsSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DeploymentError } from "../errors.js";
 import { sha256Hex } from "../internal/hash.js";
+import { bundledPath, bundleModules } from "./interactive-bundle.js";
 
 /** How a run's code is bundled for offload. */
 export type CopyStyle = "loaded_modules" | "all" | "none";
@@ -34,6 +36,12 @@ export interface BundleOptions {
   root?: string;
   /** Where the tarball is written. */
   dir: string;
+  /**
+   * Ship each of `modules` bundled into one ES module (`<path>.mjs`, see `bundledPath`) instead
+   * of the sources, whatever `copyStyle` says (`withRunContext({ interactiveMode })`).
+   * @default false
+   */
+  interactive?: boolean;
 }
 
 const skippedFolders = new Set(["node_modules", ".git", ".flyte"]);
@@ -49,27 +57,57 @@ const projectFiles = ["package.json", "tsconfig.json"];
  * ```
  */
 export async function writeBundle(options: BundleOptions): Promise<CodeBundle | undefined> {
+  if (options.interactive) return writeInteractiveBundle(options);
   if (options.copyStyle === "none") return undefined;
   const root = resolve(options.root ?? process.cwd());
   const files =
     options.copyStyle === "all" ? allFiles(root) : loadedModuleFiles(root, options.modules);
-  await mkdir(options.dir, { recursive: true });
+  return writeTarball(options.dir, root, files);
+}
+
+/** The bundle of an interactive run: each task module bundled by esbuild, tarred from a staging folder. */
+async function writeInteractiveBundle(options: BundleOptions): Promise<CodeBundle> {
+  const root = resolve(options.root ?? process.cwd());
+  const modules = [...new Set(options.modules.map((url) => modulePathUnder(root, url)))];
+  // At a fixed place under the root: the bundles' source maps name the sources relative to it,
+  // so the same code gives the same bytes wherever the run's data folder is.
+  const staging = join(root, "node_modules", ".cache", "flyte-ts", `interactive-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  try {
+    await bundleModules(root, modules, staging);
+    return await writeTarball(
+      options.dir,
+      staging,
+      modules.map((path) => bundledPath(root, path)).sort(),
+    );
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Tars `files` (relative to `cwd`) into `<dir>/bundle-<hash>.tgz`. */
+async function writeTarball(
+  dir: string,
+  cwd: string,
+  files: readonly string[],
+): Promise<CodeBundle> {
+  await mkdir(dir, { recursive: true });
   // Loaded on first use: importing flyte-ts should not pay for the tar writer.
   const { create } = await import("tar");
-  const temporary = join(options.dir, `bundle-${process.pid}.tgz.tmp`);
+  const temporary = join(dir, `bundle-${process.pid}.tgz.tmp`);
   await create(
     {
       gzip: true,
       portable: true,
       mtime: new Date(0),
-      cwd: root,
+      cwd,
       file: temporary,
       noDirRecurse: true,
     },
     [...files],
   );
   const hash = sha256Hex(readFileSync(temporary)).slice(0, 16);
-  const file = join(options.dir, `bundle-${hash}.tgz`);
+  const file = join(dir, `bundle-${hash}.tgz`);
   renameSync(temporary, file);
   return { file, hash, files };
 }
@@ -113,19 +151,22 @@ function resolveRelative(from: string, specifier: string): string | undefined {
   return candidates.find((c) => existsSync(c) && statSync(c).isFile());
 }
 
+/** The path of the module at `url`, which must be under `root`. */
+function modulePathUnder(root: string, url: string): string {
+  const path = url.startsWith("file:") ? fileURLToPath(url) : resolve(url);
+  const inside = relative(root, path);
+  if (inside.startsWith("..") || resolve(root, inside) !== path) {
+    throw new DeploymentError(
+      `The task module ${path} is outside the bundle's root ${root}. Run from the project's folder, or use copyStyle "none" with an image that contains the code.`,
+    );
+  }
+  return path;
+}
+
 function loadedModuleFiles(root: string, modules: readonly string[]): string[] {
   const seen = new Set<string>();
   const queue: string[] = [];
-  for (const url of modules) {
-    const path = url.startsWith("file:") ? fileURLToPath(url) : resolve(url);
-    const inside = relative(root, path);
-    if (inside.startsWith("..") || resolve(root, inside) !== path) {
-      throw new DeploymentError(
-        `The task module ${path} is outside the bundle's root ${root}. Run from the project's folder, or use copyStyle "none" with an image that contains the code.`,
-      );
-    }
-    queue.push(path);
-  }
+  for (const url of modules) queue.push(modulePathUnder(root, url));
   while (queue.length > 0) {
     const file = queue.pop() as string;
     if (seen.has(file)) continue;

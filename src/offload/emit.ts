@@ -13,6 +13,7 @@ import { DeploymentError } from "../errors.js";
 import { type BuildContext, needsBuild, writeBuildContext } from "./build-context.js";
 import type { CopyStyle } from "./bundle.js";
 import { type CodeBundle, writeBundle } from "./bundle.js";
+import { bundledPath } from "./interactive-bundle.js";
 import { INPUTS_FILE, writeInputs } from "./io.js";
 import { type JsonObject, jobFor } from "./kubernetes.js";
 import { shellJoin } from "./shell.js";
@@ -26,6 +27,8 @@ export interface EmitterOptions {
   readonly dataDir: string;
   readonly rawDataPath: string;
   readonly copyStyle: CopyStyle;
+  /** Ship each task module bundled by esbuild (`interactiveMode`) instead of the sources. */
+  readonly interactive?: boolean;
   readonly version: string | undefined;
   readonly serviceAccount: string | undefined;
   readonly namespace: string | undefined;
@@ -62,6 +65,8 @@ export interface EmitActionOptions {
   readonly attempt?: number;
   /** Overrides the Job's `backoffLimit` (hybrid sets 0: the controller owns retries). */
   readonly backoffLimit?: number;
+  /** The action's custom context, when it differs from the run's (`flyte.customContext`). */
+  readonly customContext?: Readonly<Record<string, string>>;
 }
 
 /** The image an environment runs in, as an {@link Image}. */
@@ -81,7 +86,7 @@ export class Emitter {
   constructor(options: EmitterOptions) {
     this.#options = options;
     this.#root = resolve(options.root ?? process.cwd());
-    if (options.copyStyle === "none" && options.version === undefined) {
+    if (options.copyStyle === "none" && !options.interactive && options.version === undefined) {
       throw new DeploymentError(
         'Version must be set when copyStyle is "none": there is no bundle to hash. Pass `version` to withRunContext().',
       );
@@ -106,8 +111,13 @@ export class Emitter {
     const actionDir = join(o.dataDir, "actions", action.actionName);
     const inputsFile = join(actionDir, INPUTS_FILE);
     const outputsPath = join(actionDir, `outputs${suffix}`);
-    await writeInputs(inputsFile, { args: action.args, customContext: o.customContext });
-    const modulePath = relative(this.#root, fileURLToPath(moduleUrl)).split(sep).join("/");
+    await writeInputs(inputsFile, {
+      args: action.args,
+      customContext: action.customContext ?? o.customContext,
+    });
+    const modulePath = o.interactive
+      ? bundledPath(this.#root, fileURLToPath(moduleUrl))
+      : relative(this.#root, fileURLToPath(moduleUrl)).split(sep).join("/");
     const command = [
       "flyte-ts",
       "execute",
@@ -157,6 +167,7 @@ export class Emitter {
       ],
       root: this.#root,
       dir: this.#options.dataDir,
+      interactive: this.#options.interactive === true,
     });
     return this.#bundle;
   }

@@ -6,7 +6,7 @@
  */
 import type { Device } from "../api/devices.js";
 import type { PodTemplate } from "../api/pod-template.js";
-import type { Resources } from "../api/resources.js";
+import { kubernetesQuantity, type Resources } from "../api/resources.js";
 import type { Secret } from "../api/secret.js";
 import type { TaskTemplate } from "../api/task.js";
 import { sha256Hex } from "../internal/hash.js";
@@ -103,7 +103,8 @@ export function labelValue(text: string): string {
  * - `/dev/shm` as a memory-backed `emptyDir` sized by `shm`;
  * - secrets as `secretKeyRef` environment variables (Secret name = group, or the key when there
  *   is no group), never their values; `envVars` as plain variables;
- * - the pod's `activeDeadlineSeconds` from `maxRuntime` (per attempt), `backoffLimit` from retries;
+ * - the pod's `activeDeadlineSeconds` from `maxRuntime` (per attempt), the Job's from `deadline`
+ *   (all attempts), `backoffLimit` from retries;
  * - the task's `podTemplate` as the pod's starting point, its primary container receiving the above.
  * @example
  * ```ts
@@ -128,7 +129,14 @@ export function jobFor(options: JobOptions): JsonObject {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata,
-    spec: { backoffLimit: template.retries.count, template: pod },
+    spec: {
+      backoffLimit: template.retries.count,
+      // The Job's own deadline covers every pod it retries: the action's `deadline`.
+      ...(template.timeout.deadlineMs === undefined
+        ? {}
+        : { activeDeadlineSeconds: Math.ceil(template.timeout.deadlineMs / 1000) }),
+      template: pod,
+    },
   };
 }
 
@@ -152,7 +160,10 @@ function podFor(
   if (shm !== null) {
     volumes.push({
       name: "flyte-shm",
-      emptyDir: shm === "" ? { medium: "Memory" } : { medium: "Memory", sizeLimit: shm },
+      emptyDir:
+        shm === ""
+          ? { medium: "Memory" }
+          : { medium: "Memory", sizeLimit: kubernetesQuantity(shm) },
     });
     mounts.push({ name: "flyte-shm", mountPath: "/dev/shm" });
   }
@@ -214,7 +225,7 @@ export function secretName(secret: Secret): string {
 }
 
 function quantity(value: number | string): string {
-  return typeof value === "number" ? String(value) : value;
+  return typeof value === "number" ? String(value) : kubernetesQuantity(value);
 }
 
 function containerResources(resources: Resources | undefined, device: Device | null): JsonObject {
@@ -227,10 +238,10 @@ function containerResources(resources: Resources | undefined, device: Device | n
       limits.cpu = quantity(cpu[1]);
     } else if (cpu !== undefined) requests.cpu = quantity(cpu as number | string);
     if (Array.isArray(memory)) {
-      requests.memory = memory[0] as string;
-      limits.memory = memory[1] as string;
-    } else if (memory !== undefined) requests.memory = memory as string;
-    if (disk !== undefined) requests["ephemeral-storage"] = disk;
+      requests.memory = quantity(memory[0] as string);
+      limits.memory = quantity(memory[1] as string);
+    } else if (memory !== undefined) requests.memory = quantity(memory as string);
+    if (disk !== undefined) requests["ephemeral-storage"] = quantity(disk);
   }
   if (device !== null) {
     // Extended resources are set as limits only; Kubernetes copies them into requests.

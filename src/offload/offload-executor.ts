@@ -55,6 +55,7 @@ export class OffloadExecutor implements Executor {
       actionName: context.action.name,
       attempt: context.attemptNumber,
       backoffLimit: 0,
+      customContext: context.customContext,
     });
     if (kubeconfigFiles(this.#env).length === 0) {
       throw new DeploymentError(

@@ -25,6 +25,8 @@ export interface OffloadRunSettings {
   readonly emitDir: string;
   readonly rawDataPath: string;
   readonly copyStyle: CopyStyle;
+  /** `interactiveMode`: ship the modules bundled by esbuild instead of their sources. */
+  readonly interactive?: boolean;
   readonly version: string | undefined;
   readonly serviceAccount: string | undefined;
   readonly customContext: Readonly<Record<string, string>>;
@@ -87,6 +89,7 @@ function emitterSettings(settings: OffloadRunSettings) {
     emitDir: settings.emitDir,
     rawDataPath: settings.rawDataPath,
     copyStyle: settings.copyStyle,
+    interactive: settings.interactive === true,
     version: settings.version,
     serviceAccount: settings.serviceAccount,
     namespace: undefined,

@@ -8,7 +8,8 @@ import type { TaskTemplate } from "../api/task.js";
 import type { CacheStage } from "../cache/cache-stage.js";
 import { hashInputs } from "../cache/inputs.js";
 import type { ControllerChannel, SubCall, TraceRecord } from "../context/context.js";
-import { errorToData, RunCancelledError, toTaskError } from "../errors.js";
+import { CustomContexts } from "../context/custom-context.js";
+import { asCallerSees, errorToData, RunCancelledError, toTaskError } from "../errors.js";
 import type { AttemptStage } from "../execution/attempt-stage.js";
 import { batchTemplate, isBatch } from "../execution/batch.js";
 import { resolveTask } from "../execution/task-loader.js";
@@ -24,6 +25,8 @@ export const rootActionId = "a0";
 export interface ControllerRun {
   readonly clock: Clock;
   readonly emit: (event: RunEvent) => void;
+  /** The run's custom context (`withRunContext({ customContext })`). */
+  readonly customContext: Readonly<Record<string, string>>;
   /** What a resumed run replays instead of running again. */
   readonly replay?: Replay | undefined;
 }
@@ -41,9 +44,12 @@ export class Controller implements ControllerChannel {
   #stages: ControllerStages | undefined;
   /** Traced calls recorded per action, for the action's next attempt. */
   readonly #traces = new Map<string, Map<string, TraceRecord>>();
+  /** The custom context of actions called inside `flyte.customContext`. */
+  readonly #contexts: CustomContexts;
 
   constructor(run: ControllerRun) {
     this.#run = run;
+    this.#contexts = new CustomContexts(run.customContext);
   }
 
   /** Plugs in the stages; call once before submitting. */
@@ -78,6 +84,7 @@ export class Controller implements ControllerChannel {
     const template = call.batch && !isBatch(found) ? batchTemplate(found) : found;
     const group = call.group === undefined ? "" : `-${call.group}`;
     const id = shortId(`${call.parent}-${call.inputsHash}-${template.name}-${call.seq}${group}`);
+    if (call.customContext !== undefined) this.#contexts.set(id, call.customContext);
     return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);
   }
 
@@ -105,7 +112,10 @@ export class Controller implements ControllerChannel {
         replayed !== undefined
           ? replayed.value
           : await stages.cache.run(id, template, args, inputsHash, () =>
-              stages.attempts.run(id, template, args, () => this.#traces.get(id)),
+              stages.attempts.run(id, template, args, {
+                traces: () => this.#traces.get(id),
+                customContext: this.#contexts.get(id),
+              }),
             );
       emit({ type: "action-finished", action: id, status: "succeeded", at: clock.now(), output });
       return output;
@@ -119,9 +129,12 @@ export class Controller implements ControllerChannel {
         at: clock.now(),
         error: errorToData(error),
       });
-      throw error;
+      // The caller sees a task's error as upstream raises it (a NonRecoverableError as a
+      // RuntimeUserError with its code).
+      throw asCallerSees(error);
     } finally {
       this.#traces.delete(id);
+      this.#contexts.delete(id);
     }
   }
 

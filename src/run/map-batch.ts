@@ -6,7 +6,7 @@
  */
 import { makeTask, type TaskTemplate } from "../api/task.js";
 import { currentFrame } from "../context/context.js";
-import { errorFromData, toTaskError } from "../errors.js";
+import { asCallerSees, errorFromData, toTaskError } from "../errors.js";
 import { batchTemplate, type ItemOutcome } from "../execution/batch.js";
 
 /** Fewer items than this are never batched. */
@@ -59,7 +59,7 @@ export function runChunks(
     chunkTask(chunk).then(
       (outcomes) => {
         outcomes.forEach(([ok, value], i) => {
-          settle(start + i, ok, ok ? value : toTaskError(errorFromData(value)));
+          settle(start + i, ok, ok ? value : asCallerSees(toTaskError(errorFromData(value))));
         });
       },
       (error) => {

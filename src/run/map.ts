@@ -3,6 +3,7 @@
  * returns the results in input order.
  * @module
  */
+import { isPartialTask, type PartialTask } from "../api/partial.js";
 import type { Task } from "../api/task.js";
 import { group } from "../context/group.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
@@ -39,14 +40,27 @@ export interface MapResults<T> extends PromiseLike<T[]>, AsyncIterable<T> {}
 
 /**
  * Calls `task` once per input, at most `concurrency` at a time, and returns the results in input
- * order. Inside a run the calls are sub-actions in the group `"<task>_map"`.
+ * order. Inside a run the calls are sub-actions in the group `"<task>_map"`. A
+ * `task.partial({...})` maps the inputs over its one free parameter, each call being a plain
+ * call of the task with every argument (its own cache key and record).
  *
  * @example
  * ```ts
  * const squares = await flyte.map(square, [1, 2, 3], { concurrency: 2, returnExceptions: false });
  * for await (const r of flyte.map(fetchOne, urls)) { if (r instanceof Error) console.warn(r); }
+ * const scaled = await flyte.map(scale.partial({ factor: 2 }), [1, 2, 3]);
  * ```
  */
+export function map<A extends unknown[], R>(
+  task: PartialTask<A, R>,
+  inputs: Iterable<unknown>,
+  options: MapOptions & { returnExceptions: false },
+): MapResults<Awaited<R>>;
+export function map<A extends unknown[], R>(
+  task: PartialTask<A, R>,
+  inputs: Iterable<unknown>,
+  options?: MapOptions,
+): MapResults<Awaited<R> | Error>;
 export function map<A extends unknown[], R>(
   task: Task<A, R>,
   inputs: Iterable<MapInput<A>>,
@@ -58,8 +72,8 @@ export function map<A extends unknown[], R>(
   options?: MapOptions,
 ): MapResults<Awaited<R> | Error>;
 export function map<A extends unknown[], R>(
-  task: Task<A, R>,
-  inputs: Iterable<MapInput<A>>,
+  mapped: Task<A, R> | PartialTask<A, R>,
+  inputs: Iterable<MapInput<A>> | Iterable<unknown>,
   options: MapOptions = {},
 ): MapResults<unknown> {
   const problems = new Problems("flyte.map options");
@@ -88,8 +102,14 @@ export function map<A extends unknown[], R>(
     );
   }
   problems.throwIfAny();
-  const items = [...inputs];
+  const task = (isPartialTask(mapped) ? mapped.task : mapped) as Task<A, R>;
   const spread = task.parameters.length > 1 || task.parameters[0]?.rest === true;
+  const items: unknown[] = isPartialTask(mapped)
+    ? [...inputs].map((item) => {
+        const args = mapped.argsFor(item);
+        return spread ? args : args[0];
+      })
+    : [...inputs];
   const returnExceptions = options.returnExceptions ?? true;
   const limit = options.concurrency ? Math.min(options.concurrency, items.length) : items.length;
   const settlers: Array<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];

@@ -52,7 +52,13 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Where a dry run writes its bundle. @default `<flyte dir>/offload/<run>` */
   copyBundleTo?: string;
-  /** Bundle only the task's own module (notebook-style). @default false */
+  /**
+   * Ship the code of offloaded actions as the entry module (and each offloaded task's module)
+   * bundled by esbuild into one self-contained ES module — relative imports inlined, packages
+   * from the image — instead of the sources `copyStyle` picks: the TypeScript counterpart of
+   * upstream's pickled task for notebooks and REPLs. Local runs have nothing to ship.
+   * @default false
+   */
   interactiveMode?: boolean;
   /** Folder for large data written by tasks. @default `<flyte dir>/raw/<run>` */
   rawDataPath?: string;
@@ -253,6 +259,7 @@ export class RunContext {
       emitDir: resolve(options.copyBundleTo ?? join(home, "offload", name)),
       rawDataPath,
       copyStyle: options.copyStyle ?? "loaded_modules",
+      interactive: options.interactiveMode === true,
       version: options.version,
       serviceAccount: options.serviceAccount,
       customContext: Object.freeze({ ...options.customContext }),
@@ -304,7 +311,8 @@ export class RunContext {
       executors.add(executor);
       return executor;
     };
-    const controller = new Controller({ clock, emit, replay });
+    const customContext = Object.freeze({ ...options.customContext });
+    const controller = new Controller({ clock, emit, replay, customContext });
     const attempts = new AttemptStage(
       {
         name,
@@ -426,6 +434,12 @@ function checkRunOptions(options: RunOptions): RunOptions {
     problems.add(
       "name",
       `Expected \`name\` to be a folder-safe name (letters, digits, ".", "_", "-"), got ${describe(o.name)}.`,
+    );
+  }
+  if (o.interactiveMode === true && o.copyStyle !== undefined) {
+    problems.add(
+      "interactiveMode",
+      "`interactiveMode` ships the entry module bundled by itself, so `copyStyle` would do nothing: give one of them.",
     );
   }
   if (o.copyStyle !== undefined && !["loaded_modules", "all", "none"].includes(o.copyStyle)) {

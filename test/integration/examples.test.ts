@@ -147,3 +147,19 @@ describe.concurrent("examples", () => {
     ]);
   });
 });
+
+// Run after the concurrent ones, so as not to add to their burst of processes on a small machine.
+describe("examples, one at a time", () => {
+  test("porting runs the seed's spellings: GiB, env, Backoff, deadline, custom context, map over a partial", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/porting.ts", "main");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      "2cm (eu)",
+      "4cm (eu)",
+      "6cm (eu)",
+      "succeeded on attempt 2",
+    ]);
+  });
+});

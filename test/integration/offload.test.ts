@@ -21,6 +21,7 @@ import {
   runNode,
 } from "../fixtures/cli/cli-process.js";
 import { driver, explode, hugeDriver, main } from "../fixtures/offload/app.js";
+import { secretDriver, usesClusterSecret } from "../fixtures/offload/secrets.js";
 
 let scratch: string;
 let binDir: string;
@@ -161,6 +162,43 @@ describe("a dry run", () => {
     expect((error as errors.RuntimeUserError).code).toBe("QuotaError");
   });
 
+  test("with interactiveMode ships the entry module bundled into one ES module, which the Job runs", async () => {
+    const out = join(scratch, "dry-interactive");
+    await withRunContext({
+      dryRun: true,
+      interactiveMode: true,
+      name: "exec-interactive",
+      copyBundleTo: out,
+      cacheDir: join(scratch, "home"),
+      customContext: { team: "ml" },
+    }).run(main, 4);
+    const { argv } = readJob(join(out, "actions", "a0", "job.yaml"));
+    expect(flag(argv, "--module")).toBe("test/fixtures/offload/app.mjs");
+    const container = await mkdtemp(join(scratch, "container-"));
+    const finished = await runContainerCommand(argv, container);
+    expect(finished).toMatchObject({ code: 0, stderr: "" });
+    // One self-contained module, its relative import (helper.ts) inlined: no sources shipped.
+    const shipped = readdirSync(container, { recursive: true }) as string[];
+    expect(shipped.filter((f) => !f.startsWith(".flyte")).sort()).toEqual([
+      "test",
+      "test/fixtures",
+      "test/fixtures/offload",
+      "test/fixtures/offload/app.mjs",
+    ]);
+    expect(await readResult(flag(argv, "--outputs-path"))).toEqual({
+      total: 18,
+      seen: new Map([["n", 4]]),
+      team: "ml",
+      run: "exec-interactive",
+    });
+  });
+
+  test("refuses interactiveMode beside copyStyle, which it would make meaningless", () => {
+    expect(() => withRunContext({ interactiveMode: true, copyStyle: "all" })).toThrow(
+      /`copyStyle` would do nothing/,
+    );
+  });
+
   test('refuses copyStyle "none" without a version', async () => {
     const attempt = withRunContext({
       dryRun: true,
@@ -251,6 +289,43 @@ describe("a hybrid run", () => {
     expect(await runContainerCommand(argv, container)).toMatchObject({ code: 0 });
     expect(await readResult(outputsPath)).toBe(30);
   });
+});
+
+describe("secrets of offloaded actions", () => {
+  test.each([
+    ["hybrid", secretDriver],
+    ["remote", usesClusterSecret],
+  ] as const)(
+    "are left to the cluster in a %s run, not demanded of this host",
+    async (mode, task) => {
+      const previous = process.env.KUBECONFIG;
+      process.env.KUBECONFIG = join(scratch, "no-such-kubeconfig");
+      delete process.env.OFFLOAD_CLUSTER_ONLY_TOKEN;
+      const name = `${mode}-secret`;
+      let failure: unknown;
+      try {
+        await withRunContext({
+          mode,
+          name,
+          runBaseDir: join(scratch, name),
+          rawDataPath: join(scratch, `${name}-shared`),
+          copyBundleTo: join(scratch, `${name}-emit`),
+          cacheDir: join(scratch, "home"),
+        }).run(task as typeof usesClusterSecret);
+      } catch (error) {
+        failure = error;
+      } finally {
+        if (previous === undefined) delete process.env.KUBECONFIG;
+        else process.env.KUBECONFIG = previous;
+      }
+      // It got as far as emitting the Job, which reads the secret in the cluster.
+      expect(failure).toBeInstanceOf(errors.DeploymentError);
+      expect((failure as errors.DeploymentError).code).toBe("NoKubeconfig");
+      const jobFile = /Job: {5}(\S+)/.exec((failure as Error).message)?.[1] as string;
+      expect(readFileSync(jobFile, "utf8")).toContain("OFFLOAD_CLUSTER_ONLY_TOKEN");
+      expect(readJob(jobFile).job).toMatchObject({ kind: "Job" });
+    },
+  );
 });
 
 describe("a remote run", () => {

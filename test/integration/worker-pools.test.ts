@@ -1,6 +1,7 @@
 // What only real worker pools do: survive crashes, kill stuck bodies, enforce memory limits,
 // carry env vars and secrets, keep module state in reusable environments, and lend slots to
 // nested calls.
+import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,11 +10,10 @@ import * as flyte from "flyte-ts";
 import { ManualClock } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultEngine } from "../../src/run/engine.js";
-
-const reusablePoolSizes = () => defaultEngine().pools.sizes();
-
+import { scopeInThread } from "../fixtures/pools/custom-context.js";
 import {
   abortsOnFirstAttempt,
+  countIdlingTwice,
   processFailures,
   rootTask,
   threadFailures,
@@ -21,6 +21,8 @@ import {
 } from "../fixtures/pools/failures.js";
 import { mapFromInline, mapFromProcess } from "../fixtures/pools/mapping.js";
 import { suites } from "../fixtures/pools/tasks.js";
+
+const reusablePoolSizes = () => defaultEngine().pools.sizes();
 
 let home: string;
 const runIn = (options: flyte.RunOptions = {}) =>
@@ -111,6 +113,27 @@ describe.each([
     }
   });
 
+  it("names an error of the task's own class by that class, as upstream's code", async () => {
+    const error = await runIn()
+      .run(tasks.throwsOwnClass)
+      .catch((e: unknown) => e);
+    expect((error as Error).constructor).toBe(flyte.errors.RuntimeUserError);
+    expect((error as flyte.errors.RuntimeUserError).code).toBe("QuotaError");
+    expect((error as Error).message).toBe("over quota");
+  });
+
+  it("gives the body a mounted secret as a 0600 file in a private folder, removed afterwards", async () => {
+    const run = await runIn().run(tasks.readsSecretFile);
+    const out = (await run.outputs()) as {
+      dir: string;
+      length: number;
+      mode: number;
+      dirMode: number;
+    };
+    expect(out).toMatchObject({ length: secretValue.length, mode: 0o600, dirMode: 0o700 });
+    expect(existsSync(out.dir)).toBe(false);
+  });
+
   it("fails before the task starts when a secret is missing, naming both places to put it", async () => {
     const events: flyte.RunEvent[] = [];
     const error = await runIn({ onEvent: (e) => events.push(e) })
@@ -149,12 +172,19 @@ describe("reusable environments", () => {
     },
   );
 
-  it("stop workers above the minimum once they have been idle for idleTtl", async () => {
+  it("stop workers above the minimum once they have been idle for scaledownTtl", async () => {
     const threads = await (await runIn().run(twoAtOnce)).outputs();
     expect(new Set(threads).size).toBe(2);
     // Await the condition; the test's timeout is the hang guard.
     while (reusablePoolSizes().scaling !== 1) await delay(10);
     expect(reusablePoolSizes().scaling).toBe(1);
+  });
+
+  it("stop every worker once the environment has been idle for idleTtl; the next call starts afresh", async () => {
+    expect(await (await runIn().run(countIdlingTwice)).outputs()).toEqual([1, 2]);
+    // Await the condition; the test's timeout is the hang guard.
+    while (reusablePoolSizes().idling !== undefined) await delay(10);
+    expect(await (await runIn().run(countIdlingTwice)).outputs()).toEqual([1, 2]);
   });
 
   it("run a 3-level nested fan-out of 50 × 50 on a pool of 2 without deadlock", async () => {
@@ -163,6 +193,16 @@ describe("reusable environments", () => {
     for (let i = 0; i < 50; i++) for (let j = 0; j < 50; j++) expected += i * 100 + j;
     expect(await run.outputs()).toBe(expected);
     expect(run.actions).toHaveLength(1 + 50 + 2500);
+  });
+});
+
+describe("custom context in workers", () => {
+  it("passes a flyte.customContext block from a thread worker to the calls made inside it", async () => {
+    const run = await runIn({ customContext: { team: "ml" } }).run(scopeInThread);
+    expect(await run.outputs()).toEqual({
+      inside: { team: "ml", project: "p1" },
+      after: { team: "ml" },
+    });
   });
 });
 
@@ -188,13 +228,19 @@ describe("flyte.map on worker runtimes", () => {
     "sends small items in chunks from %s, keeping order and each item's own failure",
     async (_label, driver) => {
       const run = await runIn().run(driver as typeof mapFromInline, 200);
-      const out = (await run.outputs()) as { doubled: unknown[]; sums: number[] };
+      const out = (await run.outputs()) as {
+        doubled: unknown[];
+        sums: number[];
+        shifted: number[];
+      };
       expect(out.doubled).toEqual(
         Array.from({ length: 200 }, (_, i) => (i === 13 ? "RangeError" : i * 2)),
       );
       expect(out.sums).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-      // 200 items in chunks of 8 per task: 25 chunk actions each, not 200.
-      expect(run.actions.length).toBe(1 + 25 + 25);
+      // A partial's items arrive with the fixed argument in place.
+      expect(out.shifted).toEqual(out.sums);
+      // 200 items in chunks of 8 per map: 25 chunk actions each, not 200.
+      expect(run.actions.length).toBe(1 + 25 + 25 + 25);
     },
   );
 });

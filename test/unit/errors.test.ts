@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  asCallerSees,
   DeploymentError,
   errorFromData,
   errorToData,
@@ -54,6 +55,27 @@ describe("errors", () => {
     expect(rebuilt).toBeInstanceOf(InvalidConfigError);
     expect(rebuilt.problems).toEqual([{ path: "name", message: "bad" }]);
     expect(rebuilt.message).toBe(original.message);
+  });
+
+  it("hands a NonRecoverableError to the caller as a RuntimeUserError of the same code, as upstream", () => {
+    const original = new NonRecoverableError("bad input");
+    const seen = asCallerSees(original);
+    expect(seen.constructor).toBe(RuntimeUserError);
+    expect(seen).not.toBeInstanceOf(NonRecoverableError);
+    expect(seen.code).toBe("NonRecoverableError");
+    expect(seen.message).toBe("bad input");
+    expect(seen.cause).toBe(original);
+    expect(isRetryable(seen)).toBe(true);
+    const timeout = new TaskTimeoutError("slow");
+    expect(asCallerSees(timeout)).toBe(timeout);
+  });
+
+  it("keeps the class name of an error of an unknown class through plain data, as its code", () => {
+    class QuotaError extends Error {}
+    const rebuilt = errorFromData(structuredClone(errorToData(new QuotaError("over"))));
+    expect(rebuilt.constructor).toBe(Error);
+    expect(toTaskError(rebuilt).code).toBe("QuotaError");
+    expect(errorToData(rebuilt).code).toBe("QuotaError");
   });
 
   it("maps a task's own error to RuntimeUserError with its class name as code", () => {

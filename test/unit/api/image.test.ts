@@ -56,13 +56,24 @@ describe("Image constructors", () => {
     );
   });
 
-  it("refuses a layer on an unnamed prebuilt image until it is cloned (acceptance case 31)", () => {
+  it("refuses a layer on a final prebuilt image, writing out the call that names it first (acceptance case 31)", () => {
     const base = Image.fromPrebuilt("python:3.12");
+    expect(base.isFinal).toBe(true);
     const problems = problemsOf(() => base.withPipPackages("numpy"));
-    expect(problems[0]?.message).toMatch(/First clone\(\{ registry, name \}\)/);
+    expect(problems[0]?.message).toContain(
+      'Image.fromPrebuilt("python:3.12").clone({ registry: "<your registry>", name: "python-custom" }).withPipPackages(...)',
+    );
     const named = base.clone({ registry: "ghcr.io/org", name: "py" }).withPipPackages("numpy");
     expect(named.uri).toBe(`ghcr.io/org/py:${named.identifier}`);
     expect(named.baseImage).toBe("python:3.12");
+    expect(named.isFinal).toBe(false);
+  });
+
+  it("is final when built from a Dockerfile, and not for the default image", () => {
+    expect(Image.fromDockerfile("Dockerfile", { registry: "ghcr.io/org", name: "d" }).isFinal).toBe(
+      true,
+    );
+    expect(Image.auto().isFinal).toBe(false);
   });
 
   it("gives a cloned default image a different uri (acceptance case 31)", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Device, GPU, TPU } from "../../../src/api/devices.js";
 import {
+  kubernetesQuantity,
   parseCpu,
   parseQuantityBytes,
   Resources,
@@ -66,9 +67,22 @@ describe("parseQuantityBytes", () => {
     expect(() => parseQuantityBytes("500m")).toThrow(/"500M" or "500Mi"/);
   });
 
-  it("rejects GiB and GB spellings with the Kubernetes spelling", () => {
-    expect(() => parseQuantityBytes("1GiB")).toThrow(/"1Gi"/);
-    expect(() => parseQuantityBytes("2GB")).toThrow(/"2Gi" .* or "2G"/);
+  it.each([
+    ["1KiB", 1024],
+    ["512MiB", 512 * 2 ** 20],
+    ["1GiB", 2 ** 30],
+    ["1TiB", 2 ** 40],
+    ["1.5gib", 1.5 * 2 ** 30],
+    ["1KB", 1000],
+    ["500MB", 5e8],
+    ["2GB", 2e9],
+    ["10 GiB", 10 * 2 ** 30],
+  ])("reads flyte's byte-unit spelling %j as %d bytes", (input, bytes) => {
+    expect(parseQuantityBytes(input)).toBe(bytes);
+  });
+
+  it("says what to write for a bare K", () => {
+    expect(() => parseQuantityBytes("2K")).toThrow(/"2Ki" .* or "2k"/);
   });
 
   it("rejects a negative amount", () => {
@@ -76,7 +90,30 @@ describe("parseQuantityBytes", () => {
   });
 });
 
+describe("kubernetesQuantity", () => {
+  it.each([
+    ["1GiB", "1Gi"],
+    ["512MiB", "512Mi"],
+    ["10GiB", "10Gi"],
+    ["2GB", "2G"],
+    ["1KB", "1k"],
+    ["1kib", "1Ki"],
+    ["4Gi", "4Gi"],
+    ["500M", "500M"],
+    ["auto", "auto"],
+  ])("spells %j as the Kubernetes quantity %j", (input, quantity) => {
+    expect(kubernetesQuantity(input)).toBe(quantity);
+  });
+});
+
 describe("Resources", () => {
+  it("accepts the seed's own example, memory 1GiB and disk 10GiB, and counts them in bytes", () => {
+    const resources = new Resources({ cpu: 1, memory: "1GiB", gpu: "T4:1", disk: "10GiB" });
+    expect(resources.memoryRequestBytes).toBe(2 ** 30);
+    expect(resources.diskBytes).toBe(10 * 2 ** 30);
+    expect(resources.memory).toBe("1GiB");
+  });
+
   it("keeps the options as given and parses them for the scheduler", () => {
     const r = new Resources({ cpu: [1, "2"], memory: ["1Gi", "2Gi"], disk: "10Gi", shm: "64Mi" });
     expect(r.cpu).toEqual([1, "2"]);

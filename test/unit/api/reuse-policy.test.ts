@@ -23,6 +23,21 @@ describe("ReusePolicy", () => {
     expect(policy.capacity).toBe(8);
   });
 
+  it("reads upstream's scaledownTtl for one worker above min, defaulting to idleTtl", () => {
+    expect(new ReusePolicy({ idleTtl: "10m", scaledownTtl: 30 })).toMatchObject({
+      idleTtlMs: 600_000,
+      scaledownTtlMs: 30_000,
+    });
+    expect(new ReusePolicy({ idleTtl: 60 }).scaledownTtlMs).toBe(60_000);
+    expect(new ReusePolicy({ scaledownTtl: 5 })).toMatchObject({
+      idleTtlMs: undefined,
+      scaledownTtlMs: 5000,
+    });
+    expect(problemsOf(() => new ReusePolicy({ scaledownTtl: "soon" })).map((p) => p.path)).toEqual([
+      "scaledownTtl",
+    ]);
+  });
+
   it("warns, without failing, about one replica with concurrency 1", () => {
     const policy = new ReusePolicy({ replicas: 1 });
     expect(policy.warnings).toHaveLength(1);

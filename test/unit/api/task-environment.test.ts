@@ -1,6 +1,6 @@
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
-import { problemPaths } from "../../fixtures/config-problems.js";
+import { problemPaths, problemsOf } from "../../fixtures/config-problems.js";
 
 describe("TaskEnvironment", () => {
   it("rejects names that are not snake_case or kebab-case (case 8)", () => {
@@ -105,6 +105,59 @@ describe("TaskEnvironment", () => {
     expect(clone.dependsOn).toEqual([dep]);
   });
 
+  it("takes the seed's env and envDepHints as envVars and dependsOn", () => {
+    const dep = new flyte.Environment({ name: "seed-dep" });
+    const env = new flyte.TaskEnvironment({
+      name: "seed-spelling",
+      env: { LOG_LEVEL: "info" },
+      envDepHints: [dep],
+    });
+    expect(env.envVars).toEqual({ LOG_LEVEL: "info" });
+    expect(env.dependsOn).toEqual([dep]);
+    const base = new flyte.Environment({ name: "seed-base", env: { A: "1" } });
+    expect(base.envVars).toEqual({ A: "1" });
+  });
+
+  it("refuses both spellings of one option, naming the seed's spelling", () => {
+    const dep = new flyte.Environment({ name: "both-dep" });
+    const problems = problemsOf(
+      () =>
+        new flyte.TaskEnvironment({
+          name: "both",
+          env: { A: "1" },
+          envVars: { A: "2" },
+          envDepHints: [dep],
+          dependsOn: [dep],
+        }),
+    );
+    expect(problems.map((p) => p.path)).toEqual(["env", "envDepHints"]);
+    expect(problems[0]?.message).toMatch(/give one of them, not both/);
+  });
+
+  it("clones a base Environment with a new name and the seed's spellings", () => {
+    const dep = new flyte.Environment({ name: "clone-dep" });
+    const base = new flyte.Environment({ name: "shared", env: { A: "1" }, description: "d" });
+    const clone = base.cloneWith({ name: "shared-2", env: { B: "2" }, envDepHints: [dep] });
+    expect(clone).toBeInstanceOf(flyte.Environment);
+    expect(clone).not.toBeInstanceOf(flyte.TaskEnvironment);
+    expect(clone.name).toBe("shared-2");
+    expect(clone.envVars).toEqual({ B: "2" });
+    expect(clone.dependsOn).toEqual([dep]);
+    expect(clone.description).toBe("d");
+  });
+
+  it("refuses a clone without a name instead of copying under the same name", () => {
+    const env = new flyte.TaskEnvironment({ name: "nameless-clone" });
+    const problems = problemsOf(() =>
+      env.cloneWith({} as unknown as Parameters<typeof env.cloneWith>[0]),
+    );
+    expect(problems.map((p) => p.path)).toEqual(["name"]);
+    expect(problems[0]?.message).toMatch(/needs its own `name`/);
+    expect(() =>
+      new flyte.Environment({ name: "base-nameless" }).cloneWith({} as unknown as { name: string }),
+    ).toThrow(flyte.errors.InvalidConfigError);
+  });
+
   it("refuses a pod template on a task of a reusable environment (case 13)", () => {
     const env = new flyte.TaskEnvironment({ name: "reusable", reusable: { replicas: 1 } });
     expect(() => env.task({ podTemplate: "custom" }, async function withPod() {})).toThrow(
@@ -159,6 +212,13 @@ describe("task.override", () => {
     expect(changed.resources?.cpu).toBe(2);
     expect(changed.cache).toBeInstanceOf(flyte.Cache);
     expect(env.tasks.get(oomer.name)).toBe(oomer);
+  });
+
+  it("takes the seed's env as envVars, and refuses both", () => {
+    expect(oomer.override({ env: { A: "1" } }).envVars).toEqual({ A: "1" });
+    expect(problemPaths(() => oomer.override({ env: { A: "1" }, envVars: { A: "2" } }))).toEqual([
+      "env",
+    ]);
   });
 
   it("applies upstream's guards for reusable tasks (case 16)", () => {

@@ -26,6 +26,18 @@ describe("Timeout", () => {
     expect(Timeout.from({ maxQueuedTime: 10 }).maxQueuedTimeMs).toBe(10_000);
   });
 
+  it("reads a deadline for the whole action, 0 meaning none", () => {
+    expect(new Timeout({ deadline: "2h" }).deadlineMs).toBe(7_200_000);
+    expect(new Timeout({ deadline: 0 }).deadlineMs).toBeUndefined();
+    expect(Timeout.from({ maxRuntime: 60, deadline: 600 })).toMatchObject({
+      maxRuntimeMs: 60_000,
+      deadlineMs: 600_000,
+    });
+    expect(problemsOf(() => new Timeout({ deadline: "never" })).map((p) => p.path)).toEqual([
+      "deadline",
+    ]);
+  });
+
   it("returns a Timeout unchanged from from()", () => {
     const timeout = new Timeout({ maxRuntime: 1 });
     expect(Timeout.from(timeout)).toBe(timeout);

@@ -109,6 +109,28 @@ describe("writeBundle", () => {
     expect(await readdir(join(dest, "src"))).toEqual(["app.ts", "lib"]);
   });
 
+  it("ships each module bundled into one .mjs for interactiveMode, relative imports inlined", async () => {
+    writeFileSync(
+      join(root, "src", "app.ts"),
+      'import * as flyte from "flyte-ts";\nimport { a } from "./lib/a.js";\nexport const v: string = flyte.version + String(a);\n',
+    );
+    const bundle = await writeBundle({
+      copyStyle: "none",
+      interactive: true,
+      modules: [app()],
+      root,
+      dir: join(root, "..", `out-interactive-${Date.now()}`),
+    });
+    expect(bundle?.files).toEqual(["src/app.mjs"]);
+    const dest = mkdtempSync(join(tmpdir(), "flyte-unpacked-"));
+    await extractBundle(bundle?.file as string, dest);
+    const code = readFileSync(join(dest, "src", "app.mjs"), "utf8");
+    expect(code).toContain('from "flyte-ts"');
+    expect(code).toContain("var a = 1;");
+    expect(code).not.toContain("./lib/a.js");
+    rmSync(dest, { recursive: true, force: true });
+  });
+
   it("refuses a task module outside the root", async () => {
     const outside = pathToFileURL(join(tmpdir(), "elsewhere.ts")).href;
     await expect(

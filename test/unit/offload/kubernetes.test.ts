@@ -6,6 +6,7 @@ import { Resources } from "../../../src/api/resources.js";
 import { RetryStrategy } from "../../../src/api/retry.js";
 import { Secret } from "../../../src/api/secret.js";
 import { TaskEnvironment } from "../../../src/api/task-environment.js";
+import { Timeout } from "../../../src/api/timeout.js";
 import { type JsonObject, jobFor, kubeName, labelValue } from "../../../src/offload/kubernetes.js";
 
 const command = ["flyte-ts", "execute", "--inputs", "/data/in.v8", "--outputs-path", "/data/out"];
@@ -127,6 +128,54 @@ describe("jobFor", () => {
     expect(primary(job).resources).toEqual({
       requests: { cpu: "2", memory: "8Gi", "ephemeral-storage": "50Gi" },
       limits: { cpu: "4", memory: "16Gi", "nvidia.com/gpu": 2 },
+    });
+  });
+
+  it("gives the Job an activeDeadlineSeconds from the task's deadline, over all its pods", () => {
+    const timed = trainEnv.task(
+      { timeout: new Timeout({ maxRuntime: "10m", deadline: "1h" }) },
+      async function withDeadline() {},
+    );
+    const deadlineJob = jobFor({
+      template: timed,
+      image: "i",
+      command,
+      runName: "r",
+      actionName: "a0",
+    });
+    validate(deadlineJob);
+    expect((deadlineJob.spec as JsonObject).activeDeadlineSeconds).toBe(3600);
+    expect(podSpec(deadlineJob).activeDeadlineSeconds).toBe(600);
+    expect((job.spec as JsonObject).activeDeadlineSeconds).toBeUndefined();
+  });
+
+  it("emits the Kubernetes spelling of memory, disk and shm given in flyte's GiB and GB units", () => {
+    const seedEnv = new TaskEnvironment({
+      name: "seed-units",
+      resources: new Resources({
+        cpu: 1,
+        memory: ["1GiB", "2GB"],
+        gpu: "T4:1",
+        disk: "10GiB",
+        shm: "512MiB",
+      }),
+    });
+    const seedTask = seedEnv.task(async function seedUnits() {});
+    const seedJob = jobFor({
+      template: seedTask,
+      image: "i",
+      command,
+      runName: "r",
+      actionName: "a0",
+    });
+    validate(seedJob);
+    expect(primary(seedJob).resources).toEqual({
+      requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "10Gi" },
+      limits: { memory: "2G", "nvidia.com/gpu": 1 },
+    });
+    expect(podSpec(seedJob).volumes).toContainEqual({
+      name: "flyte-shm",
+      emptyDir: { medium: "Memory", sizeLimit: "512Mi" },
     });
   });
 

@@ -8,6 +8,11 @@ import { describe, expect, it } from "vitest";
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-attempts-"));
 const env = new flyte.TaskEnvironment({ name: "attempts", runtime: "inline" });
 
+/** Resolves once `condition` holds, checking after each turn of the event loop. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe("attempts", () => {
   it("retries a flaky task until it succeeds on the third attempt (case 23)", async () => {
     let calls = 0;
@@ -48,21 +53,68 @@ describe("attempts", () => {
     expect((error as Error).cause).toBeInstanceOf(TypeError);
   });
 
-  it("does not retry a NonRecoverableError", async () => {
+  it("does not retry a NonRecoverableError; the caller gets RuntimeUserError with its code, as upstream", async () => {
     let calls = 0;
     const fatal = env.task({ retries: 5 }, async function fatal() {
       calls++;
       throw new flyte.errors.NonRecoverableError("bad input");
     });
-    await expect(flyte.withRunContext({ cacheDir }).run(fatal)).rejects.toBeInstanceOf(
-      flyte.errors.NonRecoverableError,
-    );
+    const error = await flyte
+      .withRunContext({ cacheDir })
+      .run(fatal)
+      .catch((e: unknown) => e);
     expect(calls).toBe(1);
+    expect((error as Error).constructor).toBe(flyte.errors.RuntimeUserError);
+    expect(error).not.toBeInstanceOf(flyte.errors.NonRecoverableError);
+    expect((error as flyte.errors.RuntimeUserError).code).toBe("NonRecoverableError");
+    expect((error as Error).message).toBe("bad input");
+    expect((error as Error).cause).toBeInstanceOf(flyte.errors.NonRecoverableError);
   });
 
-  it("caps the backoff at the strategy's limit", async () => {
-    const strategy = new flyte.RetryStrategy({ count: 5, backoff: 1, backoffFactor: 2 });
-    expect([0, 1, 2, 3].map((n) => strategy.delayMs(n))).toEqual([500, 1000, 1000, 1000]);
+  it("retries a parent that lets a child's NonRecoverableError escape, as upstream", async () => {
+    const calls = { child: 0, parent: 0 };
+    const child = env.task({ retries: 3 }, async function fatalChild() {
+      calls.child++;
+      throw new flyte.errors.NonRecoverableError("bad input");
+    });
+    const parent = env.task(
+      { retries: new flyte.RetryStrategy({ count: 2, backoff: 0 }) },
+      async function escapingParent() {
+        calls.parent++;
+        return child();
+      },
+    );
+    const error = await flyte
+      .withRunContext({ cacheDir })
+      .run(parent)
+      .catch((e: unknown) => e);
+    expect(calls).toEqual({ child: 3, parent: 3 });
+    expect((error as flyte.errors.RuntimeUserError).code).toBe("NonRecoverableError");
+  });
+
+  it("waits a Backoff's base before the first retry, then grows it by its factor up to its cap", async () => {
+    const flaky = env.task(
+      {
+        retries: new flyte.RetryStrategy({
+          count: 3,
+          backoff: new flyte.Backoff({ base: 1, factor: 2, cap: 3 }),
+        }),
+      },
+      async function backedOff() {
+        if (flyte.ctx()!.attemptNumber < 3) throw new Error("not yet");
+        return flyte.ctx()!.attemptNumber;
+      },
+    );
+    const clock = new ManualClock();
+    const running = flyte.withRunContext({ cacheDir, clock }).run(flaky);
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const wait = await clock.nextTimer();
+      waits.push(wait);
+      clock.advance(wait);
+    }
+    expect(waits).toEqual([1000, 2000, 3000]);
+    expect(await (await running).outputs()).toBe(3);
   });
 
   it("rejects an attempt at its maxRuntime even if the body ignores the signal", async () => {
@@ -96,6 +148,60 @@ describe("attempts", () => {
     await clock.nextTimer();
     clock.advance(1000);
     expect(await (await running).outputs()).toBe("done");
+  });
+
+  it("stops the action at its deadline, mid-attempt, whatever retries are left", async () => {
+    const clock = new ManualClock();
+    const signals: AbortSignal[] = [];
+    const hangs = env.task(
+      {
+        retries: new flyte.RetryStrategy({ count: 5, backoff: 1 }),
+        timeout: new flyte.Timeout({ maxRuntime: 4, deadline: 7 }),
+      },
+      async function hangsPastDeadline() {
+        signals.push(flyte.ctx()!.signal);
+        await new Promise(() => {});
+      },
+    );
+    const running = flyte.withRunContext({ cacheDir, clock }).run(hangs);
+    const outcome = running.catch((e: unknown) => e);
+    await until(() => signals.length === 1 && clock.pending.includes(4000));
+    clock.advance(4000); // attempt 0 passes its maxRuntime at t = 4 s
+    await until(() => clock.pending.includes(1000));
+    clock.advance(1000); // the backoff ends; attempt 1 starts at t = 5 s
+    await until(() => signals.length === 2 && clock.pending.includes(4000));
+    clock.advance(2000); // the deadline, t = 7 s, falls inside attempt 1
+    const error = await outcome;
+    expect(error).toBeInstanceOf(flyte.errors.TaskTimeoutError);
+    expect((error as Error).message).toMatch(/passed its deadline of 7\.0s/);
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    expect(clock.pending).toEqual([]);
+  });
+
+  it("counts the backoffs between retries against the deadline", async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const failing = env.task(
+      {
+        retries: new flyte.RetryStrategy({ count: 10, backoff: 3 }),
+        timeout: new flyte.Timeout({ deadline: "7s" }),
+      },
+      async function failsFast() {
+        calls++;
+        throw new Error("flaky");
+      },
+    );
+    const outcome = flyte
+      .withRunContext({ cacheDir, clock })
+      .run(failing)
+      .catch((e: unknown) => e);
+    for (let retry = 0; retry < 3; retry++) {
+      await until(() => clock.pending.includes(3000));
+      clock.advance(3000);
+    }
+    const error = await outcome;
+    expect(error).toBeInstanceOf(flyte.errors.TaskTimeoutError);
+    expect(calls).toBe(3);
   });
 
   it("passes a child's error to its parent as RuntimeUserError with the class name as code", async () => {

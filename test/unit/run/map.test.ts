@@ -1,5 +1,9 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
+import { problemsOf } from "../../fixtures/config-problems.js";
 
 const env = new flyte.TaskEnvironment({ name: "mapping", runtime: "inline" });
 const square = env.task(async function square(x: number) {
@@ -14,6 +18,10 @@ const failOnTwo = env.task(async function failOnTwo(x: number) {
 });
 const addPair = env.task(async function addPair(a: number, b: number) {
   return a + b;
+});
+
+const scale = env.task(async function scale(x: number, factor: number, offset = 0) {
+  return x * factor + offset;
 });
 
 describe("flyte.map", () => {
@@ -93,5 +101,53 @@ describe("flyte.map", () => {
 
   it("rejects a bad concurrency with a clear error", () => {
     expect(() => flyte.map(square, [1], { concurrency: -1 })).toThrow(/concurrency/);
+  });
+
+  it("maps a task with some arguments fixed by name over its free parameter", async () => {
+    expect(await flyte.map(scale.partial({ factor: 2 }), [1, 2, 3])).toEqual([2, 4, 6]);
+    expect(await flyte.map(scale.partial({ x: 10, offset: 1 }), [1, 2])).toEqual([11, 21]);
+    expect(await scale.partial({ factor: 3 })(2)).toBe(6);
+  });
+
+  it("records each call of a partial as an action of the task itself, with its own cache key", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-map-partial-"));
+    let calls = 0;
+    const cachedScale = env.task(
+      { cache: "auto" },
+      async function cachedScale(x: number, factor: number) {
+        calls++;
+        return x * factor;
+      },
+    );
+    const mapper = env.task(async function mapsPartial() {
+      return flyte.map(cachedScale.partial({ factor: 2 }), [1, 2, 3]);
+    });
+    const run = await flyte.withRunContext({ cacheDir }).run(mapper);
+    expect(await run.outputs()).toEqual([2, 4, 6]);
+    const children = run.actions.filter((a) => a.parent !== undefined);
+    expect(children.map((a) => [a.task, a.group])).toEqual(
+      Array(3).fill(["mapping.cachedScale", "mapping.cachedScale_map"]),
+    );
+    // A direct call with the same arguments is the same cache entry.
+    const direct = env.task(async function callsDirectly() {
+      return cachedScale(2, 2);
+    });
+    const again = await flyte.withRunContext({ cacheDir }).run(direct);
+    expect(await again.outputs()).toBe(4);
+    expect(again.actions.find((a) => a.task === "mapping.cachedScale")?.cacheHit).toBe(true);
+    expect(calls).toBe(3);
+  });
+
+  it("refuses a partial that names no parameter of the task or leaves two without a value", () => {
+    expect(problemsOf(() => scale.partial({ factr: 2 })).map((p) => p.path)).toContain("factr");
+    expect(problemsOf(() => scale.partial({ factr: 2 }))[0]?.message).toMatch(
+      /its parameters: `x`, `factor`, `offset`/,
+    );
+    expect(problemsOf(() => scale.partial({ offset: 1 }))[0]?.message).toMatch(
+      /items in `x` and nothing in `factor`/,
+    );
+    expect(problemsOf(() => scale.partial({ x: 1, factor: 2, offset: 3 }))[0]?.message).toMatch(
+      /none left for the mapped items/,
+    );
   });
 });
