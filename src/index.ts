@@ -29,6 +29,7 @@ export { Resources, type ResourcesOptions } from "./api/resources.js";
 export { RetryStrategy } from "./api/retry.js";
 export { ReusePolicy } from "./api/reuse-policy.js";
 export { Secret, type SecretRequest } from "./api/secret.js";
+export { Slurm, type SlurmOptions } from "./api/slurm.js";
 export type {
   AnyTask,
   Offload,

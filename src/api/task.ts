@@ -3,7 +3,7 @@
  * call outside a run, and becomes a sub-action inside one.
  * @module
  */
-import { currentFrame, nextSequence } from "../context/context.js";
+import { currentFrame, type MapItem, nextSequence, type SubCall } from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Parameter } from "../internal/parameters.js";
@@ -15,6 +15,7 @@ import { Resources, type ResourcesOptions } from "./resources.js";
 import { type RetryOptions, RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
 import { normalizeSecrets, type Secret, type SecretRequest } from "./secret.js";
+import type { Slurm } from "./slurm.js";
 import { Timeout, type TimeoutRequest } from "./timeout.js";
 
 /**
@@ -34,12 +35,19 @@ export interface TaskOwner {
   readonly reusable: ReusePolicy | undefined;
   readonly podTemplate: string | PodTemplate | undefined;
   readonly runtime: Runtime;
-  /** Where its tasks run in a `"hybrid"` run: `"kubernetes"` offloads them; `undefined` runs them here. */
+  /**
+   * Where its tasks run in a `"hybrid"` run: `"kubernetes"` or a Slurm cluster offloads them;
+   * `undefined` runs them here.
+   */
   readonly offload?: Offload | undefined;
 }
 
-/** Where a hybrid run sends an environment's tasks: `"kubernetes"` (a Job per action). */
-export type Offload = "kubernetes";
+/**
+ * Where a hybrid run sends an environment's tasks: `"kubernetes"` (a Job per action), or a Slurm
+ * cluster (a batch job per action): `"slurm"` (`sbatch` on this host, default options) or a
+ * {@link Slurm}.
+ */
+export type Offload = "kubernetes" | "slurm" | Slurm;
 
 /** Options of `env.task(options, fn)`. */
 export interface TaskOptions {
@@ -129,6 +137,7 @@ export type Task<A extends unknown[] = never, R = unknown> = ((...args: A) => Pr
 export type AnyTask = Task<never, unknown>;
 
 const taskMarker = Symbol.for("flyte-ts.task.v1");
+const mapItemCall = Symbol("flyte-ts.map-item-call");
 
 /** Whether `value` is a task made by `env.task`. */
 export function isTask(value: unknown): value is AnyTask {
@@ -140,6 +149,7 @@ export function makeTask(template: TaskTemplate): AnyTask {
   const call = (...args: unknown[]) => invokeTask(template, args);
   const properties: PropertyDescriptorMap = {
     [taskMarker]: { value: true },
+    [mapItemCall]: { value: (args: unknown[], item: MapItem) => invokeTask(template, args, item) },
     override: {
       value: (options: OverrideOptions) => makeTask(overrideTemplate(template, options)),
     },
@@ -151,7 +161,16 @@ export function makeTask(template: TaskTemplate): AnyTask {
   return Object.defineProperties(call, properties) as unknown as AnyTask;
 }
 
-function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
+/**
+ * Calls `task` as item `item.index` of a `flyte.map` whose items a cluster may submit together
+ * (a Slurm job array); otherwise the same as calling it.
+ */
+export function callAsMapItem(task: AnyTask, args: unknown[], item: MapItem): Promise<unknown> {
+  type WithMapItemCall = { [mapItemCall]: (args: unknown[], item: MapItem) => Promise<unknown> };
+  return (task as unknown as WithMapItemCall)[mapItemCall](args, item);
+}
+
+function invokeTask(template: TaskTemplate, args: unknown[], mapItem?: MapItem): Promise<unknown> {
   const frame = currentFrame();
   if (frame === undefined) {
     try {
@@ -176,10 +195,16 @@ function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
   }
   const group = frame.context.group;
   const seq = nextSequence(frame, `${template.name}|${inputsHash}|${group ?? ""}`);
-  return frame.channel.submit(
-    { taskName: template.name, args, parent: frame.context.action.name, group, seq, inputsHash },
-    template,
-  );
+  const call: { -readonly [K in keyof SubCall]: SubCall[K] } = {
+    taskName: template.name,
+    args,
+    parent: frame.context.action.name,
+    group,
+    seq,
+    inputsHash,
+  };
+  if (mapItem !== undefined) call.mapItem = mapItem;
+  return frame.channel.submit(call, template);
 }
 
 const overrideKeys = [
