@@ -5,7 +5,12 @@
  * @module
  */
 import type { TaskTemplate } from "../api/task.js";
-import type { ControllerChannel, TaskContextData, TraceRecord } from "../context/context.js";
+import type {
+  ControllerChannel,
+  MapItem,
+  TaskContextData,
+  TraceRecord,
+} from "../context/context.js";
 import type { LogSink } from "../record/logs.js";
 
 /** One attempt of one action, ready to run. */
@@ -32,6 +37,13 @@ export interface ExecuteRequest {
    * `"process-1"`; it becomes the attempt's timeline lane (reported with `attempt-finished`).
    */
   readonly placed?: (lane: string) => void;
+  /** Tells the controller the body has started running (maxRuntime counts from here). */
+  readonly started?: () => void;
+  /**
+   * Set when the action is an item of a `flyte.map` whose items may be submitted together
+   * (remote executors: one Slurm job array).
+   */
+  readonly mapItem?: MapItem | undefined;
 }
 
 /** Runs task bodies. One instance serves every attempt of one environment in one run or pool. */

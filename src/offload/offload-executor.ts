@@ -29,9 +29,9 @@ export function hostCapacity(): HostCapacity {
 }
 
 /**
- * Whether an action of `template` runs on Kubernetes in a run of `mode`: every action of a
- * remote run's controller (the root); in a hybrid run, actions of environments with
- * `offload: "kubernetes"` and actions whose cpu or memory request is more than this host has.
+ * Whether an action of `template` runs on a cluster in a run of `mode`: every action of a
+ * remote run's controller (the root); in a hybrid run, actions of environments with an
+ * `offload` and actions whose cpu or memory request is more than this host has.
  */
 export function runsOffloaded(
   mode: RunMode,
@@ -40,7 +40,7 @@ export function runsOffloaded(
 ): boolean {
   if (mode === "remote") return true;
   if (mode !== "hybrid") return false;
-  if (template.environment.offload === "kubernetes") return true;
+  if (template.environment.offload !== undefined) return true;
   const { cpuRequest, memoryRequestBytes } = template.resources ?? {};
   return (
     (cpuRequest !== undefined && cpuRequest > host.cpus) ||
@@ -79,6 +79,8 @@ export class OffloadExecutor implements Executor {
         { code: "NoKubeconfig" },
       );
     }
+    // The Job's pod phases are not watched: its maxRuntime counts from submission.
+    request.started?.();
     await submitJob(emitted.job, { signal: request.signal, clock: this.#clock });
     return readResult(emitted.outputsPath);
   }

@@ -8,7 +8,13 @@ import type { TaskTemplate } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
 import { cacheKey, cacheVersion } from "../cache/cache-key.js";
 import type { CacheStore } from "../cache/cache-store.js";
-import type { ControllerChannel, RunMode, SubCall, TraceRecord } from "../context/context.js";
+import type {
+  ControllerChannel,
+  MapItem,
+  RunMode,
+  SubCall,
+  TraceRecord,
+} from "../context/context.js";
 import {
   errorToData,
   type FlyteError,
@@ -102,6 +108,8 @@ export class Controller implements ControllerChannel {
   /** Attempts holding a lease, and who waits for them all to give it back. */
   readonly #holding = { count: 0, waiters: [] as (() => void)[] };
   readonly #secrets = new Map<TaskTemplate, Promise<Record<string, string>>>();
+  /** The `flyte.map` item each queued sub-action is, when its map may be submitted together. */
+  readonly #mapItems = new Map<string, MapItem>();
 
   constructor(run: RunState, stages: ControllerStages) {
     this.#run = run;
@@ -134,6 +142,7 @@ export class Controller implements ControllerChannel {
     }
     const group = call.group === undefined ? "" : `-${call.group}`;
     const id = shortId(`${call.parent}-${call.inputsHash}-${template.name}-${call.seq}${group}`);
+    if (call.mapItem !== undefined) this.#mapItems.set(id, call.mapItem);
     return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);
   }
 
@@ -210,6 +219,7 @@ export class Controller implements ControllerChannel {
       throw error;
     } finally {
       this.#traces.delete(id);
+      this.#mapItems.delete(id);
     }
   }
 
@@ -334,8 +344,12 @@ export class Controller implements ControllerChannel {
   /** The attempt stage: admission, then dispatch to the executor, retried per the task's policy. */
   async #attempts(id: string, template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
     const run = this.#run;
-    const secrets = template.secrets.length === 0 ? undefined : await this.#secretsOf(template);
     const executor = this.#stages.executorFor(template);
+    // An offloaded body reads its secrets on the cluster; this host may not have them.
+    const secrets =
+      template.secrets.length === 0 || executor.remote
+        ? undefined
+        : await this.#secretsOf(template);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     // Made only for the attempts that are assigned devices or report a lane.
     let devices: Map<number, readonly string[]> | undefined;
@@ -350,7 +364,8 @@ export class Controller implements ControllerChannel {
       },
       async (attempt, signal, admitted) => {
         const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
-        admitted();
+        // A remote body's maxRuntime counts from when it starts on the cluster (`started`).
+        if (!executor.remote) admitted();
         if (lease.devices.length > 0) {
           devices ??= new Map();
           devices.set(
@@ -386,6 +401,8 @@ export class Controller implements ControllerChannel {
               lanes ??= new Map();
               lanes.set(attempt, lane);
             },
+            started: admitted,
+            mapItem: this.#mapItems.get(id),
           });
         } finally {
           lease.release();
