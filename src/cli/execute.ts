@@ -23,12 +23,16 @@ Options:
   --checkpoint-path <dir>  folder for checkpoints
   --tgz <file>             a code bundle to unpack into --dest first
   --dest <dir>             where the bundle is unpacked and --module is found   default: .
+  --attempt <n>            which attempt of the action this is (flyte.ctx().attemptNumber)
+                                                                                 default: 0
+
+The task runs once: its retries belong to whoever submitted the action.
 
 Exit status: 0 when the task succeeded, 1 when it failed, 2 when the command line was wrong.
 `;
 
 const required = ["inputs", "outputs-path", "run-name", "name", "module", "task"] as const;
-const optional = ["version", "raw-data-path", "checkpoint-path", "tgz", "dest"] as const;
+const optional = ["version", "raw-data-path", "checkpoint-path", "tgz", "dest", "attempt"] as const;
 const known = new Set<string>([...required, ...optional]);
 
 function camel(name: string): string {
