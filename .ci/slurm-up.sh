@@ -77,6 +77,9 @@ SlurmdSpoolDir=/var/spool/slurmd
 StateSaveLocation=/var/spool/slurmctld
 SlurmUser=root
 SchedulerType=sched/backfill
+# Schedule at each submission and completion at once (by default batch jobs may wait up to 3 s):
+# an array's next items start as soon as earlier ones end.
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 # Jobs that ask for no memory get a little, so several fit on the node at once.
