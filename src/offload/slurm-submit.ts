@@ -15,6 +15,8 @@ export interface CommandResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Set when the program could not be started here at all (not found, not executable). */
+  readonly notStarted?: true;
 }
 
 /** Options of {@link SlurmCommands.run}. */
@@ -119,7 +121,8 @@ function spawnCommand(
     child.stdin.end(options.input ?? "");
     child.on("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ code: error.code === "ENOENT" ? 127 : 126, stdout: "", stderr: error.message });
+      const code = error.code === "ENOENT" ? 127 : 126;
+      resolve({ code, stdout: "", stderr: error.message, notStarted: true });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
@@ -180,13 +183,13 @@ function submitError(
 ): DeploymentError {
   const reason = slurmReason(result.stderr);
   const sshFailed = cluster.host !== undefined && result.code === 255;
-  if (result.code === 127 && cluster.host === undefined) {
+  if (result.notStarted && cluster.host === undefined) {
     return new DeploymentError(
       `${what} must run on Slurm, but \`sbatch\` is not on this host's PATH. ${configureHint(cluster)}`,
       { code: "NoSbatch" },
     );
   }
-  if (result.code === 127 && /not found/.test(result.stderr) && !/sbatch/.test(result.stderr)) {
+  if (result.notStarted) {
     return new DeploymentError(
       `${what} must run on Slurm over SSH, but the ssh program "${cluster.ssh}" was not found here. Install an OpenSSH client, or set \`ssh\` in flyte.Slurm.`,
       { code: "NoSbatch" },
