@@ -15,7 +15,7 @@ import {
 } from "flyte-ts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureBuilt, runNode } from "../fixtures/cli/cli-process.js";
-import { driver, hangs, retried, squares, times, usesGpu } from "../fixtures/slurm/app.js";
+import { driver, hangs, retried, squares, times, usesGpu, waits } from "../fixtures/slurm/app.js";
 import { jobState, liveJobs, slurmStatus, until } from "../fixtures/slurm/cluster.js";
 
 const slurm = await slurmStatus();
@@ -145,6 +145,41 @@ describe.runIf(slurm.up)("offload to a real Slurm cluster", () => {
     await until("the job to leave the queue", async () =>
       (await liveJobs("flyte-slurm-timeout")).length === 0 ? true : undefined,
     );
+  });
+
+  test("maxQueuedTime cancels a job still pending in Slurm's queue", async () => {
+    const events: RunEvent[] = [];
+    const attempt = withRunContext(hybrid("slurm-queued", { onEvent: (e) => events.push(e) })).run(
+      waits,
+    );
+    await expect(attempt).rejects.toBeInstanceOf(errors.TaskTimeoutError);
+    await expect(attempt).rejects.toThrow(
+      /waited in Slurm's queue \(job \d+\) longer than its maxQueuedTime of 3\.0s; the job was cancelled/,
+    );
+    const job = /\(job (\d+)\)/.exec(
+      attemptsOf(events, "slurm-held.held")[0]?.error?.message ?? "",
+    )?.[1];
+    expect(
+      await until("the held job to be cancelled", () =>
+        jobState(job as string).then((s) => (s === "CANCELLED" ? s : undefined)),
+      ),
+    ).toBe("CANCELLED");
+  });
+
+  test("a remote run offloads its root as one job; its sub-tasks run inside that job", async () => {
+    const run = await withRunContext({
+      ...hybrid("slurm-remote"),
+      mode: "remote",
+      offload: new Slurm({ partition: "debug" }),
+    }).run(driver, 3);
+    const out = await run.outputs();
+    expect(out).toMatchObject({
+      value: 30,
+      tokenLength: token.length,
+      greeting: "hello-from-env-vars",
+    });
+    expect(out.driverPid).not.toBe(process.pid);
+    expect(await jobState(out.job as string)).toBe("COMPLETED");
   });
 
   test("a map of 20 is one job array throttled to the map's concurrency", async () => {
