@@ -129,6 +129,7 @@ export class SlurmExecutor implements Executor {
       `job-attempt-${item.attempt}.sbatch`,
     );
     const jobId = await this.#sbatch(file, script, stdout, request, describeAttempt(request));
+    this.#live.add(jobId);
     return { jobId, stdout, stderr, outputs: paths.outputs };
   }
 
@@ -148,6 +149,7 @@ export class SlurmExecutor implements Executor {
     const what = `the ${items.length} items of flyte.map over task \`${first.request.template.name}\` (a job array)`;
     const file = join(this.#settings.emitDir, "arrays", `${key}.sbatch`);
     const jobId = await this.#sbatch(file, script, dir, first.request, what);
+    for (let index = 0; index < items.length; index++) this.#live.add(`${jobId}_${index}`);
     return items.map((p, index) => ({
       jobId: `${jobId}_${index}`,
       stdout: join(dir, `${index}.out`),
@@ -184,9 +186,16 @@ export class SlurmExecutor implements Executor {
     await mkdir(logs.endsWith(".out") ? dirname(logs) : logs, { recursive: true });
     const home = this.#settings.home;
     const env = home === undefined ? request.env : { ...request.env, FLYTE_TS_HOME: home };
-    const jobId = await sbatch(this.#commands, this.#cluster, script, env, what);
-    this.#live.add(jobId);
-    return jobId;
+    try {
+      return await sbatch(this.#commands, this.#cluster, script, env, what);
+    } catch (error) {
+      const code = (error as DeploymentError).code;
+      if (code !== "NoSbatch" && code !== "SlurmUnreachable") throw error;
+      throw new DeploymentError(
+        `${(error as Error).message}\nflyte-ts wrote the batch script, ${file}: \`sbatch ${file}\` submits it where Slurm runs (with the task's envVars in the environment).`,
+        { code, cause: error },
+      );
+    }
   }
 
   /** Follows a submitted attempt's job to its end and settles with its outputs or error. */
