@@ -66,7 +66,8 @@ if [ ! -f "$conf" ] || grep -qF "$marker" "$conf"; then
   cat >"$conf" <<CONF
 $marker
 ClusterName=local
-SlurmctldHost=$host
+# Loopback addresses: the cluster works whether or not this host's name resolves.
+SlurmctldHost=$host(127.0.0.1)
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -92,7 +93,7 @@ JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
-$node_line Gres=gpu:fake:2 State=UNKNOWN
+$node_line NodeAddr=127.0.0.1 Gres=gpu:fake:2 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
   # slurmd counts a GPU per file; these stand in for /dev/nvidia0 and /dev/nvidia1.
