@@ -71,5 +71,9 @@ export async function executeCommand(argv: readonly string[]): Promise<ExitCode>
   const options = { ...values, loadModule } as unknown as ExecuteActionOptions;
   const ok = await executeAction(options);
   if (!ok) console.error(`Task \`${options.task}\` failed; see ${options.outputsPath}/error.json.`);
-  return ok ? ExitCode.ok : ExitCode.failed;
+  const code = ok ? ExitCode.ok : ExitCode.failed;
+  // The job (or pod) ends once its outcome is written, even if the task left timers or sockets
+  // open (an inline body stopped at its maxRuntime keeps running): a second for output to flush.
+  setTimeout(() => process.exit(code), 1_000).unref();
+  return code;
 }

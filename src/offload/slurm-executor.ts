@@ -18,7 +18,7 @@ import { type LogStream, writeDirect } from "../record/logs.js";
 import { writeInputs } from "./io.js";
 import { actionPaths, batchScript, type SlurmItem } from "./slurm.js";
 import { ArrayGatherer } from "./slurm-array.js";
-import { jobOutcome, LogTail, neverRuns, queuedStates } from "./slurm-outcome.js";
+import { describeAttempt, jobOutcome, LogTail, neverRuns, queuedStates } from "./slurm-outcome.js";
 import { type SlurmCommands, sbatch, scancel, slurmCommands } from "./slurm-submit.js";
 import { SlurmWatcher, type WatchTiming } from "./slurm-watch.js";
 
@@ -291,12 +291,6 @@ export class SlurmExecutor implements Executor {
       .finally(() => this.#cancelling.delete(cancelling));
     this.#cancelling.add(cancelling);
   }
-}
-
-/** `Task \`env.fn\` (action a1, attempt 0)`, for messages. */
-export function describeAttempt(request: ExecuteRequest): string {
-  const { context, template } = request;
-  return `Task \`${template.name}\` (action ${context.action.name}, attempt ${context.attemptNumber})`;
 }
 
 /** A job name Slurm shows in `squeue`: `flyte-<run>-<what>`, letters, digits, `_.-` only. */

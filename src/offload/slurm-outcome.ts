@@ -102,6 +102,12 @@ async function resultWritten(folder: string, clock: Clock): Promise<boolean> {
   return written();
 }
 
+/** `Task \`env.fn\` (action a1, attempt 0)`, for messages. */
+export function describeAttempt(request: ExecuteRequest): string {
+  const { context, template } = request;
+  return `Task \`${template.name}\` (action ${context.action.name}, attempt ${context.attemptNumber})`;
+}
+
 /** What the attempt of an ended job resolves with: its outputs, its task's error, or what Slurm says. */
 export async function jobOutcome(
   request: ExecuteRequest,
@@ -110,7 +116,7 @@ export async function jobOutcome(
   clock: Clock,
 ): Promise<unknown> {
   const { jobId } = submitted;
-  const what = `${`Task \`${request.template.name}\``} (action ${request.context.action.name}, attempt ${request.context.attemptNumber}, Slurm job ${jobId})`;
+  const what = `${describeAttempt(request)} (Slurm job ${jobId})`;
   const ended = state?.state ?? "gone";
   // A task that ran to its end wrote one of the two files, whatever Slurm's state says.
   const patient = ended === "COMPLETED" || ended === "FAILED" || ended === "gone";

@@ -14,7 +14,8 @@ import {
   withRunContext,
 } from "flyte-ts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuilt, runNode } from "../fixtures/cli/cli-process.js";
+import { readResult, writeInputs } from "../../src/offload/io.js";
+import { ensureBuilt, runCli, runNode } from "../fixtures/cli/cli-process.js";
 import { driver, hangs, retried, squares, times, usesGpu, waits } from "../fixtures/slurm/app.js";
 import { jobState, liveJobs, slurmStatus, until } from "../fixtures/slurm/cluster.js";
 
@@ -67,6 +68,30 @@ function attemptsOf(events: RunEvent[], task: string) {
   );
   return events.flatMap((e) => (e.type === "attempt-finished" && actions.has(e.action) ? [e] : []));
 }
+
+test("flyte-ts execute ends once its outcome is written, even when the task leaves a timer running", async () => {
+  const inputs = join(scratch, "lingering", "inputs.v8");
+  await writeInputs(inputs, { args: [], customContext: {} });
+  const outputs = join(scratch, "lingering", "outputs");
+  const started = Date.now();
+  const r = await runCli(
+    [
+      "execute",
+      "--inputs",
+      inputs,
+      "--outputs-path",
+      outputs,
+      "--run-name",
+      "linger",
+      "--name",
+      "a0",
+    ].concat(["--module", "test/fixtures/slurm/app.ts", "--task", "slurm-work.lingering"]),
+    {},
+  );
+  expect(r).toMatchObject({ code: 0, stderr: "" });
+  expect(Date.now() - started).toBeLessThan(30_000);
+  expect(await readResult(outputs)).toBe("done");
+});
 
 test.runIf(required)("a Slurm cluster is up (FLYTE_TS_REQUIRE_SLURM=1)", () => {
   expect(slurm.why).toBe("");
