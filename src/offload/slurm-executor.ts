@@ -63,6 +63,8 @@ interface Submitted {
 /** Runs attempts as Slurm batch jobs on one cluster. */
 export class SlurmExecutor implements Executor {
   readonly remote = true;
+  /** It calls `placed` and `started` itself, when its job is seen RUNNING. */
+  readonly reportsPhases = true;
   readonly #cluster: Slurm;
   readonly #settings: SlurmRunSettings;
   readonly #commands: SlurmCommands;
