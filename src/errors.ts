@@ -205,8 +205,8 @@ export function isRetryable(error: FlyteError): boolean {
     case "ImageBuildError":
       return true;
     case "DeploymentError":
-      // Nothing to submit to: a retry would emit the same Job and fail the same way.
-      return error.code !== "NoKubeconfig";
+      // Nothing to submit to, or a cluster that refuses the request: a retry would fail the same way.
+      return !["NoKubeconfig", "NoSbatch", "SlurmUnreachable", "SlurmRefused"].includes(error.code);
     default:
       // A class not listed here (a user's subclass of FlyteError): retry, as upstream does.
       name satisfies never;

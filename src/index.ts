@@ -53,6 +53,7 @@ export { type CpuValue, Resources, type ResourcesOptions } from "./api/resources
 export { type RetryOptions, RetryStrategy } from "./api/retry.js";
 export { ReusePolicy, type ReusePolicyOptions } from "./api/reuse-policy.js";
 export { Secret, type SecretOptions, type SecretRequest } from "./api/secret.js";
+export { Slurm, type SlurmOptions } from "./api/slurm.js";
 export type {
   AnyTask,
   Offload,

@@ -13,6 +13,7 @@ import { Resources, type ResourcesOptions } from "./resources.js";
 import { RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
 import { normalizeSecrets, type Secret, type SecretRequest } from "./secret.js";
+import { isSlurm, Slurm } from "./slurm.js";
 import {
   type AnyTask,
   checkTaskOptions,
@@ -70,9 +71,10 @@ export interface TaskEnvironmentOptions extends EnvironmentOptions {
    */
   runtime?: Runtime;
   /**
-   * `"kubernetes"`: in a `mode: "hybrid"` run, every action of this environment runs as a
-   * Kubernetes Job instead of on this host (see the README, "When one machine is not enough").
-   * Ignored in local runs.
+   * In a `mode: "hybrid"` run, every action of this environment runs on a cluster instead of on
+   * this host: `"kubernetes"` (a Job each), `"slurm"` or a {@link Slurm} (a batch job each; a
+   * `flyte.map` over the environment is one job array). See the README, "When one machine is
+   * not enough". Ignored in local runs.
    * @default undefined (runs here)
    */
   offload?: Offload;
@@ -383,13 +385,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       runtime: Runtime;
       offload: Offload | undefined;
     };
-    if (options.offload !== undefined && options.offload !== "kubernetes") {
-      problems.add(
-        "offload",
-        `Expected \`offload\` to be "kubernetes" or left out, got ${describe(options.offload)}.`,
-      );
-    }
-    self.offload = options.offload === "kubernetes" ? "kubernetes" : undefined;
+    self.offload = checkOffload(problems, options.offload, this.resources);
     self.cache =
       problems.nested("cache", () => Cache.from(options.cache ?? "disable")) ??
       new Cache("disable");
@@ -600,4 +596,39 @@ function registerTask(task: AnyTask): void {
  */
 export function lookupTask(name: string, module?: string): AnyTask | undefined {
   return registry.get(`${module ?? ""}#${name}`);
+}
+
+/**
+ * The environment's offload target. A Slurm cluster cannot be asked for a TPU or a MIG slice
+ * (Slurm schedules whole GPUs by `--gres`), so such Resources are refused here, at definition.
+ */
+function checkOffload(
+  problems: Problems,
+  offload: unknown,
+  resources: Resources | undefined,
+): Offload | undefined {
+  if (offload === undefined || offload === "kubernetes") return offload;
+  if (!isSlurm(offload) || (offload !== "slurm" && !(offload instanceof Slurm))) {
+    problems.add(
+      "offload",
+      `Expected \`offload\` to be "kubernetes", "slurm", a flyte.Slurm or left out, got ${describe(offload)}.`,
+    );
+    return undefined;
+  }
+  const refused = slurmRefusal(resources);
+  if (refused !== undefined) problems.add("offload", refused);
+  return offload;
+}
+
+/** Why Slurm cannot be asked for these Resources, or `undefined` when it can. */
+export function slurmRefusal(resources: Resources | undefined): string | undefined {
+  const device = resources?.getDevice() ?? null;
+  if (device === null) return undefined;
+  if (device.kind === "tpu") {
+    return `Slurm cannot be asked for a TPU (${device.device ?? "tpu"}): Slurm clusters schedule GPUs through --gres. Offload TPU tasks to "kubernetes".`;
+  }
+  if (device.partition !== undefined) {
+    return `Slurm cannot be asked for a MIG slice (${device.device} ${device.partition}): --gres schedules whole GPUs. Ask for a whole GPU, or offload to "kubernetes".`;
+  }
+  return undefined;
 }

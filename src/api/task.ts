@@ -4,7 +4,7 @@
  * @module
  */
 import { hashInputs } from "../cache/inputs.js";
-import { currentFrame, nextSequence, type SubCall } from "../context/context.js";
+import { currentFrame, type MapItem, nextSequence, type SubCall } from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
 import type { CallLocation } from "../internal/caller.js";
 import type { Parameter } from "../internal/parameters.js";
@@ -17,6 +17,7 @@ import { Resources, type ResourcesOptions } from "./resources.js";
 import { type RetryOptions, RetryStrategy } from "./retry.js";
 import { ReusePolicy, type ReusePolicyOptions } from "./reuse-policy.js";
 import { normalizeSecrets, type Secret, type SecretRequest } from "./secret.js";
+import type { Slurm } from "./slurm.js";
 import { encodeSetting, type OverrideData } from "./task-ref.js";
 import { Timeout, type TimeoutRequest } from "./timeout.js";
 
@@ -37,12 +38,19 @@ export interface TaskOwner {
   readonly reusable: ReusePolicy | undefined;
   readonly podTemplate: string | PodTemplate | undefined;
   readonly runtime: Runtime;
-  /** Where its tasks run in a `"hybrid"` run: `"kubernetes"` offloads them; `undefined` runs them here. */
+  /**
+   * Where its tasks run in a `"hybrid"` run: `"kubernetes"` or a Slurm cluster offloads them;
+   * `undefined` runs them here.
+   */
   readonly offload?: Offload | undefined;
 }
 
-/** Where a hybrid run sends an environment's tasks: `"kubernetes"` (a Job per action). */
-export type Offload = "kubernetes";
+/**
+ * Where a hybrid run sends an environment's tasks: `"kubernetes"` (a Job per action), or a Slurm
+ * cluster (a batch job per action): `"slurm"` (`sbatch` on this host, default options) or a
+ * {@link Slurm}.
+ */
+export type Offload = "kubernetes" | "slurm" | Slurm;
 
 /** Options of `env.task(options, fn)`. */
 export interface TaskOptions {
@@ -150,6 +158,7 @@ export type Task<A extends unknown[] = never, R = unknown> = ((...args: A) => Pr
 export type AnyTask = Task<never, unknown>;
 
 const taskMarker = Symbol.for("flyte-ts.task.v1");
+const mapItemCall = Symbol("flyte-ts.map-item-call");
 
 /** Whether `value` is a task made by `env.task`. */
 export function isTask(value: unknown): value is AnyTask {
@@ -161,6 +170,7 @@ export function makeTask(template: TaskTemplate): AnyTask {
   const call = (...args: unknown[]) => invokeTask(template, args);
   const properties: PropertyDescriptorMap = {
     [taskMarker]: { value: true },
+    [mapItemCall]: { value: (args: unknown[], item: MapItem) => invokeTask(template, args, item) },
     override: {
       value: (options: OverrideOptions) => makeTask(overrideTemplate(template, options)),
     },
@@ -175,7 +185,16 @@ export function makeTask(template: TaskTemplate): AnyTask {
   return Object.defineProperties(call, properties) as unknown as AnyTask;
 }
 
-function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
+/**
+ * Calls `task` as item `item.index` of a `flyte.map` whose items a cluster may submit together
+ * (a Slurm job array); otherwise the same as calling it.
+ */
+export function callAsMapItem(task: AnyTask, args: unknown[], item: MapItem): Promise<unknown> {
+  type WithMapItemCall = { [mapItemCall]: (args: unknown[], item: MapItem) => Promise<unknown> };
+  return (task as unknown as WithMapItemCall)[mapItemCall](args, item);
+}
+
+function invokeTask(template: TaskTemplate, args: unknown[], mapItem?: MapItem): Promise<unknown> {
   const frame = currentFrame();
   if (frame === undefined) {
     try {
@@ -200,7 +219,7 @@ function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
   }
   const group = frame.context.group;
   const seq = nextSequence(frame, `${template.name}|${inputsHash}|${group ?? ""}`);
-  const call: SubCall = {
+  const call: { -readonly [K in keyof SubCall]: SubCall[K] } = {
     taskName: template.name,
     module: template.moduleUrl,
     ...(template.overrides === undefined ? {} : { overrides: template.overrides }),
@@ -210,12 +229,11 @@ function invokeTask(template: TaskTemplate, args: unknown[]): Promise<unknown> {
     seq,
     inputsHash,
   };
+  if (mapItem !== undefined) call.mapItem = mapItem;
   // The run's context is empty unless set, and scopes only add to it: empty means nothing to pass.
   const custom = frame.context.customContext;
-  return frame.channel.submit(
-    hasKeys(custom) ? { ...call, customContext: custom } : call,
-    template,
-  );
+  if (hasKeys(custom)) call.customContext = custom;
+  return frame.channel.submit(call, template);
 }
 
 function hasKeys(record: object): boolean {

@@ -23,12 +23,16 @@ Options:
   --checkpoint-path <dir>  folder for checkpoints
   --tgz <file>             a code bundle to unpack into --dest first
   --dest <dir>             where the bundle is unpacked and --module is found   default: .
+  --attempt <n>            which attempt of the action this is (flyte.ctx().attemptNumber)
+                                                                                 default: 0
+
+The task runs once: its retries belong to whoever submitted the action.
 
 Exit status: 0 when the task succeeded, 1 when it failed, 2 when the command line was wrong.
 `;
 
 const required = ["inputs", "outputs-path", "run-name", "name", "module", "task"] as const;
-const optional = ["version", "raw-data-path", "checkpoint-path", "tgz", "dest"] as const;
+const optional = ["version", "raw-data-path", "checkpoint-path", "tgz", "dest", "attempt"] as const;
 const known = new Set<string>([...required, ...optional]);
 
 function camel(name: string): string {
@@ -67,5 +71,9 @@ export async function executeCommand(argv: readonly string[]): Promise<ExitCode>
   const options = { ...values, loadModule } as unknown as ExecuteActionOptions;
   const ok = await executeAction(options);
   if (!ok) console.error(`Task \`${options.task}\` failed; see ${options.outputsPath}/error.json.`);
-  return ok ? ExitCode.ok : ExitCode.failed;
+  const code = ok ? ExitCode.ok : ExitCode.failed;
+  // The job (or pod) ends once its outcome is written, even if the task left timers or sockets
+  // open (an inline body stopped at its maxRuntime keeps running): a second for output to flush.
+  setTimeout(() => process.exit(code), 1_000).unref();
+  return code;
 }

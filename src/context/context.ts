@@ -170,6 +170,20 @@ export interface SubCall {
    * sub-action inherits; left out when empty.
    */
   readonly customContext?: Readonly<Record<string, string>>;
+  /** Set for the items of a `flyte.map` that a cluster may submit together (a Slurm job array). */
+  readonly mapItem?: MapItem;
+}
+
+/** One item of a `flyte.map` whose calls are submitted together. */
+export interface MapItem {
+  /** Identifies the map call (unique within the run). */
+  readonly map: string;
+  /** The item's position, from 0. */
+  readonly index: number;
+  /** How many items the map has. */
+  readonly count: number;
+  /** The map's `concurrency` (0: no limit). */
+  readonly concurrency: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { TaskTemplate } from "../api/task.js";
 import { cacheVersion } from "../cache/cache-key.js";
 import {
   type ControllerChannel,
+  type MapItem,
   type RunMode,
   type TaskContextData,
   type TraceRecord,
@@ -81,6 +82,7 @@ export class AttemptStage {
     action: {
       readonly traces: () => ReadonlyMap<string, TraceRecord> | undefined;
       readonly customContext?: Readonly<Record<string, string>> | undefined;
+      readonly mapItem?: MapItem | undefined;
     },
   ): Promise<unknown> {
     const run = this.#run;
@@ -101,6 +103,7 @@ export class AttemptStage {
         timeout: template.timeout,
         clock: run.clock,
         run: run.cancel,
+        executorOwnsQueueTime: executor.remote === true && executor.reportsPhases === true,
       },
       async (attempt, signal, hooks) => {
         const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
@@ -124,6 +127,7 @@ export class AttemptStage {
             placed: (lane, where) => hooks.placed({ lane, ...where }),
             started: hooks.started,
             ended: hooks.ended,
+            mapItem: action.mapItem,
           };
           const running = executor.execute(request);
           if (!executor.reportsPhases) {

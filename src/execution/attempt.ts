@@ -28,6 +28,11 @@ export interface AttemptPolicy {
   readonly clock: Clock;
   /** The run's cancellation. */
   readonly run: CancelScope;
+  /**
+   * Whether the executor bounds the wait before the body itself (a cluster's queue, whose job it
+   * cancels with its own message); then the loop does not. @default false
+   */
+  readonly executorOwnsQueueTime?: boolean;
 }
 
 /** Where an attempt was placed: the worker (lane) and, when known, its thread id or pid. */
@@ -205,7 +210,7 @@ function runOneAttempt<T>(
     };
     const stopListening = policy.run.onCancel(() => fail(cancelled(policy)));
     const queuedMs = timeout.maxQueuedTimeMs;
-    if (queuedMs !== undefined) {
+    if (queuedMs !== undefined && !policy.executorOwnsQueueTime) {
       cancelTimer = clock.setTimer(queuedMs, () => {
         if (phase === "running") return;
         fail(

@@ -5,7 +5,12 @@
  * @module
  */
 import type { TaskTemplate } from "../api/task.js";
-import type { ControllerChannel, TaskContextData, TraceRecord } from "../context/context.js";
+import type {
+  ControllerChannel,
+  MapItem,
+  TaskContextData,
+  TraceRecord,
+} from "../context/context.js";
 import type { LogSink } from "../record/logs.js";
 
 /** One attempt of one action, ready to run. */
@@ -43,6 +48,11 @@ export interface ExecuteRequest {
    * attempt: the attempt's recorded end. Optional (the settled promise marks it otherwise).
    */
   readonly ended?: () => void;
+  /**
+   * Set when the action is an item of a `flyte.map` whose items may be submitted together
+   * (remote executors: one Slurm job array).
+   */
+  readonly mapItem?: MapItem | undefined;
 }
 
 /** Runs task bodies. One instance serves every attempt of one environment in one run or pool. */

@@ -18,10 +18,10 @@ import { readResult } from "./io.js";
 import { kubeconfigFiles, submitJob } from "./submit.js";
 
 /**
- * Whether an action of `template` runs on Kubernetes in a run of `mode`: every action of a
- * remote run's controller (the root); in a hybrid run, actions of environments with
- * `offload: "kubernetes"` and actions this host can never run, as `neverFitsHere` (the
- * scheduler's ledger) judges their Resources.
+ * Whether an action of `template` runs on a cluster in a run of `mode`: every action of a
+ * remote run's controller (the root); in a hybrid run, actions of environments with an
+ * `offload` and actions this host can never run, as `neverFitsHere` (the scheduler's ledger)
+ * judges their Resources.
  */
 export function runsOffloaded(
   mode: RunMode,
@@ -30,7 +30,7 @@ export function runsOffloaded(
 ): boolean {
   if (mode === "remote") return true;
   if (mode !== "hybrid") return false;
-  return template.environment.offload === "kubernetes" || neverFitsHere(template.resources);
+  return template.environment.offload !== undefined || neverFitsHere(template.resources);
 }
 
 /** Runs attempts as Kubernetes Jobs. */
@@ -65,6 +65,8 @@ export class OffloadExecutor implements Executor {
         { code: "NoKubeconfig" },
       );
     }
+    // The Job's pod phases are not watched: its maxRuntime counts from submission.
+    request.started?.();
     await submitJob(emitted.job, { signal: request.signal, clock: this.#clock });
     return readResult(emitted.outputsPath);
   }

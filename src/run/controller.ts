@@ -7,7 +7,7 @@
 import type { TaskTemplate } from "../api/task.js";
 import type { CacheStage } from "../cache/cache-stage.js";
 import { hashInputs } from "../cache/inputs.js";
-import type { ControllerChannel, SubCall, TraceRecord } from "../context/context.js";
+import type { ControllerChannel, MapItem, SubCall, TraceRecord } from "../context/context.js";
 import { CustomContexts } from "../context/custom-context.js";
 import { asCallerSees, errorToData, RunCancelledError, toTaskError } from "../errors.js";
 import type { AttemptStage } from "../execution/attempt-stage.js";
@@ -46,6 +46,8 @@ export class Controller implements ControllerChannel {
   readonly #traces = new Map<string, Map<string, TraceRecord>>();
   /** The custom context of actions called inside `flyte.customContext`. */
   readonly #contexts: CustomContexts;
+  /** The `flyte.map` item each queued sub-action is, when its map may be submitted together. */
+  readonly #mapItems = new Map<string, MapItem>();
 
   constructor(run: ControllerRun) {
     this.#run = run;
@@ -85,6 +87,7 @@ export class Controller implements ControllerChannel {
     const group = call.group === undefined ? "" : `-${call.group}`;
     const id = shortId(`${call.parent}-${call.inputsHash}-${template.name}-${call.seq}${group}`);
     if (call.customContext !== undefined) this.#contexts.set(id, call.customContext);
+    if (call.mapItem !== undefined) this.#mapItems.set(id, call.mapItem);
     return this.#action(id, call.parent, template, call.args, call.inputsHash, call.group);
   }
 
@@ -115,6 +118,7 @@ export class Controller implements ControllerChannel {
               stages.attempts.run(id, template, args, {
                 traces: () => this.#traces.get(id),
                 customContext: this.#contexts.get(id),
+                mapItem: this.#mapItems.get(id),
               }),
             );
       emit({ type: "action-finished", action: id, status: "succeeded", at: clock.now(), output });
@@ -135,6 +139,7 @@ export class Controller implements ControllerChannel {
     } finally {
       this.#traces.delete(id);
       this.#contexts.delete(id);
+      this.#mapItems.delete(id);
     }
   }
 

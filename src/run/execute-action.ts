@@ -4,12 +4,15 @@
  * run there too), and write its outputs, or an error file, into the outputs folder.
  * @module
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Task } from "../api/task.js";
+import { RuntimeSystemError } from "../errors.js";
+import type { ExecutorFactory } from "../execution/executor.js";
 import { loadTask } from "../execution/task-loader.js";
 import { extractBundle } from "../offload/bundle.js";
 import { readInputs, writeError, writeOutputs } from "../offload/io.js";
+import { RunStore } from "../record/run-store.js";
 import { noLease, type Scheduler } from "../scheduler/scheduler.js";
 import { defaultEngine } from "./engine.js";
 import { RunContext } from "./run.js";
@@ -40,6 +43,12 @@ export interface ExecuteActionOptions {
   dest?: string;
   /** Loads the module before the task is looked up (the CLI pins `flyte-ts` to its own engine). */
   loadModule?: (path: string) => Promise<unknown>;
+  /**
+   * Which attempt of the action this is (`flyte.ctx().attemptNumber`); the CLI passes a string.
+   * The task's own retries are not applied here: whoever submitted the action owns them.
+   * @default 0
+   */
+  attempt?: number | string;
 }
 
 /**
@@ -57,15 +66,31 @@ export async function executeAction(options: ExecuteActionOptions): Promise<bool
     if (options.tgz !== undefined) await extractBundle(resolve(options.tgz), dest);
     const modulePath = resolve(dest, options.module);
     await options.loadModule?.(modulePath);
-    const task = await loadTask(pathToFileURL(modulePath).href, options.task);
+    const loaded = await loadTask(pathToFileURL(modulePath).href, options.task);
+    // One attempt only: the controller that submitted the action (or the cluster) retries it.
+    const task = loaded.retries.count > 0 ? loaded.override({ retries: 0 }) : loaded;
+    const attempt = Number(options.attempt ?? 0);
+    if (!Number.isInteger(attempt) || attempt < 0) {
+      throw new RuntimeSystemError(
+        `--attempt must be a whole number >= 0, got ${JSON.stringify(options.attempt)}.`,
+      );
+    }
     const inputs = await readInputs(resolve(options.inputs));
+    // The action's own run is recorded in its outputs folder: on a shared filesystem (Slurm) the
+    // project's .flyte/runs.db and run folder belong to the parent run of the same name.
+    const record = join(resolve(options.outputsPath), "run");
     const context = new RunContext(
       {
         name: options.runName,
+        runBaseDir: record,
         customContext: { ...inputs.customContext },
         ...(options.rawDataPath === undefined ? {} : { rawDataPath: options.rawDataPath }),
       },
-      { scheduler: podScheduler(defaultEngine().scheduler) },
+      {
+        scheduler: podScheduler(defaultEngine().scheduler),
+        runStore: new RunStore(record),
+        executorFor: asAttempt(defaultEngine().pools.executorsForRun(), attempt),
+      },
     );
     const run = await context.run(
       task as unknown as Task<unknown[], unknown>,
@@ -77,6 +102,23 @@ export async function executeAction(options: ExecuteActionOptions): Promise<bool
     await writeError(resolve(options.outputsPath), error);
     return false;
   }
+}
+
+/** Executors that tell the root action's body it runs as attempt `attempt` of its action. */
+function asAttempt(executors: ExecutorFactory, attempt: number): ExecutorFactory {
+  if (attempt === 0) return executors;
+  return (template) => {
+    const executor = executors(template);
+    return {
+      execute: (request) =>
+        executor.execute(
+          request.context.action.name === "a0"
+            ? { ...request, context: { ...request.context, attemptNumber: attempt } }
+            : request,
+        ),
+      close: () => executor.close(),
+    };
+  };
 }
 
 /**

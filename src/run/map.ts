@@ -3,8 +3,11 @@
  * returns the results in input order.
  * @module
  */
+import { randomUUID } from "node:crypto";
 import { isPartialTask, type PartialTask } from "../api/partial.js";
-import type { Task } from "../api/task.js";
+import { isSlurm } from "../api/slurm.js";
+import { type AnyTask, callAsMapItem, type Task } from "../api/task.js";
+import { currentFrame, type MapItem } from "../context/context.js";
 import { group } from "../context/group.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { chunkSizeFor, runChunks } from "./map-batch.js";
@@ -141,8 +144,27 @@ export function map<A extends unknown[], R>(
       }
     }
   };
-  const chunkSize = chunkSizeFor(task, items.length, options.concurrency, options.batchSize);
+  const array = arrayOf(task, items.length, options.concurrency);
+  const chunkSize =
+    array === undefined
+      ? chunkSizeFor(task, items.length, options.concurrency, options.batchSize)
+      : 1;
   group(`${task.name}_${options.groupName ?? "map"}`, () => {
+    if (array !== undefined) {
+      // Every item at once: the cluster throttles the array to `concurrency` (Slurm's `%k`).
+      items.forEach((item, index) => {
+        const args = spread ? (item as unknown[]) : [item];
+        callAsMapItem(task as unknown as AnyTask, args, { ...array, index }).then(
+          (value) => settlers[index]?.resolve(value),
+          (error: unknown) => {
+            if (returnExceptions) {
+              settlers[index]?.resolve(error instanceof Error ? error : new Error(String(error)));
+            } else for (const settle of [settlers[index], ...settlers]) settle?.reject(error);
+          },
+        );
+      });
+      return;
+    }
     if (chunkSize > 1) {
       runChunks(task, items, chunkSize, (index, ok, value) => {
         const settle = settlers[index]!;
@@ -160,5 +182,23 @@ export function map<A extends unknown[], R>(
     async *[Symbol.asyncIterator]() {
       for (const result of results) yield await result;
     },
+  };
+}
+
+/**
+ * For a map inside a hybrid run over an environment offloaded to Slurm: what its items share as
+ * one job array. Otherwise `undefined` (items are called `concurrency` at a time).
+ */
+function arrayOf(
+  task: Task<never, unknown>,
+  count: number,
+  concurrency: number | undefined,
+): Omit<MapItem, "index"> | undefined {
+  const frame = currentFrame();
+  if (frame?.context.mode !== "hybrid" || !isSlurm(task.environment.offload)) return undefined;
+  return {
+    map: `${frame.context.action.name}/${randomUUID()}`,
+    count,
+    concurrency: concurrency ?? 0,
   };
 }

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { isTask, type Task } from "../api/task.js";
+import { isSlurm } from "../api/slurm.js";
+import { isTask, type Offload, type Task } from "../api/task.js";
 import { CacheStage } from "../cache/cache-stage.js";
 import { trimArgs } from "../cache/inputs.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
@@ -42,6 +43,13 @@ export interface RunOptions {
   mode?: RunMode;
   /** The run's name (a folder name). @default a timestamp plus random letters, e.g. `"20261123-2305-k3f9a"` */
   name?: string;
+  /**
+   * The cluster for offloaded actions whose environment names none: the root of a `"remote"`
+   * run, and in a `"hybrid"` run the actions this host can never fit. `"kubernetes"` (the
+   * kubeconfig context), `"slurm"` (`sbatch` on this host) or a {@link Slurm}.
+   * @default "kubernetes"
+   */
+  offload?: Offload;
   /** Kubernetes service account for offloaded actions. */
   serviceAccount?: string;
   /** The code version for offload. @default the code bundle's hash */
@@ -110,6 +118,7 @@ export interface RunOptions {
 const runOptionKeys = [
   "mode",
   "name",
+  "offload",
   "serviceAccount",
   "version",
   "copyStyle",
@@ -265,6 +274,8 @@ export class RunContext {
       customContext: Object.freeze({ ...options.customContext }),
       clock,
       entryModule: task.moduleUrl,
+      offload: options.offload,
+      home,
     };
     if (options.dryRun) {
       await emitDryRun(offload, task, trimArgs(args));
@@ -410,6 +421,12 @@ function checkRunOptions(options: RunOptions): RunOptions {
     problems.add(
       "mode",
       `Expected \`mode\` to be "local", "remote" or "hybrid", got ${describe(o.mode)}.`,
+    );
+  }
+  if (o.offload !== undefined && o.offload !== "kubernetes" && !isSlurm(o.offload)) {
+    problems.add(
+      "offload",
+      `Expected \`offload\` to be "kubernetes", "slurm" or a flyte.Slurm, got ${describe(o.offload)}.`,
     );
   }
   if (o.mode === "hybrid" && (o.name === undefined || o.runBaseDir === undefined)) {

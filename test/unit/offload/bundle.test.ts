@@ -175,14 +175,17 @@ describe("offload inputs and outputs files", () => {
 });
 
 describe("TaskEnvironment offload", () => {
-  it('accepts "kubernetes", inherits it through cloneWith, and rejects anything else', () => {
+  it('accepts "kubernetes" and "slurm", inherits them through cloneWith, and rejects anything else', () => {
     const env = new TaskEnvironment({ name: "remote-gpu", offload: "kubernetes" });
     expect(env.offload).toBe("kubernetes");
     expect(env.cloneWith({ name: "copy" }).offload).toBe("kubernetes");
+    expect(new TaskEnvironment({ name: "hpc", offload: "slurm" }).offload).toBe("slurm");
     expect(new TaskEnvironment({ name: "here" }).offload).toBeUndefined();
-    const bad = () => new TaskEnvironment({ name: "bad", offload: "slurm" as "kubernetes" });
+    const bad = () => new TaskEnvironment({ name: "bad", offload: "lsf" as "kubernetes" });
     expect(bad).toThrow(InvalidConfigError);
-    expect(bad).toThrow(/Expected `offload` to be "kubernetes" or left out, got "slurm"/);
+    expect(bad).toThrow(
+      /Expected `offload` to be "kubernetes", "slurm", a flyte.Slurm or left out, got "lsf"/,
+    );
   });
 });
 
