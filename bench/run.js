@@ -18,6 +18,7 @@ const benches = [
   "cache-key-large.ts",
   "gpu-alloc.ts",
   "observe.ts",
+  "call-stages.ts",
 ];
 const only = process.argv.slice(2);
 let failed = 0;
