@@ -29,6 +29,11 @@ export interface Schema {
   readonly version: number;
   /** `CREATE TABLE IF NOT EXISTS …` statements, run once per open. */
   readonly ddl: string;
+  /**
+   * Brings a file of an older version (`from` ≥ 1) up to {@link version}, inside the transaction
+   * that also sets the new `user_version` (so two processes opening it at once migrate it once).
+   */
+  readonly migrate?: (db: Database, from: number) => void;
 }
 
 /**
@@ -52,8 +57,8 @@ export function openDatabase(file: string, schema: Schema, what: string): Databa
       db.close();
       return undefined;
     }
-    db.exec(schema.ddl);
-    if (found < schema.version) db.pragma(`user_version = ${schema.version}`);
+    if (found < schema.version) upgrade(db, schema);
+    else db.exec(schema.ddl);
     return db;
   } catch (error) {
     db?.close();
@@ -63,4 +68,15 @@ export function openDatabase(file: string, schema: Schema, what: string): Databa
     );
     return undefined;
   }
+}
+
+/** Creates or migrates the tables, once, under the write lock. */
+function upgrade(db: Database, schema: Schema): void {
+  db.transaction(() => {
+    const found = db.pragma("user_version", { simple: true }) as number;
+    if (found >= schema.version) return;
+    if (found >= 1 && schema.migrate !== undefined) schema.migrate(db, found);
+    db.exec(schema.ddl);
+    db.pragma(`user_version = ${schema.version}`);
+  }).immediate();
 }

@@ -3,11 +3,14 @@
  * local run, and prints the outputs.
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AnyTask, Task } from "../api/task.js";
 import { FlyteError, RunCancelledError } from "../errors.js";
 import { shutdown } from "../execution/pool-executor.js";
+import { RunStore, type StoredCall } from "../record/run-store.js";
 import { reportFileName } from "../record/write-report.js";
+import { storedCallOf } from "../run/resume-check.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
 import { findTask } from "./find-task.js";
@@ -125,6 +128,7 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
     process.stdout.write(runHelp);
     return ExitCode.ok;
   }
+  if (file === undefined && options.resume !== undefined) return resumeStoredCall(options);
   if (file === undefined || taskName === undefined) {
     throw new UsageError(
       `\`flyte-ts run\` needs a file and a task, e.g. \`flyte-ts run examples/quickstart.ts main --n 10\`. See \`flyte-ts run --help\`.`,
@@ -149,6 +153,40 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
   }
   const args = bindArguments(task, parameterFlags);
   return runTask(task, args, options);
+}
+
+/** `flyte-ts run --resume <run>` with no file or task: repeats the stored root call exactly. */
+async function resumeStoredCall(options: CliOptions): Promise<ExitCode> {
+  const name = options.resume as string;
+  const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
+  const store = new RunStore(home);
+  let call: StoredCall | undefined;
+  try {
+    call = storedCallOf(store, name);
+  } finally {
+    store.close();
+  }
+  if (call === undefined) {
+    throw new UsageError(
+      `There is no intact run "${name}" to resume in ${home}. List the stored runs with \`flyte-ts runs ls\`.`,
+    );
+  }
+  if (call.module === undefined || !call.module.startsWith("file:") || call.args === undefined) {
+    throw new UsageError(
+      `Run "${name}" did not keep ${call.args === undefined ? "its inputs (they held a secret value, or could not be stored)" : "the file of its task"}; ` +
+        `give them again: \`flyte-ts run --resume ${name} <file> ${call.task} --param value\`.`,
+    );
+  }
+  const file = fileURLToPath(call.module);
+  let namespace: Readonly<Record<string, unknown>>;
+  try {
+    namespace = await loadModule(file);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    console.error(`Could not load ${file}:\n${formatError(error, options.verbose)}`);
+    return ExitCode.failed;
+  }
+  return runTask(findTask(namespace, call.task, file), [...call.args], options);
 }
 
 function viewMode(options: CliOptions): ViewMode {

@@ -108,14 +108,18 @@ export class Controller implements ControllerChannel {
     this.#stages = stages;
   }
 
-  /** Runs the run's root task. */
-  submitRoot(template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
+  /** Runs the run's root task; `inputsHash` when the caller has hashed its inputs already. */
+  submitRoot(
+    template: TaskTemplate,
+    args: readonly unknown[],
+    inputsHash?: string,
+  ): Promise<unknown> {
     return this.#action(
       rootActionId,
       undefined,
       template,
       args,
-      hashInputs(template, args),
+      inputsHash ?? hashInputs(template, args),
       undefined,
     );
   }

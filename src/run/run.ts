@@ -11,17 +11,11 @@ import { isTask, type Task } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import {
-  errorToData,
-  InvalidConfigError,
-  RunCancelledError,
-  RuntimeUserError,
-  toTaskError,
-} from "../errors.js";
+import { errorToData, InvalidConfigError, RunCancelledError, toTaskError } from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { runExecutors } from "../execution/pool-executor.js";
-import { trimArgs } from "../internal/inputs.js";
+import { hashInputs, trimArgs } from "../internal/inputs.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import { inWorker } from "../internal/worker-flag.js";
@@ -36,6 +30,7 @@ import { defaultScheduler, LocalScheduler } from "../scheduler/local-scheduler.j
 import { needsOf } from "../scheduler/needs.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { Controller, type RunState } from "./controller.js";
+import { checkResume } from "./resume-check.js";
 import { storesOf } from "./stores.js";
 
 /** How a run's code is bundled for offload. */
@@ -237,10 +232,19 @@ export class RunContext {
     const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
     const stores = storesOf(home);
     const runStore = this.#engine.runStore ?? stores.runs;
-    if (options.resume !== undefined && !runStore.has(options.resume)) {
-      throw new RuntimeUserError(
-        `There is no run "${options.resume}" to resume in ${home}. List the stored runs with \`flyte-ts runs ls\`.`,
-        { code: "RunNotFound" },
+    // Hashed once here (the controller reuses it): inputs that cannot be hashed fail the root action.
+    let inputsHash: string | undefined;
+    try {
+      inputsHash = hashInputs(task, args);
+    } catch {
+      inputsHash = undefined;
+    }
+    if (options.resume !== undefined) {
+      checkResume(
+        runStore,
+        options.resume,
+        { task, args, inputsHash, version: options.version },
+        home,
       );
     }
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
@@ -272,7 +276,18 @@ export class RunContext {
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
     const observers = [
       record.observe,
-      runStore.observer(name),
+      runStore.observer(
+        name,
+        inputsHash === undefined
+          ? undefined
+          : {
+              task: task.name,
+              inputsHash,
+              version: options.version,
+              module: task.moduleUrl,
+              args: trimArgs(args),
+            },
+      ),
       telemetryObserver(),
       ...(options.onEvent ? [options.onEvent] : []),
     ];
@@ -334,7 +349,7 @@ export class RunContext {
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
     try {
-      const outputs = await controller.submitRoot(task, args);
+      const outputs = await controller.submitRoot(task, args, inputsHash);
       emit({ type: "run-finished", run: name, status: "succeeded", at: clock.now() });
       return new Run(name, runBaseDir, record, outputs as Awaited<R>);
     } catch (thrown) {
