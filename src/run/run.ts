@@ -16,8 +16,10 @@ import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { runExecutors } from "../execution/pool-executor.js";
 import { hashInputs, trimArgs } from "../internal/inputs.js";
+import { notRecorded } from "../internal/not-recorded.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
+import { warn } from "../internal/warn.js";
 import { inWorker } from "../internal/worker-flag.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
@@ -249,7 +251,12 @@ export class RunContext {
     }
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
-    await mkdir(rawDataPath, { recursive: true });
+    try {
+      await mkdir(rawDataPath, { recursive: true });
+    } catch (error) {
+      // A full disk must not fail the run before it starts; tasks that write there will say so.
+      notRecorded.note(`the raw data folder ${rawDataPath}`, error);
+    }
     const clock = options.clock ?? systemClock;
     const offload: OffloadRunSettings = {
       runName: name,
@@ -366,7 +373,14 @@ export class RunContext {
       await logs.close();
       runStore.flush();
       const data = record.toJSON();
-      if (data !== undefined) await writeRunReport(runBaseDir, data);
+      if (data !== undefined) {
+        await writeRunReport(runBaseDir, data).catch((error: unknown) =>
+          notRecorded.note(`the run report (${join(runBaseDir, reportFileName)})`, error),
+        );
+      }
+      // What a full disk kept from being written is named once, after the results are in hand.
+      const lost = notRecorded.take(home);
+      if (lost !== undefined) warn(lost);
     }
   }
 }
