@@ -13,6 +13,7 @@ import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
 import type { FromWorker, RunPayload, SubCall, ToWorker, TracePayload } from "./protocol.js";
 import { checkArgs, processWire, threadWire, type Wire } from "./serialization.js";
+import { describeExit, isOutOfMemory } from "./worker-death.js";
 import {
   startWorker,
   type WorkerExit,
@@ -483,18 +484,11 @@ export class WorkerPool {
 
   #deathError(exit: WorkerExit, job: Job): Error {
     const kind = this.#options.spec.kind === "thread" ? "worker thread" : "worker process";
-    const how =
-      exit.signal !== null
-        ? `was killed by signal ${exit.signal}`
-        : `exited with code ${exit.code}`;
+    const how = describeExit(exit);
     const what = `Task \`${job.request.template.name}\` (action ${job.request.context.action.name}): its ${kind} of environment \`${this.#options.name}\` ${how}`;
     const detail = exit.error === undefined ? "" : `: ${exit.error.message}`;
     const heapLimit = this.#options.spec.heapLimitMb;
-    const outOfMemory =
-      (exit.error as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY" ||
-      (heapLimit !== undefined &&
-        (exit.signal === "SIGABRT" || exit.signal === "SIGTRAP" || exit.code === 134));
-    if (outOfMemory) {
+    if (isOutOfMemory(exit)) {
       return new OOMError(
         `${what} after running out of memory (heap limit ${heapLimit ?? "default"} MiB)${detail}. ` +
           "Raise `Resources({ memory })` of the environment, or use less memory per call.",
