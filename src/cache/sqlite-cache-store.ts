@@ -10,7 +10,6 @@
  * one "not recorded" warning.
  * @module
  */
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
@@ -21,6 +20,7 @@ import { BlobStore } from "./blob-store.js";
 import type { CacheHit, CacheLead, CacheStore } from "./cache-store.js";
 import { type Database, openDatabase, type Schema } from "./database.js";
 import type { DigestMemo } from "./file-digest.js";
+import { leaseHolderIsGone, newLeaseOwner } from "./lease-owner.js";
 import { decodeValue, type EncodedValue, encodeValue, sha256 } from "./value-codec.js";
 
 /**
@@ -71,7 +71,11 @@ export function entrySeal(key: string, task: string, hash: string): string {
 export interface SqliteCacheStoreOptions {
   /** Outputs larger than this go to blob files. Bytes. @default 1_048_576 */
   inlineMaxBytes?: number;
-  /** How long a `serialize` lease lives without a heartbeat (a crashed leader's expires after it). Milliseconds. @default 30_000 */
+  /**
+   * How long a `serialize` lease lives without a heartbeat. A leader that died on this host is
+   * taken over at the next poll (its pid and start time are checked); one on another host only
+   * when its lease expires, at most this long after it died. Milliseconds. @default 30_000
+   */
   leaseMs?: number;
   /** How often a waiter checks for the leader's value or an expired lease. Milliseconds. @default 50 */
   pollMs?: number;
@@ -366,7 +370,7 @@ export class SqliteCacheStore implements CacheStore {
   async #lead(key: string, signal: AbortSignal): Promise<CacheLead> {
     const db = this.database;
     if (db === undefined) return { release: () => {} };
-    const owner = `${process.pid}-${randomBytes(6).toString("hex")}`;
+    const owner = newLeaseOwner();
     const stored = db.prepare<[string], { found: number }>(
       "SELECT 1 AS found FROM entries WHERE key = ?",
     );
@@ -379,7 +383,9 @@ export class SqliteCacheStore implements CacheStore {
           "SELECT owner, expires_at FROM leases WHERE key = ?",
         )
         .get(key);
-      if (holder !== undefined && holder.expires_at > now) return "held";
+      // A holder on this host that has died is seen at once; one on another host only expires.
+      if (holder !== undefined && holder.expires_at > now && !leaseHolderIsGone(holder.owner))
+        return "held";
       db.prepare("INSERT OR REPLACE INTO leases (key, owner, expires_at) VALUES (?, ?, ?)").run(
         key,
         owner,

@@ -259,10 +259,17 @@ export class Controller implements ControllerChannel {
       }
     }
     if (template.cache.serialize) {
-      const leader = this.#inFlight.get(key);
-      if (leader !== undefined) {
-        run.emit({ type: "action-cache-hit", action: id, at: run.clock.now() });
-        return structuredClone(await leader);
+      // A leader that fails does not fail its waiters: the next one runs (and leads the rest).
+      for (let leader = this.#inFlight.get(key); leader !== undefined; ) {
+        const settled = await leader.then(
+          (value) => ({ value }),
+          () => undefined,
+        );
+        if (settled !== undefined) {
+          run.emit({ type: "action-cache-hit", action: id, at: run.clock.now() });
+          return structuredClone(settled.value);
+        }
+        leader = this.#inFlight.get(key);
       }
     }
     if (!template.cache.serialize) return this.#computed(key, id, template, args);
