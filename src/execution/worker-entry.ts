@@ -23,7 +23,13 @@ import { markWorker } from "../internal/worker-flag.js";
 import { captureInlineOutput, type LogSink } from "../record/logs.js";
 import { isBatch, runChunk, spreadsItems } from "./batch.js";
 import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
-import { checkArgs, checkCrossable, processWire, threadWire } from "./serialization.js";
+import {
+  checkArgs,
+  checkCrossable,
+  crossingError,
+  processWire,
+  threadWire,
+} from "./serialization.js";
 import { loadTask } from "./task-loader.js";
 
 type Post = (message: FromWorker) => void;
@@ -133,7 +139,11 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     checkCrossable(output, () => `The output of task \`${taskName}\``);
     // Upstream flushes a `report: true` task's report after a successful run only.
     if (task.report) await frame.report?.flush();
-    post({ t: "done", job, ok: true, payload: wire.encode(output) });
+    try {
+      post({ t: "done", job, ok: true, payload: wire.encode(output) });
+    } catch (error) {
+      throw crossingError(`The output of task \`${taskName}\``, error);
+    }
   } catch (error) {
     post({ t: "done", job, ok: false, payload: wire.encodeError(error) });
   } finally {

@@ -48,6 +48,8 @@ export interface WorkerHandle {
 export interface WorkerEvents {
   message(message: FromWorker): void;
   exit(exit: WorkerExit): void;
+  /** A message from a worker thread could not be received (too deep, too big to decode). */
+  messageError?(error: Error): void;
 }
 
 /** The worker program: dist's entry, also when the engine itself runs from `src/` (tests). */
@@ -70,6 +72,7 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   let requested = false;
   let error: Error | undefined;
   worker.on("message", (message: FromWorker) => events.message(message));
+  worker.on("messageerror", (e) => events.messageError?.(e));
   worker.on("error", (e) => {
     error = e;
   });

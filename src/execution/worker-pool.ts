@@ -12,7 +12,7 @@ import { parameterName } from "../internal/inputs.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
 import type { FromWorker, RunPayload, SubCall, ToWorker, TracePayload } from "./protocol.js";
-import { checkArgs, processWire, threadWire, type Wire } from "./serialization.js";
+import { checkArgs, crossingError, processWire, threadWire, type Wire } from "./serialization.js";
 import { describeExit, isOutOfMemory } from "./worker-death.js";
 import {
   startWorker,
@@ -208,6 +208,7 @@ export class WorkerPool {
     };
     (worker as { handle: WorkerHandle }).handle = startWorker(this.#options.spec, {
       message: (message) => this.#onMessage(worker, message),
+      messageError: (error) => this.#onMessageError(worker, error),
       exit: (exit) => {
         this.#onExit(worker, exit);
         markExited();
@@ -321,7 +322,7 @@ export class WorkerPool {
             if (message.ok) job.resolve(this.#wire.decode(message.payload));
             else job.reject(this.#wire.decodeError(message.payload));
           } catch (error) {
-            job.reject(error);
+            job.reject(crossingError(`The output of ${this.#describeJob(job)}`, error));
           }
         });
         this.#afterJobLeft(worker);
@@ -455,6 +456,24 @@ export class WorkerPool {
       worker.idleTimer = undefined;
       if (worker.jobs.size === 0 && this.#workers.size > minWorkers) this.#kill(worker);
     }, idleTtlMs).unref();
+  }
+
+  /**
+   * A message the worker sent could not be received, so whichever attempt it belonged to would
+   * wait forever: its attempts fail, naming the error, and the worker is replaced.
+   */
+  #onMessageError(worker: PooledWorker, error: Error): void {
+    for (const job of [...worker.jobs.values()]) {
+      this.#detach(job);
+      this.#settle(job, () =>
+        job.reject(crossingError(`A message from ${this.#describeJob(job)}`, error)),
+      );
+    }
+    this.#kill(worker);
+  }
+
+  #describeJob(job: Job): string {
+    return `task \`${job.request.template.name}\` (action ${job.request.context.action.name})`;
   }
 
   #onExit(worker: PooledWorker, exit: WorkerExit): void {
