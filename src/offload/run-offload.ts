@@ -28,6 +28,8 @@ export interface OffloadRunSettings {
   readonly clock: Clock;
   /** The root task's module, bundled with the offloaded tasks. */
   readonly entryModule: string | undefined;
+  /** The run's flyte folder, never bundled. */
+  readonly home?: string | undefined;
 }
 
 /**
@@ -70,6 +72,7 @@ function emitterSettings(settings: OffloadRunSettings) {
   return {
     runName: settings.runName,
     emitDir: settings.emitDir,
+    home: settings.home,
     rawDataPath: settings.rawDataPath,
     copyStyle: settings.copyStyle,
     version: settings.version,

@@ -269,6 +269,7 @@ export class RunContext {
       customContext: Object.freeze({ ...options.customContext }),
       clock,
       entryModule: task.moduleUrl,
+      home,
     };
     if (options.dryRun) {
       await emitDryRun(offload, task, trimArgs(args));
