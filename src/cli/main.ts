@@ -51,7 +51,8 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
 
 /**
  * Runs the command line `argv` (the words after `flyte-ts`) and resolves with the exit status:
- * 0 done, 1 the task failed, 2 the command line was wrong, 130 the run was interrupted.
+ * 0 done, 1 the task failed, 2 the command line was wrong, 130 the run was interrupted (143 on
+ * SIGTERM, 129 on SIGHUP).
  * Outputs go to stdout, messages and errors to stderr.
  *
  * @example

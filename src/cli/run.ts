@@ -18,6 +18,7 @@ import { type Flag, parseFlagValue, readFlags } from "./flags.js";
 import { createLiveView, defaultViewMode, type LiveView, type ViewMode } from "./live-view.js";
 import { loadModule } from "./load-module.js";
 import { formatError, formatOutput, jsonReplacer } from "./print.js";
+import { cancelOnSignals, exitStatusFor } from "./signals.js";
 import { ExitCode, runHelp, UsageError } from "./usage.js";
 
 /** The run command's own options (as opposed to task parameters). */
@@ -197,7 +198,6 @@ function viewMode(options: CliOptions): ViewMode {
 
 async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Promise<ExitCode> {
   const cancel = new AbortController();
-  const onInterrupt = () => cancel.abort(new Error("interrupted by SIGINT (Ctrl-C)"));
   const mode = viewMode(options);
   const view = createLiveView({ mode, logs: options.logs });
   let runDir: string | undefined;
@@ -211,7 +211,7 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
   const finishView = () => {
     if (runDir !== undefined) view.finish(join(runDir, reportFileName));
   };
-  process.once("SIGINT", onInterrupt);
+  const signals = cancelOnSignals(cancel);
   try {
     const run = await context.run(task as unknown as Task<unknown[], unknown>, ...args);
     finishView();
@@ -230,9 +230,12 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
     finishView();
     const what = error instanceof FlyteError ? "" : " (an error from flyte-ts itself)";
     console.error(`Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`);
-    return error instanceof RunCancelledError ? ExitCode.cancelled : ExitCode.failed;
+    if (!(error instanceof RunCancelledError)) return ExitCode.failed;
+    return signals.received === undefined
+      ? ExitCode.cancelled
+      : (exitStatusFor(signals.received) as ExitCode);
   } finally {
-    process.removeListener("SIGINT", onInterrupt);
+    signals.stop();
     // The command is the whole program: reusable environments' workers end with it.
     await shutdown();
   }

@@ -12,8 +12,12 @@ export const ExitCode = {
   failed: 1,
   /** The command line was wrong: unknown command, task or parameter, a missing file. */
   usage: 2,
-  /** The run was interrupted (Ctrl-C) and cancelled. */
+  /** The run was interrupted (Ctrl-C, SIGINT) and cancelled. */
   cancelled: 130,
+  /** The run was cancelled by SIGHUP (the terminal went away). */
+  hangup: 129,
+  /** The run was cancelled by SIGTERM. */
+  terminated: 143,
 } as const;
 
 /** An exit status of the `flyte-ts` command. */
@@ -83,7 +87,8 @@ the path of the run's HTML report. Task output is captured into the run's folder
 (\`flyte-ts runs logs <run>\`), and shown only with --logs.
 
 Exit status: 0 when the task succeeded, 1 when it failed, 2 when the command line was wrong,
-130 when the run was interrupted.
+130 when the run was interrupted (Ctrl-C), 143 on SIGTERM, 129 on SIGHUP (each cancels the run
+and stops its workers first).
 
 Examples:
   flyte-ts run examples/quickstart.ts main --n 10

@@ -22,6 +22,7 @@ import { pinFromEnv } from "../internal/native.js";
 import { markWorker } from "../internal/worker-flag.js";
 import { captureInlineOutput, type LogSink } from "../record/logs.js";
 import { isBatch, runChunk, spreadsItems } from "./batch.js";
+import { watchParent } from "./parent-watchdog.js";
 import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
 import {
   checkArgs,
@@ -177,6 +178,8 @@ if (parentPort !== null) {
   process.on("message", (message) => onMessage(message as ToWorker));
   // The controller going away (Ctrl-C, crash) must not leave this process behind.
   process.on("disconnect", () => process.exit(0));
+  // ...also when the body is stuck in a loop and the disconnect is never seen.
+  watchParent();
 } else {
   throw new Error("flyte-ts worker-entry must run as a worker thread or a forked child process.");
 }
