@@ -17,6 +17,7 @@ const benches = [
   "cache-key-large.ts",
   "gpu-alloc.ts",
   "observe.ts",
+  "worker-replacement.ts",
 ];
 const only = process.argv.slice(2);
 let failed = 0;

@@ -169,6 +169,13 @@ function onMessage(message: ToWorker): void {
       jobs.get(message.job)?.abort(new Error("The attempt was stopped by the controller."));
       post({ t: "abort-ack", job: message.job });
       return;
+    case "load":
+      for (const [key, info] of message.tasks) {
+        taskInfos.set(key, info);
+        // A task that cannot load fails the attempt that runs it, with the reason.
+        loadTask(info.moduleUrl, info.taskName).catch(() => {});
+      }
+      return;
   }
 }
 

@@ -11,7 +11,14 @@ import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../err
 import { parameterName } from "../internal/inputs.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
-import type { FromWorker, RunPayload, SubCall, ToWorker, TracePayload } from "./protocol.js";
+import type {
+  FromWorker,
+  RunPayload,
+  SubCall,
+  TaskInfo,
+  ToWorker,
+  TracePayload,
+} from "./protocol.js";
 import { checkArgs, crossingError, processWire, threadWire, type Wire } from "./serialization.js";
 import { describeExit, isOutOfMemory } from "./worker-death.js";
 import {
@@ -95,6 +102,13 @@ export class WorkerPool {
   #retiring = 0;
   #nextJob = 0;
   #closed = false;
+  /** The tasks this pool has run, by key: a new worker loads them as soon as it is ready. */
+  readonly #known = new Map<number, TaskInfo>();
+  /**
+   * Set once a worker has died: the pool then keeps one warm spare (tasks loaded) beyond its
+   * busy workers, so the next attempt does not wait for a new worker to start and load.
+   */
+  #spare = false;
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -243,15 +257,43 @@ export class WorkerPool {
     ) {
       this.#spawn();
     }
+    this.#keepSpare();
+  }
+
+  /** Has a new worker load the pool's tasks now, before an attempt waits for it to. */
+  #warm(worker: PooledWorker): void {
+    if (this.#known.size === 0) return;
+    worker.handle.post({ t: "load", tasks: [...this.#known] });
+    for (const task of this.#known.keys()) worker.sentTasks.add(task);
+  }
+
+  /** After a death: one idle (or starting) worker beyond the busy ones, started now. */
+  #keepSpare(): void {
+    if (!this.#spare || this.#closed) return;
+    let idle = 0;
+    for (const worker of this.#workers) if (!worker.retired && worker.jobs.size === 0) idle++;
+    if (idle === 0 && this.#workers.size - this.#retiring <= this.#options.maxWorkers) {
+      this.#spawn();
+    }
   }
 
   #pick(): PooledWorker | undefined {
     let best: PooledWorker | undefined;
+    const { maxWorkers } = this.#options;
+    // With a spare the pool may hold maxWorkers + 1: still at most maxWorkers run at once.
+    const atMax = this.#workers.size > maxWorkers && this.#busyWorkers() >= maxWorkers;
     for (const worker of this.#workers) {
       if (!worker.ready || worker.retired || worker.active >= this.#options.concurrency) continue;
+      if (atMax && worker.active === 0) continue;
       if (best === undefined || worker.active < best.active) best = worker;
     }
     return best;
+  }
+
+  #busyWorkers(): number {
+    let busy = 0;
+    for (const worker of this.#workers) if (worker.active > 0) busy++;
+    return busy;
   }
 
   #assign(job: Job, worker: PooledWorker): void {
@@ -300,6 +342,7 @@ export class WorkerPool {
             },
           }),
     };
+    if (message.taskInfo !== undefined) this.#known.set(task, message.taskInfo);
     worker.sentTasks.add(task);
     worker.sentRuns.add(run);
     worker.handle.post(message);
@@ -310,6 +353,7 @@ export class WorkerPool {
       case "ready":
         this.#starting--;
         worker.ready = true;
+        this.#warm(worker);
         this.#afterJobLeft(worker);
         this.#pump();
         return;
@@ -411,7 +455,9 @@ export class WorkerPool {
     if (worker === undefined) return;
     this.#detach(job);
     if (worker.jobs.size === 0) {
-      // Alone on its worker: kill it, which also stops a body stuck in a loop.
+      // Alone on its worker: kill it, which also stops a body stuck in a loop (and, like a
+      // crash, makes the pool keep a warm spare for the retry).
+      this.#spare = true;
       this.#kill(worker);
       return;
     }
@@ -451,10 +497,11 @@ export class WorkerPool {
     if (worker.jobs.size > 0) return;
     worker.handle.setRef(false);
     const { idleTtlMs, minWorkers } = this.#options;
-    if (idleTtlMs === undefined || this.#workers.size <= minWorkers) return;
+    const keep = minWorkers + (this.#spare ? 1 : 0);
+    if (idleTtlMs === undefined || this.#workers.size <= keep) return;
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = undefined;
-      if (worker.jobs.size === 0 && this.#workers.size > minWorkers) this.#kill(worker);
+      if (worker.jobs.size === 0 && this.#workers.size > keep) this.#kill(worker);
     }, idleTtlMs).unref();
   }
 
@@ -487,6 +534,7 @@ export class WorkerPool {
       this.#detach(job);
       this.#settle(job, () => job.reject(this.#deathError(exit, job)));
     }
+    if (!exit.requested && worker.ready) this.#spare = true;
     if (!worker.ready && !exit.requested) {
       // A worker that dies before it is ready will not start next time either.
       for (let i = this.#head; i < this.#queue.length; i++) {
