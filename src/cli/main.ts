@@ -3,6 +3,7 @@
  * `bin/flyte-ts.js` calls {@link main}; importing this module starts nothing.
  * @module
  */
+import { knownSecrets } from "../internal/secret-mask.js";
 import { version } from "../version.js";
 import { buildCommand } from "./build.js";
 import { cacheCommand } from "./cache.js";
@@ -68,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       console.error(`flyte-ts: ${error.message}`);
       return ExitCode.usage;
     }
-    console.error(`flyte-ts failed:\n${formatError(error, true)}`);
+    console.error(knownSecrets.maskText(`flyte-ts failed:\n${formatError(error, true)}`));
     return ExitCode.failed;
   }
 }

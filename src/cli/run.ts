@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { AnyTask, Task } from "../api/task.js";
 import { FlyteError, RunCancelledError } from "../errors.js";
 import { shutdown } from "../execution/pool-executor.js";
+import { knownSecrets } from "../internal/secret-mask.js";
 import { RunStore, type StoredCall } from "../record/run-store.js";
 import { reportFileName } from "../record/write-report.js";
 import { storedCallOf } from "../run/resume-check.js";
@@ -93,7 +94,8 @@ function splitTaskFlags(task: AnyTask, tokens: readonly string[], options: CliOp
 function runContextFor(options: CliOptions, signal: AbortSignal, view: LiveView): RunContext {
   const runOptions: RunOptions = {
     signal,
-    onEvent: view.onEvent,
+    // What the live view and --json print has known secret values masked.
+    onEvent: (event) => view.onEvent(knownSecrets.maskValue(event)),
     echoLogs: false,
     ...(view.onLog === undefined ? {} : { onLog: view.onLog }),
     ...(options.name === undefined ? {} : { name: options.name }),
@@ -216,12 +218,11 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
     const run = await context.run(task as unknown as Task<unknown[], unknown>, ...args);
     finishView();
     const outputs = await run.outputs();
+    const masked = knownSecrets.maskValue(outputs);
     if (mode === "json") {
-      process.stdout.write(
-        `${JSON.stringify({ type: "outputs", value: outputs }, jsonReplacer)}\n`,
-      );
+      process.stdout.write(`${JSON.stringify({ type: "outputs", value: masked }, jsonReplacer)}\n`);
     } else {
-      const shown = formatOutput(outputs);
+      const shown = formatOutput(masked);
       if (shown !== undefined) process.stdout.write(`${shown}\n`);
     }
     if (options.verbose) console.error(`Run ${run.name} succeeded; its record is in ${run.url}.`);
@@ -229,7 +230,11 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
   } catch (error) {
     finishView();
     const what = error instanceof FlyteError ? "" : " (an error from flyte-ts itself)";
-    console.error(`Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`);
+    console.error(
+      knownSecrets.maskText(
+        `Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`,
+      ),
+    );
     if (!(error instanceof RunCancelledError)) return ExitCode.failed;
     return signals.received === undefined
       ? ExitCode.cancelled

@@ -89,91 +89,104 @@ export class SecretMask {
 
   /**
    * `value` with every string inside (object keys, Map and Set members, error messages and
-   * stacks included) masked. Copy-on-write: returns `value` itself when it holds no known secret,
-   * so `maskValue(v) !== v` tells that it held one. Sparse arrays keep their holes, cycles are
-   * kept; typed arrays, dates and other binary data are returned as they are.
+   * stacks included) masked. Returns `value` itself when it holds no known secret, so
+   * `maskValue(v) !== v` tells that it held one; otherwise a masked copy, in which holes of
+   * sparse arrays, shared and cyclic references and error classes are kept. Typed arrays, dates
+   * and instances of other classes are not looked into (returned as they are).
    */
   maskValue<T>(value: T): T {
-    if (this.#compiled() === undefined) return value;
-    return this.#mask(value, new Map()) as T;
+    if (this.#compiled() === undefined || !this.#holds(value, new Set())) return value;
+    return this.#copy(value, new Map()) as T;
   }
 
-  #mask(value: unknown, seen: Map<object, unknown>): unknown {
+  #holds(value: unknown, seen: Set<object>): boolean {
+    if (typeof value === "string") return this.inText(value);
+    if (value === null || typeof value !== "object" || seen.has(value)) return false;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        if (i in value && this.#holds(value[i], seen)) return true;
+      }
+      return false;
+    }
+    if (value instanceof Map) {
+      for (const [k, v] of value) if (this.#holds(k, seen) || this.#holds(v, seen)) return true;
+      return false;
+    }
+    if (value instanceof Set) {
+      for (const item of value) if (this.#holds(item, seen)) return true;
+      return false;
+    }
+    if (value instanceof Error) {
+      return (
+        this.inText(value.message) ||
+        (value.stack !== undefined && this.inText(value.stack)) ||
+        this.#holds(value.cause, seen) ||
+        Object.keys(value).some((key) => this.#holds((value as never)[key], seen))
+      );
+    }
+    if (!isPlain(value)) return false;
+    for (const key of Object.keys(value)) {
+      if (this.inText(key) || this.#holds((value as Record<string, unknown>)[key], seen)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A masked deep copy; each object is copied once (registered before its members). */
+  #copy(value: unknown, copies: Map<object, unknown>): unknown {
     if (typeof value === "string") return this.maskText(value);
     if (value === null || typeof value !== "object") return value;
-    if (seen.has(value)) return seen.get(value);
-    seen.set(value, value);
-    let result: unknown = value;
+    const done = copies.get(value);
+    if (done !== undefined) return done;
     if (Array.isArray(value)) {
-      let copy: unknown[] | undefined;
+      const copy: unknown[] = new Array(value.length);
+      copies.set(value, copy);
       for (let i = 0; i < value.length; i++) {
-        if (!(i in value)) continue;
-        const item = value[i];
-        const masked = this.#mask(item, seen);
-        if (masked !== item) {
-          copy ??= value.slice();
-          copy[i] = masked;
-        }
+        if (i in value) copy[i] = this.#copy(value[i], copies);
       }
-      result = copy ?? value;
-    } else if (value instanceof Map) {
-      let changed = false;
-      const entries: [unknown, unknown][] = [];
-      for (const [k, v] of value) {
-        const mk = this.#mask(k, seen);
-        const mv = this.#mask(v, seen);
-        changed ||= mk !== k || mv !== v;
-        entries.push([mk, mv]);
-      }
-      result = changed ? new Map(entries) : value;
-    } else if (value instanceof Set) {
-      let changed = false;
-      const items: unknown[] = [];
-      for (const item of value) {
-        const masked = this.#mask(item, seen);
-        changed ||= masked !== item;
-        items.push(masked);
-      }
-      result = changed ? new Set(items) : value;
-    } else if (value instanceof Error) {
-      result = this.#maskError(value, seen);
-    } else {
-      const proto = Object.getPrototypeOf(value);
-      if (proto === Object.prototype || proto === null) {
-        let copy: Record<string, unknown> | undefined;
-        const record = value as Record<string, unknown>;
-        const keys = Object.keys(record);
-        for (const key of keys) {
-          const item = record[key];
-          const maskedKey = this.maskText(key);
-          const masked = this.#mask(item, seen);
-          if (masked !== item || maskedKey !== key) {
-            copy ??= Object.assign(Object.create(proto) as Record<string, unknown>, record);
-            if (maskedKey !== key) delete copy[key];
-            copy[maskedKey] = masked;
-          }
-        }
-        result = copy ?? value;
-      }
+      return copy;
     }
-    seen.set(value, result);
-    return result;
-  }
-
-  #maskError(error: Error, seen: Map<object, unknown>): Error {
-    const message = this.maskText(error.message);
-    const stack = error.stack === undefined ? undefined : this.maskText(error.stack);
-    const cause = "cause" in error ? this.#mask(error.cause, seen) : undefined;
-    if (message === error.message && stack === error.stack && cause === error.cause) return error;
-    const copy = Object.create(Object.getPrototypeOf(error)) as Error;
-    for (const key of Object.getOwnPropertyNames(error)) {
-      const descriptor = Object.getOwnPropertyDescriptor(error, key) as PropertyDescriptor;
-      if ("value" in descriptor) descriptor.value = this.#mask(descriptor.value, seen);
-      Object.defineProperty(copy, key, descriptor);
+    if (value instanceof Map) {
+      const copy = new Map();
+      copies.set(value, copy);
+      for (const [k, v] of value) copy.set(this.#copy(k, copies), this.#copy(v, copies));
+      return copy;
     }
-    const data = { writable: true, configurable: true, enumerable: false };
-    Object.defineProperty(copy, "message", { ...data, value: message });
-    if (stack !== undefined) Object.defineProperty(copy, "stack", { ...data, value: stack });
+    if (value instanceof Set) {
+      const copy = new Set();
+      copies.set(value, copy);
+      for (const item of value) copy.add(this.#copy(item, copies));
+      return copy;
+    }
+    if (value instanceof Error) {
+      const copy = Object.create(Object.getPrototypeOf(value)) as Error;
+      copies.set(value, copy);
+      const data = { writable: true, configurable: true, enumerable: false };
+      for (const key of Object.getOwnPropertyNames(value)) {
+        const descriptor = Object.getOwnPropertyDescriptor(value, key) as PropertyDescriptor;
+        if ("value" in descriptor) descriptor.value = this.#copy(descriptor.value, copies);
+        Object.defineProperty(copy, key, descriptor);
+      }
+      Object.defineProperty(copy, "message", { ...data, value: this.maskText(value.message) });
+      if (value.stack !== undefined) {
+        Object.defineProperty(copy, "stack", { ...data, value: this.maskText(value.stack) });
+      }
+      return copy;
+    }
+    if (!isPlain(value)) return value;
+    const copy = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
+    copies.set(value, copy);
+    for (const key of Object.keys(value)) {
+      // Defined, not assigned: an own "__proto__" key stays a key.
+      Object.defineProperty(copy, this.maskText(key), {
+        value: this.#copy((value as Record<string, unknown>)[key], copies),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
     return copy;
   }
 
@@ -199,6 +212,11 @@ export class SecretMask {
     }
     return this.#pattern;
   }
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
 } from "@opentelemetry/api";
 import { outsideFrame } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
+import { knownSecrets } from "../internal/secret-mask.js";
 import { version } from "../version.js";
 import type { RunEvent, RunObserver } from "./events.js";
 
@@ -35,7 +36,8 @@ function activeTracer(): Tracer | undefined {
 const attemptSpans = new Map<string, Span>();
 const key = (run: string, action: string) => `${run}\u0000${action}`;
 
-function fail(span: Span, error: ErrorData): void {
+function fail(span: Span, raw: ErrorData): void {
+  const error = knownSecrets.maskValue(raw);
   span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
   span.recordException({
     name: error.name,
