@@ -70,7 +70,9 @@ else as JSON. TypeScript files load directly; no build step is needed.
 Options:
   --name <run>       the run's name (a folder name)   default: a timestamp plus random letters
   --cache-dir <dir>  the .flyte folder (cache, run records)   default: $FLYTE_TS_HOME, else ./.flyte
-  --resume <run>     re-run a stored run: what finished in it is replayed, the rest runs
+  --resume <run>     re-run a stored run: what finished in it is replayed, the rest runs. The
+                     task and inputs must be the stored run's; with no <file> and <task>, the
+                     stored call is repeated: \`flyte-ts run --resume <run>\`
   --verbose          print stacks with errors, and where the run record was written
   --logs             show what tasks print, each line prefixed by its task and action
   --quiet            show no progress and no summary (outputs and errors only)
