@@ -19,6 +19,7 @@ const benches = [
   "gpu-alloc.ts",
   "observe.ts",
   "call-stages.ts",
+  "worker-replacement.ts",
 ];
 const only = process.argv.slice(2);
 let failed = 0;

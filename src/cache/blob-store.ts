@@ -23,14 +23,23 @@ export class BlobStore {
     return join(this.#root, hash.slice(0, 2), hash);
   }
 
-  /** Stores `bytes` under `hash` unless a file of the right size is already there. */
+  /**
+   * Stores `bytes` under `hash` unless a file of the right size is already there.
+   * @throws the write's error (ENOSPC), after removing the temporary file
+   */
   put(hash: string, bytes: Uint8Array): void {
     const file = this.path(hash);
     if (this.#size(file) === bytes.byteLength) return;
     mkdirSync(join(this.#root, hash.slice(0, 2)), { recursive: true });
     const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, file);
+    try {
+      writeFileSync(temporary, bytes);
+      renameSync(temporary, file);
+    } catch (error) {
+      // A full disk leaves no half-written file behind.
+      rmSync(temporary, { force: true });
+      throw error;
+    }
   }
 
   /**

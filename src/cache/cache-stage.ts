@@ -50,10 +50,17 @@ export class CacheStage {
       }
     }
     if (!template.cache.serialize) return this.#computed(key, template, compute);
-    const leader = this.#inFlight.get(key);
-    if (leader !== undefined) {
-      run.hit(id);
-      return structuredClone(await leader);
+    // A leader that fails does not fail its waiters: the next one runs (and leads the rest).
+    for (let leader = this.#inFlight.get(key); leader !== undefined; ) {
+      const settled = await leader.then(
+        (value) => ({ value }),
+        () => undefined,
+      );
+      if (settled !== undefined) {
+        run.hit(id);
+        return structuredClone(settled.value);
+      }
+      leader = this.#inFlight.get(key);
     }
     const running = this.#leading(key, id, template, compute);
     this.#inFlight.set(key, running);

@@ -30,10 +30,10 @@ export interface Schema {
   /** `CREATE TABLE IF NOT EXISTS …` statements, run once per open. */
   readonly ddl: string;
   /**
-   * Statements that bring a file of an older version up to date, by the version they lead to
-   * (e.g. `{ 2: "ALTER TABLE t ADD COLUMN c TEXT" }`); run in order, once, before `ddl`.
+   * Brings a file of an older version (`from` ≥ 1) up to {@link version}, inside the transaction
+   * that also sets the new `user_version` (so two processes opening it at once migrate it once).
    */
-  readonly migrate?: Readonly<Record<number, string>>;
+  readonly migrate?: (db: Database, from: number) => void;
 }
 
 /**
@@ -57,19 +57,8 @@ export function openDatabase(file: string, schema: Schema, what: string): Databa
       db.close();
       return undefined;
     }
-    if (found > 0) {
-      for (let version = found + 1; version <= schema.version; version++) {
-        const step = schema.migrate?.[version];
-        try {
-          if (step !== undefined) db.exec(step);
-        } catch (error) {
-          // Another process migrated the same file a moment ago.
-          if (!String(error).includes("duplicate column")) throw error;
-        }
-      }
-    }
-    db.exec(schema.ddl);
-    if (found < schema.version) db.pragma(`user_version = ${schema.version}`);
+    if (found < schema.version) upgrade(db, schema);
+    else db.exec(schema.ddl);
     return db;
   } catch (error) {
     db?.close();
@@ -79,4 +68,15 @@ export function openDatabase(file: string, schema: Schema, what: string): Databa
     );
     return undefined;
   }
+}
+
+/** Creates or migrates the tables, once, under the write lock. */
+function upgrade(db: Database, schema: Schema): void {
+  db.transaction(() => {
+    const found = db.pragma("user_version", { simple: true }) as number;
+    if (found >= schema.version) return;
+    if (found >= 1 && schema.migrate !== undefined) schema.migrate(db, found);
+    db.exec(schema.ddl);
+    db.pragma(`user_version = ${schema.version}`);
+  }).immediate();
 }

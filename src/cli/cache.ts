@@ -82,7 +82,8 @@ async function subcommand(
         );
       }
       const entry = found[0] as (typeof found)[number];
-      const hit = await store.get(entry.key);
+      // The cache keeps real values; what is shown of them has known secrets masked.
+      const hit = store.shown(entry.key);
       if (hit === undefined) {
         console.error(`The entry ${entry.key} could not be read (see the warning above).`);
         return ExitCode.failed;

@@ -3,6 +3,7 @@
  * `bin/flyte-ts.js` calls {@link main}; importing this module starts nothing.
  * @module
  */
+import { knownSecrets } from "../internal/secret-mask.js";
 import { version } from "../version.js";
 import { buildCommand } from "./build.js";
 import { cacheCommand } from "./cache.js";
@@ -51,7 +52,8 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
 
 /**
  * Runs the command line `argv` (the words after `flyte-ts`) and resolves with the exit status:
- * 0 done, 1 the task failed, 2 the command line was wrong, 130 the run was interrupted.
+ * 0 done, 1 the task failed, 2 the command line was wrong, 130 the run was interrupted (143 on
+ * SIGTERM, 129 on SIGHUP).
  * Outputs go to stdout, messages and errors to stderr.
  *
  * @example
@@ -67,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       console.error(`flyte-ts: ${error.message}`);
       return ExitCode.usage;
     }
-    console.error(`flyte-ts failed:\n${formatError(error, true)}`);
+    console.error(knownSecrets.maskText(`flyte-ts failed:\n${formatError(error, true)}`));
     return ExitCode.failed;
   }
 }

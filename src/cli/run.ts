@@ -3,11 +3,15 @@
  * local run, and prints the outputs.
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AnyTask, Task } from "../api/task.js";
 import { FlyteError, RunCancelledError } from "../errors.js";
+import { knownSecrets } from "../internal/secret-mask.js";
+import { RunStore, type StoredCall } from "../record/run-store.js";
 import { reportFileName } from "../record/write-report.js";
 import { shutdown } from "../run/engine.js";
+import { storedCallOf } from "../run/resume-check.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
 import { findTask } from "./find-task.js";
@@ -15,6 +19,7 @@ import { type Flag, parseFlagValue, readFlags } from "./flags.js";
 import { createLiveView, defaultViewMode, type LiveView, type ViewMode } from "./live-view.js";
 import { loadModule } from "./load-module.js";
 import { formatError, formatOutput, jsonReplacer } from "./print.js";
+import { cancelOnSignals, exitStatusFor } from "./signals.js";
 import { ExitCode, runHelp, UsageError } from "./usage.js";
 
 /** The run command's own options (as opposed to task parameters). */
@@ -89,7 +94,8 @@ function splitTaskFlags(task: AnyTask, tokens: readonly string[], options: CliOp
 function runContextFor(options: CliOptions, signal: AbortSignal, view: LiveView): RunContext {
   const runOptions: RunOptions = {
     signal,
-    onEvent: view.onEvent,
+    // What the live view and --json print has known secret values masked.
+    onEvent: (event) => view.onEvent(knownSecrets.maskValue(event)),
     echoLogs: false,
     ...(view.onLog === undefined ? {} : { onLog: view.onLog }),
     ...(options.name === undefined ? {} : { name: options.name }),
@@ -125,6 +131,7 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
     process.stdout.write(runHelp);
     return ExitCode.ok;
   }
+  if (file === undefined && options.resume !== undefined) return resumeStoredCall(options);
   if (file === undefined || taskName === undefined) {
     throw new UsageError(
       `\`flyte-ts run\` needs a file and a task, e.g. \`flyte-ts run examples/quickstart.ts main --n 10\`. See \`flyte-ts run --help\`.`,
@@ -151,6 +158,40 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
   return runTask(task, args, options);
 }
 
+/** `flyte-ts run --resume <run>` with no file or task: repeats the stored root call exactly. */
+async function resumeStoredCall(options: CliOptions): Promise<ExitCode> {
+  const name = options.resume as string;
+  const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
+  const store = new RunStore(home);
+  let call: StoredCall | undefined;
+  try {
+    call = storedCallOf(store, name);
+  } finally {
+    store.close();
+  }
+  if (call === undefined) {
+    throw new UsageError(
+      `There is no intact run "${name}" to resume in ${home}. List the stored runs with \`flyte-ts runs ls\`.`,
+    );
+  }
+  if (call.module === undefined || !call.module.startsWith("file:") || call.args === undefined) {
+    throw new UsageError(
+      `Run "${name}" did not keep ${call.args === undefined ? "its inputs (they held a secret value, or could not be stored)" : "the file of its task"}; ` +
+        `give them again: \`flyte-ts run --resume ${name} <file> ${call.task} --param value\`.`,
+    );
+  }
+  const file = fileURLToPath(call.module);
+  let namespace: Readonly<Record<string, unknown>>;
+  try {
+    namespace = await loadModule(file);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    console.error(`Could not load ${file}:\n${formatError(error, options.verbose)}`);
+    return ExitCode.failed;
+  }
+  return runTask(findTask(namespace, call.task, file), [...call.args], options);
+}
+
 function viewMode(options: CliOptions): ViewMode {
   if (options.json) return "json";
   if (options.quiet) return "quiet";
@@ -159,7 +200,6 @@ function viewMode(options: CliOptions): ViewMode {
 
 async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Promise<ExitCode> {
   const cancel = new AbortController();
-  const onInterrupt = () => cancel.abort(new Error("interrupted by SIGINT (Ctrl-C)"));
   const mode = viewMode(options);
   const view = createLiveView({ mode, logs: options.logs });
   let runDir: string | undefined;
@@ -173,17 +213,16 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
   const finishView = () => {
     if (runDir !== undefined) view.finish(join(runDir, reportFileName));
   };
-  process.once("SIGINT", onInterrupt);
+  const signals = cancelOnSignals(cancel);
   try {
     const run = await context.run(task as unknown as Task<unknown[], unknown>, ...args);
     finishView();
     const outputs = await run.outputs();
+    const masked = knownSecrets.maskValue(outputs);
     if (mode === "json") {
-      process.stdout.write(
-        `${JSON.stringify({ type: "outputs", value: outputs }, jsonReplacer)}\n`,
-      );
+      process.stdout.write(`${JSON.stringify({ type: "outputs", value: masked }, jsonReplacer)}\n`);
     } else {
-      const shown = formatOutput(outputs);
+      const shown = formatOutput(masked);
       if (shown !== undefined) process.stdout.write(`${shown}\n`);
     }
     if (options.verbose) console.error(`Run ${run.name} succeeded; its record is in ${run.url}.`);
@@ -191,10 +230,17 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
   } catch (error) {
     finishView();
     const what = error instanceof FlyteError ? "" : " (an error from flyte-ts itself)";
-    console.error(`Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`);
-    return error instanceof RunCancelledError ? ExitCode.cancelled : ExitCode.failed;
+    console.error(
+      knownSecrets.maskText(
+        `Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`,
+      ),
+    );
+    if (!(error instanceof RunCancelledError)) return ExitCode.failed;
+    return signals.received === undefined
+      ? ExitCode.cancelled
+      : (exitStatusFor(signals.received) as ExitCode);
   } finally {
-    process.removeListener("SIGINT", onInterrupt);
+    signals.stop();
     // The command is the whole program: reusable environments' workers end with it.
     await shutdown();
   }

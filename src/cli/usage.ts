@@ -12,8 +12,12 @@ export const ExitCode = {
   failed: 1,
   /** The command line was wrong: unknown command, task or parameter, a missing file. */
   usage: 2,
-  /** The run was interrupted (Ctrl-C) and cancelled. */
+  /** The run was interrupted (Ctrl-C, SIGINT) and cancelled. */
   cancelled: 130,
+  /** The run was cancelled by SIGHUP (the terminal went away). */
+  hangup: 129,
+  /** The run was cancelled by SIGTERM. */
+  terminated: 143,
 } as const;
 
 /** An exit status of the `flyte-ts` command. */
@@ -66,7 +70,9 @@ else as JSON. TypeScript files load directly; no build step is needed.
 Options:
   --name <run>       the run's name (a folder name)   default: a timestamp plus random letters
   --cache-dir <dir>  the .flyte folder (cache, run records)   default: $FLYTE_TS_HOME, else ./.flyte
-  --resume <run>     re-run a stored run: what finished in it is replayed, the rest runs
+  --resume <run>     re-run a stored run: what finished in it is replayed, the rest runs. The
+                     task and inputs must be the stored run's; with no <file> and <task>, the
+                     stored call is repeated: \`flyte-ts run --resume <run>\`
   --verbose          print stacks with errors, and where the run record was written
   --logs             show what tasks print, each line prefixed by its task and action
   --quiet            show no progress and no summary (outputs and errors only)
@@ -83,7 +89,8 @@ the path of the run's HTML report. Task output is captured into the run's folder
 (\`flyte-ts runs logs <run>\`), and shown only with --logs.
 
 Exit status: 0 when the task succeeded, 1 when it failed, 2 when the command line was wrong,
-130 when the run was interrupted.
+130 when the run was interrupted (Ctrl-C), 143 on SIGTERM, 129 on SIGHUP (each cancels the run
+and stops its workers first).
 
 Examples:
   flyte-ts run examples/quickstart.ts main --n 10

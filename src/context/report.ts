@@ -3,9 +3,11 @@
  * `report.html` (and `report-tabs.json`, which the run report embeds).
  * @module
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidConfigError } from "../errors.js";
+import { knownSecrets } from "../internal/secret-mask.js";
+import { warnOnce } from "../internal/warn.js";
 import { currentFrame } from "./context.js";
 
 /** The name of the tab that every report has. */
@@ -106,21 +108,36 @@ export class Report {
 
   /**
    * Writes `report.html` (a page with one section per tab) and `report-tabs.json` into the
-   * action's folder. Does nothing outside a task.
+   * action's folder, with known secret values masked. Does nothing outside a task. A report that
+   * cannot be written (a full disk) is a warning, never the task's failure.
    */
   async flush(): Promise<void> {
     if (this.#dir === undefined) return;
-    const tabs = this.toJSON();
-    await mkdir(this.#dir, { recursive: true });
-    await writeAtomically(join(this.#dir, reportTabsFileName), JSON.stringify(tabs));
-    await writeAtomically(join(this.#dir, "report.html"), renderTabsPage(this.action ?? "", tabs));
+    const tabs = knownSecrets.maskValue(this.toJSON());
+    try {
+      await mkdir(this.#dir, { recursive: true });
+      await writeAtomically(join(this.#dir, reportTabsFileName), JSON.stringify(tabs));
+      await writeAtomically(
+        join(this.#dir, "report.html"),
+        renderTabsPage(this.action ?? "", tabs),
+      );
+    } catch (error) {
+      warnOnce(
+        `The report of action ${this.action ?? "?"} could not be written to ${this.#dir} (${error instanceof Error ? error.message : String(error)}); the task goes on without it.`,
+      );
+    }
   }
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 function escapeHtml(text: string): string {

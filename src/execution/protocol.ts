@@ -71,7 +71,12 @@ export type ToWorker =
       readonly payload: unknown;
     }
   /** Abort the attempt's `ctx().signal`; the worker answers `abort-ack` at once. */
-  | { readonly t: "abort"; readonly job: number };
+  | { readonly t: "abort"; readonly job: number }
+  /**
+   * Import these tasks' modules now, under their keys: a replacement worker warms up before an
+   * attempt needs it (`run` messages then carry only the keys).
+   */
+  | { readonly t: "load"; readonly tasks: readonly (readonly [number, TaskInfo])[] };
 
 /** Worker to controller. */
 export type FromWorker =

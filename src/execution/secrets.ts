@@ -8,6 +8,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Secret } from "../api/secret.js";
 import { RuntimeUserError } from "../errors.js";
+import { knownSecrets, secretNamesVariable } from "../internal/secret-mask.js";
 
 /**
  * Reads `secrets.env` in `home` (lines `NAME=value`, `#` comments) if it exists.
@@ -40,7 +41,9 @@ async function readSecretsFile(path: string): Promise<Map<string, string>> {
 }
 
 /**
- * The environment variables that carry `secrets`, by each secret's `envVarName`.
+ * The environment variables that carry `secrets`, by each secret's `envVarName`, plus
+ * `FLYTE_TS_SECRETS` listing their names (so a worker can mask the values in what it echoes).
+ * Every value is registered with {@link knownSecrets}, so flyte-ts masks it wherever it writes.
  * @throws RuntimeUserError naming both places when a secret is found in neither.
  */
 export async function resolveSecrets(
@@ -74,5 +77,7 @@ export async function resolveSecrets(
       { code: "SecretNotFoundError" },
     );
   }
+  for (const value of Object.values(resolved)) knownSecrets.add(value);
+  resolved[secretNamesVariable] = Object.keys(resolved).join(",");
   return resolved;
 }

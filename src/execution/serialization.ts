@@ -2,10 +2,15 @@
  * How values cross to a worker: to a child process as msgpackr bytes with its structured-clone
  * extensions (Map, Set, Date, BigInt, typed arrays, Buffer, Error, undefined, shared and cyclic
  * references); to a worker thread by the thread's own structured clone, which keeps the same
- * types and costs far less per message than an encoded byte array. Values that would not survive
- * the trip are refused before they are sent.
+ * types and costs far less per message than an encoded byte array. A value msgpack cannot carry
+ * exactly (a string with a lone surrogate, a sparse array's holes, `-0`) crosses to a process as
+ * Node's structured-clone bytes instead, so values cross both runtimes unchanged. Values that
+ * would not survive the trip (functions, symbols, class instances, Proxies, more than
+ * {@link maxCrossingDepth} levels of nesting) are refused before they are sent, naming the value.
  * @module
  */
+import { types } from "node:util";
+import { deserialize, serialize } from "node:v8";
 import { Packr } from "msgpackr";
 import {
   type ErrorData,
@@ -43,13 +48,73 @@ export const threadWire: Wire = {
   decodeError: (payload) => rebuildError(payload as ErrorData),
 };
 
-/** Child processes: msgpackr bytes (IPC with `serialization: "advanced"` carries them as is). */
+/** A payload msgpack could not carry exactly: Node's structured-clone bytes. */
+interface ExactPayload {
+  readonly v8: Uint8Array;
+}
+
+/**
+ * Child processes: msgpackr bytes (IPC with `serialization: "advanced"` carries them as is), or
+ * structured-clone bytes for the values msgpack would change.
+ */
 export const processWire: Wire = {
-  encode: (value) => pack(value),
-  decode: (payload) => unpack(payload as Uint8Array),
+  encode: (value) => (needsExactCodec(value, 0) ? { v8: serialize(value) } : pack(value)),
+  decode: (payload) =>
+    payload instanceof Uint8Array
+      ? unpack(payload)
+      : deserialize((payload as ExactPayload).v8 as NodeJS.TypedArray),
   encodeError: (error) => packError(error),
   decodeError: (payload) => unpackError(payload as Uint8Array),
 };
+
+/** `String.prototype.isWellFormed` (Node 20; TypeScript's ES2022 lib does not declare it). */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * Whether msgpack would change `value`: a string that is not well-formed UTF-16 (it is written
+ * as UTF-8, which replaces a lone surrogate), an array with holes (they become `undefined`), or
+ * `-0` (written as 0). Values are at most {@link maxCrossingDepth} deep (checked before).
+ */
+function needsExactCodec(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+      return !isWellFormed(value);
+    case "number":
+      return value === 0 && 1 / value < 0;
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null || depth > maxCrossingDepth) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (item === undefined ? !(i in value) : needsExactCodec(item, depth + 1)) return true;
+    }
+    return false;
+  }
+  if (value instanceof Map) {
+    for (const [key, item] of value) {
+      if (needsExactCodec(key, depth + 1) || needsExactCodec(item, depth + 1)) return true;
+    }
+    return false;
+  }
+  if (value instanceof Set) {
+    for (const item of value) if (needsExactCodec(item, depth + 1)) return true;
+    return false;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date) {
+    return false;
+  }
+  for (const key of Object.keys(value)) {
+    if (!isWellFormed(key)) return true;
+    if (needsExactCodec((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
 
 /** Decodes a payload made by {@link pack}. */
 export function unpack(payload: Uint8Array): unknown {
@@ -89,19 +154,40 @@ export function rebuildError(data: ErrorData): Error {
 const plainPrototypes = new Set<unknown>([Object.prototype, null]);
 
 /**
+ * How deeply a value crossing to or from a worker may be nested. Levels. Deeper values are
+ * refused: the receiving side (the controller's 1 MB stack) could not decode them.
+ */
+export const maxCrossingDepth = 1000;
+
+/**
  * Throws {@link RuntimeDataValidationError} when `value` holds something that cannot cross to a
- * worker intact: a function, a symbol, or a class instance (its methods would be lost).
- * `what` names the value in the message, e.g. "Input `x` of task `env.f`".
+ * worker intact: a function, a symbol, a class instance (its methods would be lost), a Proxy, or
+ * more than {@link maxCrossingDepth} levels of nesting. `what` names the value in the message,
+ * e.g. "Input `x` of task `env.f`".
  */
 export function checkCrossable(value: unknown, what: () => string): void {
-  const problem = findProblem(value, "", new Set());
+  const problem = findProblem(value, "", new Set(), 0);
   if (problem !== undefined) {
-    const where = problem.path === "" ? "" : ` (at \`${problem.path}\`)`;
+    const path = problem.path.length > 60 ? `${problem.path.slice(0, 57)}...` : problem.path;
+    const where = path === "" ? "" : ` (at \`${path}\`)`;
     throw new RuntimeDataValidationError(
       `${what()}${where} is ${problem.type}, which cannot be sent to a worker. ` +
         'Pass plain data (objects, arrays, Map, Set, Date, typed arrays, Buffer), or give the environment `runtime: "inline"`.',
     );
   }
+}
+
+/**
+ * The error for a value that could not be sent or received although it passed
+ * {@link checkCrossable} (too big, a getter that throws): it names the value.
+ */
+export function crossingError(what: string, error: unknown): RuntimeDataValidationError {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new RuntimeDataValidationError(
+    `${what} could not be passed between the controller and a worker (${reason}). ` +
+      "Return or pass smaller, plainer data (write large data to a file and pass its path).",
+    { cause: error },
+  );
 }
 
 /** {@link checkCrossable} for each argument; `what(i)` names argument `i`. */
@@ -114,7 +200,12 @@ interface Problem {
   readonly type: string;
 }
 
-function findProblem(value: unknown, path: string, seen: Set<object>): Problem | undefined {
+function findProblem(
+  value: unknown,
+  path: string,
+  seen: Set<object>,
+  depth: number,
+): Problem | undefined {
   switch (typeof value) {
     case "function":
       return { path, type: `a function (${value.name || "anonymous"})` };
@@ -126,10 +217,15 @@ function findProblem(value: unknown, path: string, seen: Set<object>): Problem |
       return undefined;
   }
   if (value === null || seen.has(value)) return undefined;
+  if (depth >= maxCrossingDepth) {
+    return { path, type: `nested more than ${maxCrossingDepth} levels deep` };
+  }
+  if (types.isProxy(value)) return { path, type: "a Proxy" };
   seen.add(value);
+  const next = depth + 1;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findProblem(value[i], `${path}[${i}]`, seen);
+      const found = findProblem(value[i], `${path}[${i}]`, seen, next);
       if (found) return found;
     }
     return undefined;
@@ -137,15 +233,15 @@ function findProblem(value: unknown, path: string, seen: Set<object>): Problem |
   if (value instanceof Map) {
     for (const [key, item] of value) {
       const found =
-        findProblem(key, `${path}<key>`, seen) ??
-        findProblem(item, `${path}<${String(key)}>`, seen);
+        findProblem(key, `${path}<key>`, seen, next) ??
+        findProblem(item, `${path}<${String(key)}>`, seen, next);
       if (found) return found;
     }
     return undefined;
   }
   if (value instanceof Set) {
     for (const item of value) {
-      const found = findProblem(item, `${path}<item>`, seen);
+      const found = findProblem(item, `${path}<item>`, seen, next);
       if (found) return found;
     }
     return undefined;
@@ -169,6 +265,7 @@ function findProblem(value: unknown, path: string, seen: Set<object>): Problem |
       (value as Record<string, unknown>)[key],
       path === "" ? key : `${path}.${key}`,
       seen,
+      next,
     );
     if (found) return found;
   }

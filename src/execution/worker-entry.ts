@@ -20,8 +20,15 @@ import { markWorker } from "../internal/worker-flag.js";
 import { captureInlineOutput, type LogSink } from "../record/logs.js";
 import { isBatch } from "./batch.js";
 import { runBody } from "./body-runner.js";
+import { watchParent } from "./parent-watchdog.js";
 import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
-import { checkArgs, checkCrossable, processWire, threadWire } from "./serialization.js";
+import {
+  checkArgs,
+  checkCrossable,
+  crossingError,
+  processWire,
+  threadWire,
+} from "./serialization.js";
 import { loadTask } from "./task-loader.js";
 
 type Post = (message: FromWorker) => void;
@@ -137,7 +144,11 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       },
       (value) => {
         checkCrossable(value, () => `The output of task \`${taskName}\``);
-        return wire.encode(value);
+        try {
+          return wire.encode(value);
+        } catch (error) {
+          throw crossingError(`The output of task \`${taskName}\``, error);
+        }
       },
       (frame) => jobOfAttempt.set(frame.sequences, job),
     );
@@ -145,7 +156,11 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     // another attempt (a CPU-bound body finishes within its turn and keeps it).
     const yielded = setImmediate(() => post({ t: "waiting", job }));
     const output = await running.finally(() => clearImmediate(yielded));
-    post({ t: "done", job, ok: true, payload: output });
+    try {
+      post({ t: "done", job, ok: true, payload: output });
+    } catch (error) {
+      throw crossingError(`The output of task \`${taskName}\``, error);
+    }
   } catch (error) {
     post({ t: "done", job, ok: false, payload: wire.encodeError(error) });
   } finally {
@@ -170,6 +185,13 @@ function onMessage(message: ToWorker): void {
       jobs.get(message.job)?.abort(new Error("The attempt was stopped by the controller."));
       post({ t: "abort-ack", job: message.job });
       return;
+    case "load":
+      for (const [key, info] of message.tasks) {
+        taskInfos.set(key, info);
+        // A task that cannot load fails the attempt that runs it, with the reason.
+        loadTask(info.moduleUrl, info.taskName).catch(() => {});
+      }
+      return;
   }
 }
 
@@ -179,6 +201,8 @@ if (parentPort !== null) {
   process.on("message", (message) => onMessage(message as ToWorker));
   // The controller going away (Ctrl-C, crash) must not leave this process behind.
   process.on("disconnect", () => process.exit(0));
+  // ...also when the body is stuck in a loop and the disconnect is never seen.
+  watchParent();
 } else {
   throw new Error("flyte-ts worker-entry must run as a worker thread or a forked child process.");
 }

@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import { stderrTailBytes } from "./worker-death.js";
 
 /** Where a pool's workers run. */
 export type WorkerKind = "thread" | "process";
@@ -21,6 +22,8 @@ export interface WorkerExit {
   readonly error: Error | undefined;
   /** Whether the pool asked for it (terminate), as opposed to a crash. */
   readonly requested: boolean;
+  /** The end of a process worker's stderr (where V8 prints its out-of-memory marker). */
+  readonly stderrTail?: string;
 }
 
 /** What a worker is started with. */
@@ -47,6 +50,8 @@ export interface WorkerHandle {
 export interface WorkerEvents {
   message(message: FromWorker): void;
   exit(exit: WorkerExit): void;
+  /** A message from a worker thread could not be received (too deep, too big to decode). */
+  messageError?(error: Error): void;
 }
 
 /** The worker program: dist's entry, also when the engine itself runs from `src/` (tests). */
@@ -69,6 +74,7 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   let requested = false;
   let error: Error | undefined;
   worker.on("message", (message: FromWorker) => events.message(message));
+  worker.on("messageerror", (e) => events.messageError?.(e));
   worker.on("error", (e) => {
     error = e;
   });
@@ -89,15 +95,20 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
     env: { ...process.env, ...spec.env },
     execArgv: spec.heapLimitMb === undefined ? [] : [`--max-old-space-size=${spec.heapLimitMb}`],
     serialization: "advanced",
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    stdio: ["ignore", "inherit", "pipe", "ipc"],
   });
   let requested = false;
   let error: Error | undefined;
+  const stderr = keepStderrTail(child);
   child.on("message", (message) => events.message(message as FromWorker));
   child.on("error", (e) => {
     error = e;
   });
-  child.on("exit", (code, signal) => events.exit({ code, signal, error, requested }));
+  child.on("exit", (code, signal) =>
+    stderr.drained(() =>
+      events.exit({ code, signal, error, requested, stderrTail: stderr.tail() }),
+    ),
+  );
   return {
     id: child.pid ?? -1,
     post: (message) => {
@@ -116,6 +127,41 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
         child.unref();
         channel?.unref();
       }
+    },
+  };
+}
+
+/** How long an exited worker's last stderr bytes are awaited (a grandchild may hold the pipe). */
+const stderrDrainMs = 200;
+
+/** Passes a child's stderr through to ours and keeps its last bytes. */
+function keepStderrTail(child: ChildProcess) {
+  let tail = "";
+  const stream = child.stderr;
+  stream?.on("data", (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk.toString("utf8")).slice(-stderrTailBytes);
+  });
+  // The pipe must not keep this process alive once the worker is unref'd.
+  (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  return {
+    tail: () => tail,
+    /** Calls `then` once the pipe has ended, or after {@link stderrDrainMs}. */
+    drained(then: () => void): void {
+      if (stream === null || stream.readableEnded || stream.destroyed) {
+        then();
+        return;
+      }
+      let done = false;
+      const once = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        then();
+      };
+      const timer = setTimeout(once, stderrDrainMs);
+      stream.once("end", once);
+      stream.once("close", once);
     },
   };
 }

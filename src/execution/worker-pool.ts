@@ -12,8 +12,16 @@ import { parameterName } from "../cache/inputs.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
-import type { FromWorker, RunPayload, SubCall, ToWorker, TracePayload } from "./protocol.js";
-import { checkArgs, processWire, threadWire, type Wire } from "./serialization.js";
+import type {
+  FromWorker,
+  RunPayload,
+  SubCall,
+  TaskInfo,
+  ToWorker,
+  TracePayload,
+} from "./protocol.js";
+import { checkArgs, crossingError, processWire, threadWire, type Wire } from "./serialization.js";
+import { describeExit, isOutOfMemory } from "./worker-death.js";
 import {
   startWorker,
   type WorkerExit,
@@ -109,6 +117,13 @@ export class WorkerPool {
   #retiring = 0;
   #nextJob = 0;
   #closed = false;
+  /** The tasks this pool has run, by key: a new worker loads them as soon as it is ready. */
+  readonly #known = new Map<number, TaskInfo>();
+  /**
+   * Set once a worker has died: the pool then keeps one warm spare (tasks loaded) beyond its
+   * busy workers, so the next attempt does not wait for a new worker to start and load.
+   */
+  #spare = false;
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -226,6 +241,7 @@ export class WorkerPool {
     };
     (worker as { handle: WorkerHandle }).handle = startWorker(this.#options.spec, {
       message: (message) => this.#onMessage(worker, message),
+      messageError: (error) => this.#onMessageError(worker, error),
       exit: (exit) => {
         this.#onExit(worker, exit);
         markExited();
@@ -261,15 +277,43 @@ export class WorkerPool {
     ) {
       this.#spawn();
     }
+    this.#keepSpare();
+  }
+
+  /** Has a new worker load the pool's tasks now, before an attempt waits for it to. */
+  #warm(worker: PooledWorker): void {
+    if (this.#known.size === 0) return;
+    worker.handle.post({ t: "load", tasks: [...this.#known] });
+    for (const task of this.#known.keys()) worker.sentTasks.add(task);
+  }
+
+  /** After a death: one idle (or starting) worker beyond the busy ones, started now. */
+  #keepSpare(): void {
+    if (!this.#spare || this.#closed) return;
+    let idle = 0;
+    for (const worker of this.#workers) if (!worker.retired && worker.jobs.size === 0) idle++;
+    if (idle === 0 && this.#workers.size - this.#retiring <= this.#options.maxWorkers) {
+      this.#spawn();
+    }
   }
 
   #pick(): PooledWorker | undefined {
     let best: PooledWorker | undefined;
+    const { maxWorkers } = this.#options;
+    // With a spare the pool may hold maxWorkers + 1: still at most maxWorkers run at once.
+    const atMax = this.#workers.size > maxWorkers && this.#busyWorkers() >= maxWorkers;
     for (const worker of this.#workers) {
       if (!worker.ready || worker.retired || worker.active >= this.#options.concurrency) continue;
+      if (atMax && worker.active === 0) continue;
       if (best === undefined || worker.active < best.active) best = worker;
     }
     return best;
+  }
+
+  #busyWorkers(): number {
+    let busy = 0;
+    for (const worker of this.#workers) if (worker.active > 0) busy++;
+    return busy;
   }
 
   #assign(job: Job, worker: PooledWorker): void {
@@ -319,6 +363,7 @@ export class WorkerPool {
             },
           }),
     };
+    if (message.taskInfo !== undefined) this.#known.set(task, message.taskInfo);
     worker.sentTasks.add(task);
     worker.sentRuns.add(run);
     const { request } = job;
@@ -336,6 +381,7 @@ export class WorkerPool {
       case "ready":
         this.#starting--;
         worker.ready = true;
+        this.#warm(worker);
         this.#afterJobLeft(worker);
         this.#pump();
         return;
@@ -348,7 +394,7 @@ export class WorkerPool {
             if (message.ok) job.resolve(this.#wire.decode(message.payload));
             else job.reject(this.#wire.decodeError(message.payload));
           } catch (error) {
-            job.reject(error);
+            job.reject(crossingError(`The output of ${this.#describeJob(job)}`, error));
           }
         });
         this.#afterJobLeft(worker);
@@ -455,7 +501,9 @@ export class WorkerPool {
     if (worker === undefined) return;
     this.#detach(job);
     if (worker.jobs.size === 0) {
-      // Alone on its worker: kill it, which also stops a body stuck in a loop.
+      // Alone on its worker: kill it, which also stops a body stuck in a loop (and, like a
+      // crash, makes the pool keep a warm spare for the retry).
+      this.#spare = true;
       this.#kill(worker);
       return;
     }
@@ -497,11 +545,30 @@ export class WorkerPool {
     if (worker.jobs.size > 0) return;
     worker.handle.setRef(false);
     const { idleTtlMs, minWorkers } = this.#options;
-    if (idleTtlMs === undefined || this.#workers.size <= minWorkers) return;
+    const keep = minWorkers + (this.#spare ? 1 : 0);
+    if (idleTtlMs === undefined || this.#workers.size <= keep) return;
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = undefined;
-      if (worker.jobs.size === 0 && this.#workers.size > minWorkers) this.#kill(worker);
+      if (worker.jobs.size === 0 && this.#workers.size > keep) this.#kill(worker);
     }, idleTtlMs).unref();
+  }
+
+  /**
+   * A message the worker sent could not be received, so whichever attempt it belonged to would
+   * wait forever: its attempts fail, naming the error, and the worker is replaced.
+   */
+  #onMessageError(worker: PooledWorker, error: Error): void {
+    for (const job of [...worker.jobs.values()]) {
+      this.#detach(job);
+      this.#settle(job, () =>
+        job.reject(crossingError(`A message from ${this.#describeJob(job)}`, error)),
+      );
+    }
+    this.#kill(worker);
+  }
+
+  #describeJob(job: Job): string {
+    return `task \`${job.request.template.name}\` (action ${job.request.context.action.name})`;
   }
 
   #onExit(worker: PooledWorker, exit: WorkerExit): void {
@@ -515,6 +582,7 @@ export class WorkerPool {
       this.#detach(job);
       this.#settle(job, () => job.reject(this.#deathError(exit, job)));
     }
+    if (!exit.requested && worker.ready) this.#spare = true;
     if (!worker.ready && !exit.requested) {
       // A worker that dies before it is ready will not start next time either.
       for (let i = this.#head; i < this.#queue.length; i++) {
@@ -531,18 +599,11 @@ export class WorkerPool {
 
   #deathError(exit: WorkerExit, job: Job): Error {
     const kind = this.#options.spec.kind === "thread" ? "worker thread" : "worker process";
-    const how =
-      exit.signal !== null
-        ? `was killed by signal ${exit.signal}`
-        : `exited with code ${exit.code}`;
+    const how = describeExit(exit);
     const what = `Task \`${job.request.template.name}\` (action ${job.request.context.action.name}): its ${kind} of environment \`${this.#options.name}\` ${how}`;
     const detail = exit.error === undefined ? "" : `: ${exit.error.message}`;
     const heapLimit = this.#options.spec.heapLimitMb;
-    const outOfMemory =
-      (exit.error as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY" ||
-      (heapLimit !== undefined &&
-        (exit.signal === "SIGABRT" || exit.signal === "SIGTRAP" || exit.code === 134));
-    if (outOfMemory) {
+    if (isOutOfMemory(exit)) {
       return new OOMError(
         `${what} after running out of memory (heap limit ${heapLimit ?? "default"} MiB)${detail}. ` +
           "Raise `Resources({ memory })` of the environment, or use less memory per call.",

@@ -3,11 +3,21 @@
  * @module
  */
 
+import { knownSecrets } from "./secret-mask.js";
+
 const seen = new Set<string>();
 
-/** Prints `message` to stderr (prefixed `flyte-ts:`) the first time it is seen in this process. */
+/**
+ * Prints `message` to stderr (prefixed `flyte-ts:`, known secret values masked) the first time it
+ * is seen in this process.
+ */
 export function warnOnce(message: string): void {
   if (seen.has(message)) return;
   seen.add(message);
-  process.stderr.write(`flyte-ts: ${message}\n`);
+  warn(message);
+}
+
+/** Prints `message` to stderr (prefixed `flyte-ts:`, known secret values masked). */
+export function warn(message: string): void {
+  process.stderr.write(`flyte-ts: ${knownSecrets.maskText(message)}\n`);
 }

@@ -2,7 +2,10 @@
  * The code bundle of an offloaded run: a gzipped tarball of the sources its tasks need, named by
  * its content hash (which is also the run's default `version`). `copyStyle` picks the files:
  * `"loaded_modules"` the tasks' modules and every relative module they import (followed
- * statically, transitively), `"all"` every file under the root, `"none"` no bundle at all.
+ * statically, transitively), `"all"` every file under the root that `.gitignore` does not leave
+ * out, `"none"` no bundle at all. A bundle never carries secrets or stores (`bundle-filter.ts`):
+ * the flyte folder in use (wherever `FLYTE_TS_HOME` points), `node_modules`, `.git`, `.flyte`,
+ * `secrets.env`, and `.env` / `.env.*` files unless named in `include`.
  * `interactive` replaces them with each task module bundled into one self-contained ES module.
  * @module
  */
@@ -12,6 +15,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DeploymentError } from "../errors.js";
 import { sha256Hex } from "../internal/hash.js";
+import { BundleFilter, relativePosix } from "./bundle-filter.js";
 import { bundledPath, bundleModules } from "./interactive-bundle.js";
 
 /** How a run's code is bundled for offload. */
@@ -42,9 +46,18 @@ export interface BundleOptions {
    * @default false
    */
   interactive?: boolean;
+  /**
+   * The flyte folder in use (cache, runs, `secrets.env`), never bundled.
+   * @default `$FLYTE_TS_HOME`, else `./.flyte`
+   */
+  home?: string;
+  /**
+   * Files to bundle although their names mark them as secrets (`.env.production`), relative to
+   * the root with `/`. @default none
+   */
+  include?: readonly string[];
 }
 
-const skippedFolders = new Set(["node_modules", ".git", ".flyte"]);
 const projectFiles = ["package.json", "tsconfig.json"];
 
 /**
@@ -60,8 +73,19 @@ export async function writeBundle(options: BundleOptions): Promise<CodeBundle | 
   if (options.interactive) return writeInteractiveBundle(options);
   if (options.copyStyle === "none") return undefined;
   const root = resolve(options.root ?? process.cwd());
+  const filter = new BundleFilter({
+    root,
+    excludedFolders: [
+      resolve(options.home ?? process.env.FLYTE_TS_HOME ?? ".flyte"),
+      resolve(options.dir),
+    ],
+    include: options.include ?? [],
+    gitignore: options.copyStyle === "all",
+  });
   const files =
-    options.copyStyle === "all" ? allFiles(root) : loadedModuleFiles(root, options.modules);
+    options.copyStyle === "all"
+      ? allFiles(root, filter)
+      : loadedModuleFiles(root, options.modules).filter((file) => filter.keepsNamedFile(file));
   return writeTarball(options.dir, root, files);
 }
 
@@ -123,14 +147,15 @@ function toPosix(path: string): string {
   return path.split(sep).join("/");
 }
 
-function allFiles(root: string): string[] {
+function allFiles(root: string, filter: BundleFilter): string[] {
   const files: string[] = [];
   const walk = (folder: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const path = join(folder, entry.name);
+      const inside = relativePosix(root, path);
       if (entry.isDirectory()) {
-        if (!skippedFolders.has(entry.name)) walk(path);
-      } else if (entry.isFile()) files.push(toPosix(relative(root, path)));
+        if (filter.keepsFolder(inside)) walk(path);
+      } else if (entry.isFile() && filter.keepsFile(inside)) files.push(inside);
     }
   };
   walk(root);

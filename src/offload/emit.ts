@@ -37,6 +37,8 @@ export interface EmitterOptions {
   readonly root?: string;
   /** The run's root task module, bundled with every offloaded task's own module. */
   readonly entryModule?: string | undefined;
+  /** The run's flyte folder (cache, runs, secrets), never bundled. */
+  readonly home?: string | undefined;
 }
 
 /** What was emitted for one action. */
@@ -168,6 +170,7 @@ export class Emitter {
       root: this.#root,
       dir: this.#options.dataDir,
       interactive: this.#options.interactive === true,
+      ...(this.#options.home === undefined ? {} : { home: this.#options.home }),
     });
     return this.#bundle;
   }

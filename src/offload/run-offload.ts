@@ -39,7 +39,7 @@ export interface OffloadRunSettings {
   /** The cluster for actions whose environment names none. @default "kubernetes" */
   readonly offload?: Offload | undefined;
   /** The run's `.flyte` folder; Slurm jobs use it too (cache, secrets.env) on the shared filesystem. */
-  readonly home?: string;
+  readonly home?: string | undefined;
 }
 
 /** Where an offloaded action goes: its environment's cluster, else the run's, else Kubernetes. */
@@ -134,6 +134,7 @@ function emitterSettings(settings: OffloadRunSettings) {
   return {
     runName: settings.runName,
     emitDir: settings.emitDir,
+    home: settings.home,
     rawDataPath: settings.rawDataPath,
     copyStyle: settings.copyStyle,
     interactive: settings.interactive === true,

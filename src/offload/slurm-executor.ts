@@ -42,7 +42,7 @@ export interface SlurmRunSettings {
    * The run's `.flyte` folder: the job's `FLYTE_TS_HOME`, so it shares the run's cache and reads
    * secrets from its `secrets.env` on the shared filesystem. @default the job's own `./.flyte`
    */
-  readonly home?: string;
+  readonly home?: string | undefined;
 }
 
 /** One attempt, ready to be submitted. */

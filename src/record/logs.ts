@@ -2,12 +2,17 @@
  * Each action's stdout and stderr, captured into the run's folder as `logs.jsonl` (one JSON line
  * per write: action, stream, time, text). Inline bodies are captured by attributing writes to the
  * current frame; worker pools feed the same {@link LogSink} with their workers' output.
+ * Known secret values are masked in what is stored and what is echoed. Output that cannot be
+ * stored (a full disk) is still shown on the terminal, and the loss is noted for the run's one
+ * "not recorded" warning; it never fails the run.
  * @module
  */
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { currentFrame } from "../context/context.js";
+import { notRecorded } from "../internal/not-recorded.js";
+import { knownSecrets } from "../internal/secret-mask.js";
 
 /** Which of a task's output streams a chunk came from. */
 export type LogStream = "stdout" | "stderr";
@@ -44,6 +49,8 @@ export class RunLogs implements LogSink {
   readonly #observer: LogObserver | undefined;
   readonly #now: () => number;
   #file: WriteStream | undefined;
+  /** Set once the file cannot be written: later output is only shown. */
+  #failed = false;
   readonly echo: boolean;
 
   constructor(
@@ -58,12 +65,24 @@ export class RunLogs implements LogSink {
 
   write(action: string, stream: LogStream, text: string): void {
     if (text.length === 0) return;
-    const entry: LogEntry = { action, stream, at: this.#now(), text };
-    if (this.#file === undefined) {
-      mkdirSync(this.#dir, { recursive: true });
-      this.#file = createWriteStream(join(this.#dir, logsFileName), { flags: "a" });
+    const entry: LogEntry = { action, stream, at: this.#now(), text: knownSecrets.maskText(text) };
+    if (this.#failed) this.#lost(entry);
+    else {
+      try {
+        if (this.#file === undefined) {
+          mkdirSync(this.#dir, { recursive: true });
+          const file = createWriteStream(join(this.#dir, logsFileName), { flags: "a" });
+          file.on("error", (error) => this.#fail(error));
+          this.#file = file;
+        }
+        this.#file.write(`${JSON.stringify(entry)}\n`, (error) => {
+          if (error) this.#lost(entry);
+        });
+      } catch (error) {
+        this.#fail(error);
+        this.#lost(entry);
+      }
     }
-    this.#file.write(`${JSON.stringify(entry)}\n`);
     try {
       this.#observer?.(entry);
     } catch {
@@ -71,15 +90,28 @@ export class RunLogs implements LogSink {
     }
   }
 
-  /** Flushes and closes the file. */
+  /** Flushes and closes the file; never rejects (a failed write is noted, not thrown). */
   close(): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
-    if (file === undefined) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      file.once("error", reject);
-      file.end(resolve);
+    if (file === undefined || file.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      file.once("error", () => resolve());
+      file.once("close", () => resolve());
+      file.end();
     });
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    notRecorded.note(`the task output log (${join(this.#dir, logsFileName)})`, error);
+  }
+
+  /** Output that could not be stored is still shown, unless it was shown already. */
+  #lost(entry: LogEntry): void {
+    if (this.echo || this.#observer !== undefined) return;
+    writeDirect(entry.stream === "stderr" ? process.stderr : process.stdout, entry.text);
   }
 }
 
@@ -150,7 +182,12 @@ function intercept(stream: NodeJS.WriteStream, name: LogStream): void {
     const text =
       typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
     capture.sink.write(frame.report?.action ?? frame.context.action.name, name, text);
-    if (capture.echo) return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    if (capture.echo) {
+      // Known secrets never reach the terminal either (in a worker, those its environment names).
+      const shown = knownSecrets.maskText(text);
+      const out = shown === text ? chunk : shown;
+      return (original as (...a: unknown[]) => boolean).call(this, out, ...rest);
+    }
     const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
     if (callback) queueMicrotask(callback);
     return true;

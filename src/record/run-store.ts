@@ -4,31 +4,39 @@
  * few milliseconds (a 100k fan-out costs a few hundred commits, not 100k). Succeeded actions keep
  * their outputs and traced calls their results, so a killed or failed run can be resumed:
  * `withRunContext({ resume: "<run>" })` replays what already finished.
+ *
+ * Every stored value is verified when read: the run row, each output and each traced result
+ * carry a seal (a hash over their keys and bytes), so a damaged row is never replayed — the
+ * action runs again, with one warning naming the file. Values that hold a known secret are not
+ * kept (they would be wrong once masked); errors are kept with secrets masked.
  * @module
  */
 import { join } from "node:path";
-import { serialize } from "node:v8";
+import { deserialize, serialize } from "node:v8";
 import type { Statement } from "better-sqlite3";
 import { type Database, openDatabase, type Schema } from "../cache/database.js";
-import { decodeValue } from "../cache/value-codec.js";
+import { decodeValue, sha256 } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
+import { notRecorded } from "../internal/not-recorded.js";
+import { knownSecrets } from "../internal/secret-mask.js";
 import { warnOnce } from "../internal/warn.js";
 import type { ActionStatus, RunEvent, RunObserver } from "./events.js";
 import { type AttemptRecord, applyPhase } from "./run-record.js";
 
 /** The schema of `runs.db`; bump `version` on any incompatible change. */
 export const runSchema: Schema = {
-  version: 2,
+  version: 3,
   ddl: `
     CREATE TABLE IF NOT EXISTS runs (
       name TEXT PRIMARY KEY, task TEXT NOT NULL, status TEXT NOT NULL,
-      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT
+      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT,
+      inputs_hash TEXT, version TEXT, module TEXT, args BLOB, seal TEXT
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS actions (
       run TEXT NOT NULL, id TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, grp TEXT,
       status TEXT NOT NULL, cache_hit INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL,
-      ended_at INTEGER, error TEXT, output BLOB, PRIMARY KEY (run, id)
+      ended_at INTEGER, error TEXT, output BLOB, seal TEXT, PRIMARY KEY (run, id)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS attempts (
       run TEXT NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,
@@ -37,18 +45,50 @@ export const runSchema: Schema = {
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS traces (
       run TEXT NOT NULL, action TEXT NOT NULL, trace TEXT NOT NULL, ok INTEGER NOT NULL,
-      value BLOB, error TEXT, PRIMARY KEY (run, action, trace)
+      value BLOB, error TEXT, seal TEXT, PRIMARY KEY (run, action, trace)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS events (
       run TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, action TEXT,
       at INTEGER NOT NULL, data TEXT, PRIMARY KEY (run, seq)
     ) WITHOUT ROWID;
   `,
-  migrate: {
-    // Version 2: each attempt's phases (admitted, placed, running; lane, devices, backoff).
-    2: "ALTER TABLE attempts ADD COLUMN phases TEXT",
+  // Version 1 rows have no seal: they are never replayed (their actions run again).
+  migrate(db, from) {
+    if (from < 2) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN inputs_hash TEXT; ALTER TABLE runs ADD COLUMN version TEXT;
+        ALTER TABLE runs ADD COLUMN module TEXT; ALTER TABLE runs ADD COLUMN args BLOB;
+        ALTER TABLE runs ADD COLUMN seal TEXT; ALTER TABLE actions ADD COLUMN seal TEXT;
+        ALTER TABLE traces ADD COLUMN seal TEXT;`);
+    }
+    // Version 3: each attempt's phases (admitted, placed, running; lane, devices, backoff).
+    if (from < 3) db.exec("ALTER TABLE attempts ADD COLUMN phases TEXT");
   },
 };
+
+/** The root call of a run, as stored for a resume to check (and to repeat). */
+export interface StoredCall {
+  /** The root task's name, e.g. `"demo.main"`. */
+  readonly task: string;
+  /** The canonical hash of its inputs (the hash action ids are made from). */
+  readonly inputsHash: string;
+  /** The run's code version (`withRunContext({ version })`), if one was given. */
+  readonly version: string | undefined;
+  /** The module URL of the root task, if it has one. */
+  readonly module: string | undefined;
+  /**
+   * The inputs themselves, when they could be stored: not when they cannot be encoded, nor when
+   * they hold a known secret value.
+   */
+  readonly args: readonly unknown[] | undefined;
+}
+
+/** What {@link RunStore.storedCall} found. */
+export type StoredCallLookup =
+  | { readonly found: "none" }
+  | { readonly found: "damaged"; readonly file: string }
+  | { readonly found: "older"; readonly file: string }
+  | { readonly found: "call"; readonly call: StoredCall };
 
 /** What a resumed run replays: the outputs of finished actions and their traced calls. */
 export interface Replay {
@@ -111,6 +151,58 @@ export class RunStore {
     return this.#db;
   }
 
+  /** The file, `<home>/runs.db`. */
+  get file(): string {
+    return this.#file;
+  }
+
+  /**
+   * The stored root call of run `run`, checked against its seal: `"damaged"` when the row does
+   * not match it, `"older"` when an older flyte-ts recorded the run without its call.
+   */
+  storedCall(run: string): StoredCallLookup {
+    let row:
+      | {
+          name: string;
+          task: string;
+          inputs_hash: string | null;
+          version: string | null;
+          module: string | null;
+          args: Buffer | null;
+          seal: string | null;
+        }
+      | undefined;
+    try {
+      row = this.database
+        ?.prepare<[string], NonNullable<typeof row>>(
+          "SELECT name, task, inputs_hash, version, module, args, seal FROM runs WHERE name = ?",
+        )
+        .get(run);
+    } catch (error) {
+      warnOnce(`The run store ${this.#file} could not be read (${String(error)}).`);
+      return { found: "damaged", file: this.#file };
+    }
+    if (row === undefined) return { found: "none" };
+    if (row.seal === null && row.inputs_hash === null) return { found: "older", file: this.#file };
+    const call: StoredCall = {
+      task: row.task,
+      inputsHash: row.inputs_hash ?? "",
+      version: row.version ?? undefined,
+      module: row.module ?? undefined,
+      args: undefined,
+    };
+    if (row.name !== run || row.seal !== callSeal(run, call, row.args)) {
+      return { found: "damaged", file: this.#file };
+    }
+    let args: readonly unknown[] | undefined;
+    try {
+      args = row.args === null ? undefined : (deserialize(row.args) as unknown[]);
+    } catch {
+      args = undefined;
+    }
+    return { found: "call", call: { ...call, args: Array.isArray(args) ? args : undefined } };
+  }
+
   /** Whether a run of this name is stored. */
   has(run: string): boolean {
     try {
@@ -135,20 +227,48 @@ export class RunStore {
     const db = this.database;
     const outputs = new Map<string, Buffer>();
     const traces = new Map<string, Map<string, TraceRecord>>();
+    let damaged = 0;
     if (db !== undefined) {
       const rows = db
-        .prepare<[string], { id: string; output: Buffer }>(
-          "SELECT id, output FROM actions WHERE run = ? AND status = 'succeeded' AND output IS NOT NULL",
+        .prepare<[string], { run: string; id: string; output: Buffer; seal: string | null }>(
+          "SELECT run, id, output, seal FROM actions WHERE run = ? AND status = 'succeeded' AND output IS NOT NULL",
         )
         .all(run);
-      for (const row of rows) outputs.set(row.id, row.output);
+      for (const row of rows) {
+        if (row.seal === null) continue;
+        if (
+          row.run !== run ||
+          !Buffer.isBuffer(row.output) ||
+          row.seal !== outputSeal(run, row.id, row.output)
+        ) {
+          damaged++;
+          continue;
+        }
+        outputs.set(row.id, row.output);
+      }
       const traceRows = db
         .prepare<
           [string],
-          { action: string; trace: string; ok: number; value: Buffer | null; error: string | null }
-        >("SELECT action, trace, ok, value, error FROM traces WHERE run = ?")
+          {
+            run: string;
+            action: string;
+            trace: string;
+            ok: number;
+            value: Buffer | null;
+            error: string | null;
+            seal: string | null;
+          }
+        >("SELECT run, action, trace, ok, value, error, seal FROM traces WHERE run = ?")
         .all(run);
       for (const row of traceRows) {
+        if (row.seal === null) continue;
+        if (
+          row.run !== run ||
+          row.seal !== traceSeal(run, row.action, row.trace, row.ok, row.value, row.error)
+        ) {
+          damaged++;
+          continue;
+        }
         try {
           const record: TraceRecord =
             row.ok === 1
@@ -160,6 +280,12 @@ export class RunStore {
           // An unreadable trace is run again.
         }
       }
+    }
+    if (damaged > 0) {
+      warnOnce(
+        `The run store ${this.#file} holds ${damaged} damaged value${damaged === 1 ? "" : "s"} of run "${run}"; ` +
+          "they are not replayed: those actions and traced calls run again.",
+      );
     }
     return {
       output(id) {
@@ -175,17 +301,20 @@ export class RunStore {
     };
   }
 
-  /** An observer that records the events of run `run` (one that records nothing if the store is unusable). */
-  observer(run: string): RunObserver {
+  /**
+   * An observer that records the events of run `run` (one that records nothing if the store is
+   * unusable). `call` is the root call, kept so that a resume can check it (and repeat it).
+   */
+  observer(run: string, call?: StoredCall): RunObserver {
     try {
-      return this.#observer(run);
+      return this.#observer(run, call);
     } catch (error) {
-      warnOnce(`The run store could not be written (${String(error)}); this run is not recorded.`);
+      notRecorded.note(`the run record (${this.#file})`, error);
       return () => {};
     }
   }
 
-  #observer(run: string): RunObserver {
+  #observer(run: string, call: StoredCall | undefined): RunObserver {
     const db = this.database;
     if (db === undefined) return () => {};
     let seq =
@@ -196,13 +325,15 @@ export class RunStore {
         .get(run)?.seq ?? 0) + 1;
     const s = {
       run: db.prepare(
-        "INSERT INTO runs (name, task, status, started_at) VALUES (?, ?, 'running', ?) " +
-          "ON CONFLICT (name) DO UPDATE SET task = excluded.task, status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL",
+        "INSERT INTO runs (name, task, status, started_at, inputs_hash, version, module, args, seal) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?) " +
+          "ON CONFLICT (name) DO UPDATE SET task = excluded.task, status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL, " +
+          "inputs_hash = excluded.inputs_hash, version = excluded.version, module = excluded.module, args = excluded.args, seal = excluded.seal",
       ),
+      runArgs: db.prepare("UPDATE runs SET args = NULL, seal = ? WHERE name = ?"),
       runEnd: db.prepare("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?"),
       action: db.prepare(
-        "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       hit: db.prepare("UPDATE actions SET cache_hit = 1 WHERE run = ? AND id = ?"),
       attempt: db.prepare(
@@ -216,10 +347,10 @@ export class RunStore {
         "UPDATE attempts SET ended_at = ?, error = ? WHERE run = ? AND action = ? AND attempt = ?",
       ),
       actionEnd: db.prepare(
-        "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ? WHERE run = ? AND id = ?",
+        "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ?, seal = ? WHERE run = ? AND id = ?",
       ),
       trace: db.prepare(
-        "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
     };
     // Actions answered from the cache keep no output here: a resume finds them in the cache.
@@ -245,9 +376,20 @@ export class RunStore {
         attemptRows.clear();
       }
       switch (event.type) {
-        case "run-started":
-          q.push(s.run, [run, event.task, event.at]);
+        case "run-started": {
+          const args = call === undefined ? null : storable(call.args);
+          q.push(s.run, [
+            run,
+            event.task,
+            event.at,
+            call?.inputsHash ?? null,
+            call?.version ?? null,
+            call?.module ?? null,
+            args,
+            call === undefined ? null : callSeal(run, call, args),
+          ]);
           break;
+        }
         case "action-queued": {
           const row = [
             run,
@@ -258,6 +400,7 @@ export class RunStore {
             "queued",
             0,
             event.at,
+            null,
             null,
             null,
             null,
@@ -313,12 +456,14 @@ export class RunStore {
             event.status === "succeeded" && !cached.delete(event.action)
               ? storable(event.output)
               : null;
+          const seal = output === null ? null : outputSeal(run, event.action, output);
           const row = actionRows.get(event.action);
           if (row !== undefined) {
             row[ActionColumn.status] = event.status;
             row[ActionColumn.endedAt] = event.at;
             row[ActionColumn.error] = json(event.error);
             row[ActionColumn.output] = output;
+            row[ActionColumn.seal] = seal;
             actionRows.delete(event.action);
           } else {
             q.push(s.actionEnd, [
@@ -326,6 +471,7 @@ export class RunStore {
               event.at,
               json(event.error),
               output,
+              seal,
               run,
               event.action,
             ]);
@@ -338,11 +484,23 @@ export class RunStore {
           const value = record.ok ? storable(record) : null;
           if (record.ok && value === null) break;
           const error = record.ok ? null : json(record.error);
-          q.push(s.trace, [run, event.action, event.trace, record.ok ? 1 : 0, value, error]);
+          const ok = record.ok ? 1 : 0;
+          q.push(s.trace, [
+            run,
+            event.action,
+            event.trace,
+            ok,
+            value,
+            error,
+            traceSeal(run, event.action, event.trace, ok, value, error),
+          ]);
           break;
         }
         case "run-finished":
           q.push(s.runEnd, [event.status, event.at, json(event.error), run]);
+          // Secrets are known once the run's tasks resolved them: inputs that hold one are not kept.
+          if (call !== undefined && knownSecrets.maskValue(call.args) !== call.args)
+            q.push(s.runArgs, [callSeal(run, call, null), run]);
           break;
         default:
           event satisfies never;
@@ -389,9 +547,7 @@ export class RunStore {
           inserts.one.run(events.slice(k, k + EVENT_COLUMNS));
       }).immediate();
     } catch (error) {
-      warnOnce(
-        `The run store could not be written (${String(error)}); this run's record may be incomplete.`,
-      );
+      notRecorded.note(`the run record (${this.#file})`, error);
     }
   }
 
@@ -427,12 +583,44 @@ export class RunStore {
 }
 
 /** Parameter positions in a queued `actions` row. */
-const ActionColumn = { status: 5, cacheHit: 6, endedAt: 8, error: 9, output: 10 } as const;
+const ActionColumn = {
+  status: 5,
+  cacheHit: 6,
+  endedAt: 8,
+  error: 9,
+  output: 10,
+  seal: 11,
+} as const;
 /** Parameter positions in a queued `attempts` row. */
 const AttemptColumn = { attempt: 2, endedAt: 4, error: 5, phases: 6 } as const;
 
+/** An error as stored: JSON, with known secret values masked. */
 function json(error: ErrorData | undefined): string | null {
-  return error === undefined ? null : JSON.stringify(error);
+  return error === undefined ? null : JSON.stringify(knownSecrets.maskValue(error));
+}
+
+/** The seal of a stored output: it belongs to this run and action, and these are its bytes. */
+function outputSeal(run: string, id: string, output: Uint8Array): string {
+  return sha256(Buffer.concat([Buffer.from(`${run}\n${id}\n`), output])).slice(0, 32);
+}
+
+function traceSeal(
+  run: string,
+  action: string,
+  trace: string,
+  ok: number,
+  value: Uint8Array | null,
+  error: string | null,
+): string {
+  const head = Buffer.from(`${run}\n${action}\n${trace}\n${ok}\n${error ?? ""}\n`);
+  return sha256(value === null ? head : Buffer.concat([head, value])).slice(0, 32);
+}
+
+function callSeal(run: string, call: StoredCall, args: Uint8Array | null): string {
+  const head = Buffer.from(
+    `${run}\n${call.task}\n${call.inputsHash}\n${call.version ?? ""}\n${call.module ?? ""}\n`,
+  );
+  return sha256(args === null ? head : Buffer.concat([head, args])).slice(0, 32);
 }
 
 /** What an event row keeps beyond its type, action and time: attempt numbers, statuses, errors. */
@@ -441,12 +629,12 @@ function eventData(event: RunEvent): string | null {
     case "attempt-started":
       return `{"attempt":${event.attempt}}`;
     case "attempt-finished":
-      return JSON.stringify({ attempt: event.attempt, error: event.error });
+      return JSON.stringify({ attempt: event.attempt, error: knownSecrets.maskValue(event.error) });
     case "action-finished":
     case "run-finished":
       return event.error === undefined
         ? `{"status":"${event.status}"}`
-        : JSON.stringify({ status: event.status, error: event.error });
+        : JSON.stringify({ status: event.status, error: knownSecrets.maskValue(event.error) });
     case "trace-recorded":
       return `{"trace":${JSON.stringify(event.trace)},"ok":${event.ok}}`;
     default:
@@ -454,9 +642,13 @@ function eventData(event: RunEvent): string | null {
   }
 }
 
-/** The value's bytes, or null when it cannot be stored (that action simply runs again on resume). */
+/**
+ * The value's bytes, or null when it cannot be stored or holds a known secret value (that action
+ * simply runs again on resume).
+ */
 function storable(value: unknown): Buffer | null {
   try {
+    if (knownSecrets.maskValue(value) !== value) return null;
     return serialize(value);
   } catch {
     return null;

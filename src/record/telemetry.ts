@@ -15,9 +15,11 @@ import {
 import { outsideFrame } from "../context/context.js";
 import { activeTracer, attemptSpans, attemptSpanKey as key } from "../context/trace-span.js";
 import type { ErrorData } from "../errors.js";
+import { knownSecrets } from "../internal/secret-mask.js";
 import type { RunEvent, RunObserver } from "./events.js";
 
-function fail(span: Span, error: ErrorData): void {
+function fail(span: Span, raw: ErrorData): void {
+  const error = knownSecrets.maskValue(raw);
   span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
   span.recordException({
     name: error.name,

@@ -3,9 +3,10 @@
  * the output it captured.
  * @module
  */
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { reportTabsFileName, type TabData } from "../context/report.js";
+import { knownSecrets } from "../internal/secret-mask.js";
 import { readLogs } from "./logs.js";
 import { renderRunReport } from "./report.js";
 import type { RunRecordData } from "./run-record.js";
@@ -40,13 +41,26 @@ export async function readReportTabs(
   return tabs;
 }
 
-/** Renders and writes `<dir>/report.html` (atomically); resolves with its path. */
+/**
+ * Renders and writes `<dir>/report.html` (atomically, with known secret values masked); resolves
+ * with its path.
+ * @throws the write's error (ENOSPC), after removing the temporary file
+ */
 export async function writeRunReport(dir: string, run: RunRecordData): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const [tabs, logs] = await Promise.all([readReportTabs(dir, run), readLogs(dir)]);
+  const [tabs, logs] = await Promise.all([readReportTabs(dir, run), readLogs(dir).catch(() => [])]);
   const file = join(dir, reportFileName);
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, renderRunReport(run, { tabs, logs }));
-  await rename(temporary, file);
+  const html = renderRunReport(knownSecrets.maskValue(run), {
+    tabs: knownSecrets.maskValue(tabs),
+    logs: knownSecrets.maskValue(logs),
+  });
+  try {
+    await writeFile(temporary, html);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
   return file;
 }

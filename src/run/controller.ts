@@ -60,10 +60,14 @@ export class Controller implements ControllerChannel {
     return this;
   }
 
-  /** Runs the run's root task. */
-  submitRoot(template: TaskTemplate, args: readonly unknown[]): Promise<unknown> {
-    const inputsHash = hashInputs(template, args);
-    return this.#action(rootActionId, undefined, template, args, inputsHash, undefined);
+  /** Runs the run's root task; `inputsHash` when the caller has hashed its inputs already. */
+  submitRoot(
+    template: TaskTemplate,
+    args: readonly unknown[],
+    inputsHash?: string,
+  ): Promise<unknown> {
+    const hash = inputsHash ?? hashInputs(template, args);
+    return this.#action(rootActionId, undefined, template, args, hash, undefined);
   }
 
   /** Runs a sub-action called from a running task; the task is the one the call names. */

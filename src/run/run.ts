@@ -9,21 +9,17 @@ import { join, resolve } from "node:path";
 import { isSlurm } from "../api/slurm.js";
 import { isTask, type Offload, type Task } from "../api/task.js";
 import { CacheStage } from "../cache/cache-stage.js";
-import { trimArgs } from "../cache/inputs.js";
+import { hashInputs, trimArgs } from "../cache/inputs.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import {
-  errorToData,
-  InvalidConfigError,
-  RunCancelledError,
-  RuntimeUserError,
-  toTaskError,
-} from "../errors.js";
+import { errorToData, InvalidConfigError, RunCancelledError, toTaskError } from "../errors.js";
 import { AttemptStage } from "../execution/attempt-stage.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
+import { notRecorded } from "../internal/not-recorded.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
+import { warn } from "../internal/warn.js";
 import { inWorker } from "../internal/worker-flag.js";
 import type { CopyStyle } from "../offload/bundle.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
@@ -34,6 +30,7 @@ import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
 import { Controller } from "./controller.js";
 import { defaultEngine, Engine, type EngineOptions } from "./engine.js";
+import { checkResume } from "./resume-check.js";
 
 export type { CopyStyle };
 
@@ -252,15 +249,29 @@ export class RunContext {
     const engine = this.#engineNow();
     const stores = engine.storesOf(home);
     const runStore = stores.runs;
-    if (options.resume !== undefined && !runStore.has(options.resume)) {
-      throw new RuntimeUserError(
-        `There is no run "${options.resume}" to resume in ${home}. List the stored runs with \`flyte-ts runs ls\`.`,
-        { code: "RunNotFound" },
+    // Hashed once here (the controller reuses it): inputs that cannot be hashed fail the root action.
+    let inputsHash: string | undefined;
+    try {
+      inputsHash = hashInputs(task, args);
+    } catch {
+      inputsHash = undefined;
+    }
+    if (options.resume !== undefined) {
+      checkResume(
+        runStore,
+        options.resume,
+        { task, args, inputsHash, version: options.version },
+        home,
       );
     }
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
-    await mkdir(rawDataPath, { recursive: true });
+    try {
+      await mkdir(rawDataPath, { recursive: true });
+    } catch (error) {
+      // A full disk must not fail the run before it starts; tasks that write there will say so.
+      notRecorded.note(`the raw data folder ${rawDataPath}`, error);
+    }
     const clock = options.clock ?? systemClock;
     const offload: OffloadRunSettings = {
       runName: name,
@@ -287,7 +298,18 @@ export class RunContext {
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
     const observers = [
       record.observe,
-      runStore.observer(name),
+      runStore.observer(
+        name,
+        inputsHash === undefined
+          ? undefined
+          : {
+              task: task.name,
+              inputsHash,
+              version: options.version,
+              module: task.moduleUrl,
+              args: trimArgs(args),
+            },
+      ),
       telemetryObserver(),
       ...(options.onEvent ? [options.onEvent] : []),
     ];
@@ -357,7 +379,7 @@ export class RunContext {
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
     try {
-      const outputs = await controller.submitRoot(task, args);
+      const outputs = await controller.submitRoot(task, args, inputsHash);
       emit({ type: "run-finished", run: name, status: "succeeded", at: clock.now() });
       return new Run(name, runBaseDir, record, outputs as Awaited<R>);
     } catch (thrown) {
@@ -374,7 +396,14 @@ export class RunContext {
       await logs.close();
       runStore.flush();
       const data = record.toJSON();
-      if (data !== undefined) await writeRunReport(runBaseDir, data);
+      if (data !== undefined) {
+        await writeRunReport(runBaseDir, data).catch((error: unknown) =>
+          notRecorded.note(`the run report (${join(runBaseDir, reportFileName)})`, error),
+        );
+      }
+      // What a full disk kept from being written is named once, after the results are in hand.
+      const lost = notRecorded.take(home);
+      if (lost !== undefined) warn(lost);
     }
   }
 }
