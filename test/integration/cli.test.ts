@@ -84,15 +84,15 @@ describe.concurrent("flyte-ts run", () => {
     }
   });
 
-  test("lists the task's parameters when a flag is unknown or a required one is missing", async ({
+  test("lists the task's parameters with their types when a flag is unknown or a required one is missing", async ({
     expect,
   }) => {
     const r = await cli("run", tasks, "plus", "--c", "1");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown parameter --c");
-    expect(r.stderr).toContain("missing required parameter --a");
-    expect(r.stderr).toMatch(/--a\s+required/);
-    expect(r.stderr).toMatch(/--b\s+optional, default 1/);
+    expect(r.stderr).toContain("unknown parameter --c. Did you mean `--a` or `--b`?");
+    expect(r.stderr).toContain("missing required parameter --a (number)");
+    expect(r.stderr).toMatch(/--a\s+number\s+required/);
+    expect(r.stderr).toMatch(/--b\s+number\s+default 1/);
   });
 
   test("prints a failed task's error class, code and message, without a stack, and exits 1", async ({
