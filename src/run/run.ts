@@ -4,27 +4,21 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, rmdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import type { Resources } from "../api/resources.js";
 import { isTask, type Task } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import {
-  errorToData,
-  InvalidConfigError,
-  RunCancelledError,
-  RuntimeUserError,
-  toTaskError,
-} from "../errors.js";
+import { errorToData, RunCancelledError, RuntimeUserError, toTaskError } from "../errors.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { runExecutors } from "../execution/pool-executor.js";
 import { trimArgs } from "../internal/inputs.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
-import { inWorker } from "../internal/worker-flag.js";
+import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
@@ -35,7 +29,12 @@ import { reportFileName, writeRunReport } from "../record/write-report.js";
 import { defaultScheduler, LocalScheduler } from "../scheduler/local-scheduler.js";
 import { needsOf } from "../scheduler/needs.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import { registerActiveRun } from "./active-runs.js";
 import { Controller, type RunState } from "./controller.js";
+import { claimRunName } from "./run-claim.js";
+import { runEnvProblems, withRunEnv } from "./run-env.js";
+import { progressView } from "./run-progress.js";
+import { watchOwnRun } from "./run-watch.js";
 import { storesOf } from "./stores.js";
 
 /** How a run's code is bundled for offload. */
@@ -104,6 +103,25 @@ export interface RunOptions {
    * inline bodies are not pinned. `flyte.ctx().cpus` lists the cores. @default false
    */
   pinCpus?: boolean;
+  /**
+   * Environment variables added to every pooled attempt of the run (thread and process
+   * runtimes), over the environments' own `envVars` and secrets. Device pinning variables
+   * (`CUDA_VISIBLE_DEVICES`, `TPU_*`, `FLYTE_TS_*`) cannot be set. Inline bodies share this
+   * process's environment and do not get them. `flyte-ts run --env KEY=VALUE`.
+   */
+  envVars?: Record<string, string>;
+  /**
+   * Discard a stored run of the same `name` before starting. Without it, starting a run under
+   * a name already stored is an error (run names never merge): resume it or pick another name.
+   * @default false
+   */
+  replace?: boolean;
+  /**
+   * Show the run's progress on stderr as `flyte-ts run` does: a tree redrawn in place on a
+   * terminal, one line per event otherwise (`"tty"` or `"plain"` to choose), then a summary.
+   * @default false
+   */
+  progress?: boolean | "tty" | "plain";
 }
 
 const runOptionKeys = [
@@ -129,6 +147,9 @@ const runOptionKeys = [
   "resume",
   "sharedCache",
   "pinCpus",
+  "envVars",
+  "replace",
+  "progress",
 ] as const;
 
 /**
@@ -221,16 +242,7 @@ export class RunContext {
         `Only flyte tasks can be run, not plain functions or other values (got ${describe(task)}). Wrap the function with env.task(...).`,
       );
     }
-    if (inWorker()) {
-      throw new InvalidConfigError("run", [
-        {
-          path: "",
-          message:
-            "A run was started while a worker imported a task's module: the module starts a run at its top level. " +
-            "Start runs inside `flyte.main(import.meta, async () => { ... })`, which runs only in the program's entry point.",
-        },
-      ]);
-    }
+    if (inWorker()) throw runStartedDuringImport(task.name);
     const options = this.#options;
     const mode = options.mode ?? "local";
     const name = options.resume ?? options.name ?? newRunName();
@@ -243,10 +255,20 @@ export class RunContext {
         { code: "RunNotFound" },
       );
     }
+    const clock = options.clock ?? systemClock;
+    if (!options.dryRun) {
+      claimRunName({
+        runStore,
+        home,
+        name,
+        resuming: options.resume !== undefined,
+        replace: options.replace === true,
+        now: clock.now(),
+      });
+    }
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
     await mkdir(rawDataPath, { recursive: true });
-    const clock = options.clock ?? systemClock;
     const offload: OffloadRunSettings = {
       runName: name,
       mode,
@@ -261,6 +283,7 @@ export class RunContext {
     };
     if (options.dryRun) {
       await emitDryRun(offload, task, trimArgs(args));
+      if (options.rawDataPath === undefined) await removeIfEmpty(rawDataPath);
       return new Run(name, offload.emitDir, new RunRecord(), undefined as Awaited<R>);
     }
     const scheduler = this.#engine.scheduler ?? defaultScheduler();
@@ -270,10 +293,12 @@ export class RunContext {
     );
     const record = new RunRecord();
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
+    const view = progressView(options.progress);
     const observers = [
       record.observe,
       runStore.observer(name),
       telemetryObserver(),
+      ...(view ? [view.onEvent] : []),
       ...(options.onEvent ? [options.onEvent] : []),
     ];
     const notify = (event: RunEvent) => {
@@ -294,6 +319,9 @@ export class RunContext {
       );
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
+    const cancelFor = (reason: string) =>
+      cancel.abort(new RunCancelledError(`Run "${name}" was ${reason}.`));
+    const unregister = registerActiveRun(name, cancelFor);
     const logs = new RunLogs(runBaseDir, {
       echo: options.echoLogs ?? true,
       ...(options.onLog ? { observer: options.onLog } : {}),
@@ -302,9 +330,9 @@ export class RunContext {
     const stopCapture = captureInlineOutput(name, logs, options.echoLogs ?? true);
     const executors = new Set<Executor>();
     const defaultExecutors = runExecutors();
+    const pooled = withRunEnv(this.#engine.executorFor ?? defaultExecutors, options.envVars ?? {});
     const executorFor: ExecutorFactory = (template) => {
-      const executor =
-        offloadedBy?.(template) ?? (this.#engine.executorFor ?? defaultExecutors)(template);
+      const executor = offloadedBy?.(template) ?? pooled(template);
       executors.add(executor);
       return executor;
     };
@@ -317,7 +345,7 @@ export class RunContext {
       rawDataPath,
       home,
       customContext: Object.freeze({ ...options.customContext }),
-      cacheRead: !options.overwriteCache && !options.disableRunCache,
+      cacheRead: !overwriteCache(options) && !options.disableRunCache,
       cacheWrite: !options.disableRunCache,
       pinCpus: options.pinCpus === true,
       emit,
@@ -333,6 +361,7 @@ export class RunContext {
       scheduler,
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
+    const stopWatch = watchOwnRun(runStore, name, scheduler, cancelFor, () => clock.now());
     try {
       const outputs = await controller.submitRoot(task, args);
       emit({ type: "run-finished", run: name, status: "succeeded", at: clock.now() });
@@ -345,6 +374,8 @@ export class RunContext {
       await controller.leasesReturned(1_000);
       throw error;
     } finally {
+      stopWatch();
+      unregister();
       options.signal?.removeEventListener("abort", onAbort);
       await Promise.all([...executors].map((e) => e.close()));
       stopCapture();
@@ -352,6 +383,8 @@ export class RunContext {
       runStore.flush();
       const data = record.toJSON();
       if (data !== undefined) await writeRunReport(runBaseDir, data);
+      view?.finish(join(runBaseDir, reportFileName));
+      if (options.rawDataPath === undefined) await removeIfEmpty(rawDataPath);
     }
   }
 }
@@ -399,6 +432,38 @@ async function neverFitsHere(
   return (resources) => ledger.impossible(needsOf(resources, false)) !== undefined;
 }
 
+/**
+ * Whether cache reads are skipped: `overwriteCache`, else `FLYTE_TS_OVERWRITE_CACHE=1` (or
+ * `true`) in the environment, so a program's results can be refreshed without editing it.
+ */
+function overwriteCache(options: RunOptions): boolean {
+  if (options.overwriteCache !== undefined) return options.overwriteCache;
+  const env = process.env.FLYTE_TS_OVERWRITE_CACHE;
+  return env === "1" || env === "true";
+}
+
+/** Removes the run's default raw-data folder (and `raw/`) when no task wrote anything there. */
+async function removeIfEmpty(dir: string): Promise<void> {
+  for (const path of [dir, dirname(dir)]) {
+    try {
+      await rmdir(path);
+    } catch {
+      return; // Not empty (or gone): keep it.
+    }
+  }
+}
+
+/** The error for a run started while a worker imports a task's module. */
+function runStartedDuringImport(taskName: string): RuntimeUserError {
+  return new RuntimeUserError(
+    `A run of \`${taskName}\` was started while a worker was importing a task's module: the module starts a run at its top level ` +
+      "(e.g. `await flyte.run(main)` outside any function), so every worker importing it for its tasks would start the run again. " +
+      "Start runs inside `flyte.main(import.meta, async () => { ... })`, which runs only in the program's entry point, " +
+      "or from another module that imports the tasks.",
+    { code: runStartedDuringImportCode },
+  );
+}
+
 function newRunName(): string {
   const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 12);
   return `${stamp.slice(0, 8)}-${stamp.slice(8)}-${randomBytes(4).toString("hex").slice(0, 5)}`;
@@ -416,6 +481,18 @@ function checkRunOptions(options: RunOptions): RunOptions {
   }
   if (o.mode === "hybrid" && (o.name === undefined || o.runBaseDir === undefined)) {
     problems.add("mode", 'A "hybrid" run needs both `name` and `runBaseDir` (upstream rule).');
+  }
+  if (o.replace === true && o.resume !== undefined) {
+    problems.add("replace", "`replace` discards a stored run and `resume` continues it: give one.");
+  }
+  if (o.envVars !== undefined) {
+    for (const [path, message] of runEnvProblems(o.envVars)) problems.add(path, message);
+  }
+  if (o.progress !== undefined && ![true, false, "tty", "plain"].includes(o.progress)) {
+    problems.add(
+      "progress",
+      `Expected \`progress\` to be true, false, "tty" or "plain", got ${describe(o.progress)}.`,
+    );
   }
   if (o.resume !== undefined && o.name !== undefined && o.name !== o.resume) {
     problems.add("resume", "A resumed run keeps its name: give `resume` or `name`, not both.");
@@ -450,6 +527,7 @@ function checkRunOptions(options: RunOptions): RunOptions {
     "overwriteCache",
     "disableRunCache",
     "pinCpus",
+    "replace",
   ] as const) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") {
       problems.add(key, `Expected \`${key}\` to be true or false, got ${describe(o[key])}.`);
