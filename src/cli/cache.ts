@@ -15,6 +15,7 @@ import {
 import type { Database } from "../cache/database.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import { durationToMs } from "../internal/time.js";
+import { didYouMean } from "./did-you-mean.js";
 import { formatBytes, formatTime, readStoreArgs, type StoreArgs, table } from "./home.js";
 import { formatOutput } from "./print.js";
 import { cacheHelp, ExitCode, UsageError } from "./usage.js";
@@ -41,6 +42,16 @@ export async function cacheCommand(argv: readonly string[]): Promise<ExitCode> {
   } finally {
     await store.close();
   }
+}
+
+/** The error for `--task` naming a task with no cache entries, with the tasks that have some. */
+function unknownTask(db: Database, task: string): UsageError {
+  const tasks = [...new Set(listEntries(db).map((e) => e.task))].sort();
+  const known =
+    tasks.length === 0 ? "The cache is empty." : `Tasks with entries: ${tasks.join(", ")}.`;
+  return new UsageError(
+    `No cache entries for task \`${task}\`.${didYouMean(task, tasks)} ${known} Give the task's full name "<env>.<function>".`,
+  );
 }
 
 async function subcommand(
@@ -105,7 +116,9 @@ async function subcommand(
       return ExitCode.ok;
     }
     case "clear": {
-      const removed = clearEntries(store, db, args.value("task"));
+      const task = args.value("task");
+      if (task !== undefined && listEntries(db, task).length === 0) throw unknownTask(db, task);
+      const removed = clearEntries(store, db, task);
       out(`Removed ${removed} cache entr${removed === 1 ? "y" : "ies"}.\n`);
       return ExitCode.ok;
     }

@@ -17,11 +17,21 @@ export interface RunSummary {
   readonly actions: number;
 }
 
+/** Which runs {@link listRuns} returns. */
+export interface RunFilter {
+  /** At most this many. @default 1000 */
+  readonly limit?: number;
+  /** Only runs with this stored status. */
+  readonly status?: RunStatus;
+  /** Only runs started at or after this time, milliseconds since the epoch. */
+  readonly since?: number;
+}
+
 /** The stored runs, newest first. */
-export function listRuns(db: Database, limit = 1_000): RunSummary[] {
+export function listRuns(db: Database, filter: RunFilter = {}): RunSummary[] {
   const rows = db
     .prepare<
-      [number],
+      [{ status: string | null; since: number | null; limit: number }],
       {
         name: string;
         task: string;
@@ -33,9 +43,15 @@ export function listRuns(db: Database, limit = 1_000): RunSummary[] {
     >(
       `SELECT r.name, r.task, r.status, r.started_at, r.ended_at,
               (SELECT count(*) FROM actions a WHERE a.run = r.name) AS actions
-       FROM runs r ORDER BY r.started_at DESC LIMIT ?`,
+       FROM runs r
+       WHERE (@status IS NULL OR r.status = @status) AND (@since IS NULL OR r.started_at >= @since)
+       ORDER BY r.started_at DESC LIMIT @limit`,
     )
-    .all(limit);
+    .all({
+      status: filter.status ?? null,
+      since: filter.since ?? null,
+      limit: filter.limit ?? 1_000,
+    });
   return rows.map((r) => ({
     name: r.name,
     task: r.task,
