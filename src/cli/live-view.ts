@@ -8,6 +8,7 @@
 import { formatMs } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import { type LogEntry, writeDirect } from "../record/logs.js";
+import { errorSource, errorText } from "./error-source.js";
 import { actionLine, headerLine, Progress, shortTask, summaryLine, treeLines } from "./progress.js";
 
 /** Which view `flyte-ts run` uses. */
@@ -130,12 +131,17 @@ function plainView(output: ViewOutput, logs: boolean): LiveView {
         const lane = event.lane === undefined ? "" : ` on ${event.lane}`;
         return line(event.at, `▶ ${shortTask(action.task)} ${action.id}${retry}${lane}`);
       }
-      case "attempt-finished":
+      case "attempt-finished": {
         if (action === undefined || event.error === undefined) return;
+        // A cancelled attempt is shown by its action's line; a child's error is shown once, at the child.
+        const shown = errorText(action, shortTask);
+        if (shown === undefined) return;
+        const what = errorSource(action) === undefined ? `${event.error.name}: ${shown}` : shown;
         return line(
           event.at,
-          `⚠ ${shortTask(action.task)} ${action.id} attempt ${event.attempt} failed: ${event.error.name}: ${event.error.message.split("\n")[0]}`,
+          `⚠ ${shortTask(action.task)} ${action.id} attempt ${event.attempt} failed: ${what}`,
         );
+      }
       case "action-finished":
         if (action === undefined) return;
         return line(event.at, actionLine(action, event.at));

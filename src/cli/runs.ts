@@ -132,7 +132,7 @@ function show(db: Database, args: StoreArgs, name: string, action: string | unde
         a.task,
         a.status,
         String(a.attempts.length),
-        a.cacheHit ? "yes" : "",
+        a.cacheHit ? "yes" : a.resumed ? "resumed" : "",
         formatDuration(a.endedAt === undefined ? undefined : a.endedAt - a.queuedAt),
       ]),
     ),

@@ -126,6 +126,7 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
       group: a.grp ?? undefined,
       status: a.status,
       cacheHit: a.cache_hit === 1,
+      ...(a.cache_hit === 2 ? { resumed: true } : {}),
       queuedAt: a.queued_at,
       ...(a.ended_at === null ? {} : { endedAt: a.ended_at }),
       attempts: attempts.get(a.id) ?? [],

@@ -25,6 +25,8 @@ export interface ActionRecord {
   readonly group: string | undefined;
   status: ActionStatus;
   cacheHit: boolean;
+  /** Answered from the resumed run's stored output (not a cache hit). */
+  resumed?: boolean;
   readonly queuedAt: number;
   endedAt?: number;
   readonly attempts: AttemptRecord[];
@@ -73,7 +75,8 @@ export class RunRecord {
         return;
       case "action-cache-hit": {
         const action = this.#actions.get(event.action);
-        if (action) action.cacheHit = true;
+        if (action && event.source === "resume") action.resumed = true;
+        else if (action) action.cacheHit = true;
         return;
       }
       case "attempt-started": {

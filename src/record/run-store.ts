@@ -198,7 +198,7 @@ export class RunStore {
         "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
-      hit: db.prepare("UPDATE actions SET cache_hit = 1 WHERE run = ? AND id = ?"),
+      hit: db.prepare("UPDATE actions SET cache_hit = ? WHERE run = ? AND id = ?"),
       attempt: db.prepare(
         "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error) VALUES (?, ?, ?, ?, ?, ?)",
       ),
@@ -253,8 +253,10 @@ export class RunStore {
         case "action-cache-hit": {
           if (event.source !== "resume") cached.add(event.action);
           const row = actionRows.get(event.action);
-          if (row !== undefined) row[ActionColumn.cacheHit] = 1;
-          else q.push(s.hit, [run, event.action]);
+          // 2: answered by the resumed run's stored output, which is not a cache hit.
+          const hit = event.source === "resume" ? 2 : 1;
+          if (row !== undefined) row[ActionColumn.cacheHit] = hit;
+          else q.push(s.hit, [hit, run, event.action]);
           break;
         }
         case "attempt-started": {

@@ -109,7 +109,7 @@ describe.concurrent("flyte-ts run's progress", () => {
     const r = await cli("run", tasks, "broken", "--name", "failed");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /^✘ run failed failed in \S+ · 1 actions: 1 failed · cache-hit rate 0% · report: .*report\.html\nTask `report-fixture\.broken` failed/m,
+      /^✘ run failed failed in \S+ · 1 action: 1 failed · cache-hit rate 0% · report: .*report\.html\nTask `report-fixture\.broken` failed/m,
     );
   });
 });
