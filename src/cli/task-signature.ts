@@ -32,6 +32,9 @@ interface WrittenParameter {
   readonly name: string;
   readonly question: boolean;
   readonly typeText: string | undefined;
+  readonly defaultSource: string | undefined;
+  /** A destructured parameter (`{ a, b }: T`): it has no name of its own. */
+  readonly destructured: boolean;
 }
 
 const sources = new Map<string, string | undefined>();
@@ -88,9 +91,11 @@ function writtenParameters(list: string): WrittenParameter[] {
       let target = (colon < 0 ? head : head.slice(0, colon)).trim();
       const question = target.endsWith("?");
       if (question) target = target.slice(0, -1).trim();
-      const name = /^[A-Za-z_$][\w$]*$/.test(target) ? target : `arg${i}`;
+      const destructured = !/^[A-Za-z_$][\w$]*$/.test(target);
+      const name = destructured ? `arg${i}` : target;
       const typeText = colon < 0 ? undefined : head.slice(colon + 1).trim();
-      return { name, question, typeText };
+      const defaultSource = eq < 0 ? undefined : body.slice(eq + 1).trim();
+      return { name, question, typeText, defaultSource, destructured };
     })
     .filter((p) => p.name !== "this");
 }
@@ -129,15 +134,22 @@ function namedFunction(source: string, open: number, name: string): boolean {
   ).test(before);
 }
 
-/** The parameter list in the source that belongs to `task`, or `undefined` when it cannot be told. */
+/**
+ * The parameter list in the source that belongs to `task`, or `undefined` when it cannot be told:
+ * the list of `function <name>` with as many parameters, else a list whose names are the
+ * function's. (Compilers may rename a parameter that shadows an outer name, `texts` → `texts2`:
+ * the source's names are the ones people type.)
+ */
 function findWritten(task: AnyTask, source: string): WrittenParameter[] | undefined {
   const names = task.parameters.map((p) => p.name);
   if (names.length === 0) return undefined;
   const candidates: { written: WrittenParameter[]; named: boolean }[] = [];
   for (const [open, close] of parenPairs(source)) {
     const written = writtenParameters(source.slice(open + 1, close));
-    if (written.length !== names.length || written.some((w, i) => w.name !== names[i])) continue;
-    candidates.push({ written, named: namedFunction(source, open, task.func.name) });
+    if (written.length !== names.length) continue;
+    const named = namedFunction(source, open, task.func.name);
+    if (!named && written.some((w, i) => w.name !== names[i])) continue;
+    candidates.push({ written, named });
   }
   const named = candidates.filter((c) => c.named);
   const pool = named.length > 0 ? named : candidates;
@@ -172,6 +184,16 @@ export function signatureOf(task: AnyTask): readonly TypedParameter[] {
     }
     const optional =
       parameter.optional || w?.question === true || (type !== undefined && acceptsUndefined(type));
-    return { ...parameter, optional, type, typeText };
+    // The source's name and default text, as written (compiled code may rename or reformat them).
+    const name = w === undefined || w.destructured ? parameter.name : w.name;
+    const defaultSource = w?.defaultSource ?? parameter.defaultSource;
+    return {
+      ...parameter,
+      name,
+      ...(defaultSource === undefined ? {} : { defaultSource }),
+      optional,
+      type,
+      typeText,
+    };
   });
 }
