@@ -15,6 +15,7 @@ import {
 import type { Database } from "../cache/database.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import { durationToMs } from "../internal/time.js";
+import { entryInputs } from "./cache-inputs.js";
 import { didYouMean } from "./did-you-mean.js";
 import { formatBytes, formatTime, readStoreArgs, type StoreArgs, table } from "./home.js";
 import { formatOutput } from "./print.js";
@@ -65,19 +66,26 @@ async function subcommand(
   switch (command) {
     case "ls": {
       const entries = listEntries(db, args.value("task"));
-      if (args.json) out(`${JSON.stringify(entries, null, 2)}\n`);
-      else
-        out(
-          table(
-            ["KEY", "TASK", "SIZE", "WRITTEN"],
-            entries.map((e) => [
-              e.key.slice(0, 16),
-              e.task,
-              formatBytes(e.size),
-              formatTime(e.createdAt),
-            ]),
-          ),
-        );
+      const made = entryInputs(args.home);
+      try {
+        const withInputs = entries.map((e) => ({ ...e, madeBy: made.of(e.key) }));
+        if (args.json) out(`${JSON.stringify(withInputs, null, 2)}\n`);
+        else
+          out(
+            table(
+              ["KEY", "TASK", "SIZE", "WRITTEN", "INPUTS"],
+              withInputs.map((e) => [
+                e.key.slice(0, 16),
+                e.task,
+                formatBytes(e.size),
+                formatTime(e.createdAt),
+                e.madeBy?.label ?? "",
+              ]),
+            ),
+          );
+      } finally {
+        made.close();
+      }
       return ExitCode.ok;
     }
     case "show": {
@@ -98,12 +106,30 @@ async function subcommand(
         console.error(`The entry ${entry.key} could not be read (see the warning above).`);
         return ExitCode.failed;
       }
+      const made = entryInputs(args.home);
+      const madeBy = made.of(entry.key);
+      made.close();
       if (args.json)
-        out(`${JSON.stringify({ ...entry, output: formatOutput(hit.value) }, null, 2)}\n`);
-      else
+        out(`${JSON.stringify({ ...entry, madeBy, output: formatOutput(hit.value) }, null, 2)}\n`);
+      else {
         out(
-          `key:     ${entry.key}\ntask:    ${entry.task}\nobject:  ${entry.hash}\nsize:    ${formatBytes(entry.size)}\nwritten: ${formatTime(entry.createdAt)}\noutput:  ${formatOutput(hit.value) ?? "undefined"}\n`,
+          `key:     ${entry.key}\ntask:    ${entry.task}\nobject:  ${entry.hash}\nsize:    ${formatBytes(entry.size)}\nwritten: ${formatTime(entry.createdAt)}\n`,
         );
+        if (madeBy === undefined)
+          out(
+            "inputs:  (not recorded: the entry predates input recording, or its run was removed)\n",
+          );
+        else {
+          out(
+            `made by: ${madeBy.label ?? entry.task}, action ${madeBy.action} of run ${madeBy.run}\n`,
+          );
+          const width = Math.max(0, ...(madeBy.inputs ?? []).map((i) => i.name.length));
+          out((madeBy.inputs ?? []).length === 0 ? "inputs:  (none)\n" : "inputs:\n");
+          for (const input of madeBy.inputs ?? [])
+            out(`  ${input.name.padEnd(width)}  ${input.preview}\n`);
+        }
+        out(`output:  ${formatOutput(hit.value) ?? "undefined"}\n`);
+      }
       return ExitCode.ok;
     }
     case "stats": {

@@ -27,6 +27,7 @@ export function errorText(
   if (action.error === undefined || action.state === "cancelled") return undefined;
   if (action.error.name === "RunCancelledError") return undefined;
   const source = errorSource(action);
-  if (source !== undefined) return `error from ${shortTask(source.task)} ${source.id}`;
+  if (source !== undefined)
+    return `error from ${source.label ?? shortTask(source.task)} ${source.id}`;
   return action.error.message.split("\n")[0] ?? "";
 }

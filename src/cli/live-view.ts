@@ -9,6 +9,7 @@ import { formatMs } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import { type LogEntry, writeDirect } from "../record/logs.js";
 import { errorSource, errorText } from "./error-source.js";
+import { eventJson } from "./event-json.js";
 import { actionLine, headerLine, Progress, shortTask, summaryLine, treeLines } from "./progress.js";
 
 /** Which view `flyte-ts run` uses. */
@@ -106,7 +107,7 @@ class LinePrefixer {
 
 function jsonView(output: ViewOutput, logs: boolean): LiveView {
   return {
-    onEvent: (event) => output.write(`${JSON.stringify(event)}\n`),
+    onEvent: (event) => output.write(`${eventJson(event)}\n`),
     onLog: logs
       ? (entry) => output.write(`${JSON.stringify({ type: "log", ...entry })}\n`)
       : undefined,
@@ -129,7 +130,10 @@ function plainView(output: ViewOutput, logs: boolean): LiveView {
         if (action === undefined) return;
         const retry = event.attempt > 0 ? ` retry ${event.attempt}` : "";
         const lane = event.lane === undefined ? "" : ` on ${event.lane}`;
-        return line(event.at, `▶ ${shortTask(action.task)} ${action.id}${retry}${lane}`);
+        return line(
+          event.at,
+          `▶ ${action.label ?? shortTask(action.task)} ${action.id}${retry}${lane}`,
+        );
       }
       case "attempt-finished": {
         if (action === undefined || event.error === undefined) return;
@@ -139,7 +143,7 @@ function plainView(output: ViewOutput, logs: boolean): LiveView {
         const what = errorSource(action) === undefined ? `${event.error.name}: ${shown}` : shown;
         return line(
           event.at,
-          `⚠ ${shortTask(action.task)} ${action.id} attempt ${event.attempt} failed: ${what}`,
+          `⚠ ${action.label ?? shortTask(action.task)} ${action.id} attempt ${event.attempt} failed: ${what}`,
         );
       }
       case "action-finished":

@@ -33,6 +33,8 @@ export interface ProgressAction {
   error?: ErrorData;
   /** Answered by the resumed run's stored output: done, but neither run nor a cache hit. */
   resumed?: boolean;
+  /** How people see it: `shortName`, or `train(lr=0.01, seed=2)`. */
+  label?: string;
   readonly children: ProgressAction[];
 }
 
@@ -82,6 +84,7 @@ export class Progress {
           queuedAt: event.at,
           devices: [],
           children: [],
+          ...(event.label === undefined ? {} : { label: event.label }),
         };
         this.#actions.set(action.id, action);
         const parent = event.parent === undefined ? undefined : this.#actions.get(event.parent);
@@ -207,7 +210,7 @@ export function actionLine(action: ProgressAction, now: number): string {
   const error = action.state === "succeeded" ? undefined : errorText(action, shortTask);
   if (error !== undefined) facts.push(error);
   const tail = facts.length > 0 ? `  ${facts.join(" · ")}` : "";
-  return `${stateMark[action.state]} ${shortTask(action.task)} ${action.id}${tail}`;
+  return `${stateMark[action.state]} ${action.label ?? shortTask(action.task)} ${action.id}${tail}`;
 }
 
 /** Options of {@link treeLines}. */

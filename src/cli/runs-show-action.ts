@@ -1,18 +1,21 @@
 /**
- * `flyte-ts runs show <run> <action>`: one action of a stored run — task, status, attempts and
- * their errors, and its times.
+ * `flyte-ts runs show <run> <action> [--json]`: one action of a stored run — its label, task,
+ * status, inputs and output (previews; `--json` adds the whole values when they were kept),
+ * attempts and their errors.
  * @module
  */
 import type { Database } from "../cache/database.js";
+import { loadActionValues } from "../record/action-io.js";
 import type { RunRecordData } from "../record/run-record.js";
 import { didYouMean } from "./did-you-mean.js";
 import { formatTime, type StoreArgs } from "./home.js";
+import { jsonReplacer } from "./print.js";
 import { formatDuration } from "./since.js";
 import { ExitCode, UsageError } from "./usage.js";
 
 /** Prints action `id` of `run`. */
 export function showAction(
-  _db: Database,
+  db: Database,
   args: StoreArgs,
   run: RunRecordData,
   id: string,
@@ -28,17 +31,38 @@ export function showAction(
   }
   const out = (text: string) => process.stdout.write(text);
   if (args.json) {
-    out(`${JSON.stringify(action, null, 2)}\n`);
+    const values = loadActionValues(db, run.name, id);
+    const whole = {
+      ...action,
+      ...(values.inputs === undefined ? {} : { inputValues: values.inputs }),
+      ...(values.output === undefined ? {} : { outputValue: values.output.value }),
+    };
+    let text: string;
+    try {
+      text = JSON.stringify(whole, jsonReplacer, 2);
+    } catch {
+      // A cyclic value: the previews say what it holds.
+      text = JSON.stringify(action, jsonReplacer, 2);
+    }
+    out(`${text}\n`);
     return ExitCode.ok;
   }
-  out(`action:   ${action.id}\nrun:      ${run.name}\ntask:     ${action.task}\n`);
+  out(`action:   ${action.id}${action.label === undefined ? "" : `  ${action.label}`}\n`);
+  out(`run:      ${run.name}\ntask:     ${action.task}\n`);
   if (action.parent !== undefined) out(`parent:   ${action.parent}\n`);
   if (action.group !== undefined) out(`group:    ${action.group}\n`);
-  out(`status:   ${action.status}${action.cacheHit ? " (cache hit)" : ""}\n`);
+  const how = action.cacheHit ? " (cache hit)" : action.resumed ? " (resumed)" : "";
+  out(`status:   ${action.status}${how}\n`);
   out(`queued:   ${formatTime(action.queuedAt)}\n`);
   if (action.endedAt !== undefined) {
     out(`duration: ${formatDuration(action.endedAt - action.queuedAt)}\n`);
   }
+  if (action.inputs !== undefined) {
+    out(action.inputs.length === 0 ? "inputs:   (none)\n" : "inputs:\n");
+    const width = Math.max(0, ...action.inputs.map((i) => i.name.length));
+    for (const input of action.inputs) out(`  ${input.name.padEnd(width)}  ${input.preview}\n`);
+  }
+  if (action.output !== undefined) out(`output:   ${action.output}\n`);
   for (const attempt of action.attempts) {
     const took =
       attempt.endedAt === undefined
@@ -51,5 +75,8 @@ export function showAction(
     out(`attempt ${attempt.attempt}: started ${formatTime(attempt.startedAt)}${took}${outcome}\n`);
   }
   if (action.error !== undefined) out(`error:    ${action.error.name}: ${action.error.message}\n`);
+  out(
+    `\nPreviews are cut at 200 characters; \`flyte-ts runs show ${run.name} ${id} --json\` prints the whole values.\n`,
+  );
   return ExitCode.ok;
 }

@@ -125,7 +125,7 @@ function show(db: Database, args: StoreArgs, name: string, action: string | unde
   out("\n");
   out(
     table(
-      ["ACTION", "PARENT", "TASK", "STATUS", "ATTEMPTS", "CACHED", "DURATION"],
+      ["ACTION", "PARENT", "TASK", "STATUS", "ATTEMPTS", "CACHED", "DURATION", "LABEL"],
       run.actions.map((a) => [
         a.id,
         a.parent ?? "-",
@@ -134,10 +134,11 @@ function show(db: Database, args: StoreArgs, name: string, action: string | unde
         String(a.attempts.length),
         a.cacheHit ? "yes" : a.resumed ? "resumed" : "",
         formatDuration(a.endedAt === undefined ? undefined : a.endedAt - a.queuedAt),
+        a.label ?? "",
       ]),
     ),
   );
-  out(`\nOne action's details: \`flyte-ts runs show ${name} <action>\`.\n`);
+  out(`\nOne action's inputs, output and attempts: \`flyte-ts runs show ${name} <action>\`.\n`);
   return ExitCode.ok;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Database } from "../cache/database.js";
 import type { ErrorData } from "../errors.js";
+import { type ActionIo, loadActionIo } from "./action-io.js";
 import type { ActionStatus, RunStatus } from "./events.js";
 import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js";
 
@@ -77,6 +78,7 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
     >("SELECT task, status, started_at, ended_at, error FROM runs WHERE name = ?")
     .get(name);
   if (run === undefined) return undefined;
+  const io = loadActionIo(db, name);
   const attempts = new Map<string, AttemptRecord[]>();
   for (const a of db
     .prepare<
@@ -120,6 +122,7 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
     )
     .all(name)
     .map((a) => ({
+      ...recorded(io.get(a.id)),
       id: a.id,
       parent: a.parent ?? undefined,
       task: a.task,
@@ -140,5 +143,15 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
     ...(run.ended_at === null ? {} : { endedAt: run.ended_at }),
     ...(run.error === null ? {} : { error: JSON.parse(run.error) as ErrorData }),
     actions,
+  };
+}
+
+/** The recorded label, inputs and output of an action, as fields of its record. */
+function recorded(io: ActionIo | undefined): Pick<ActionRecord, "label" | "inputs" | "output"> {
+  if (io === undefined) return {};
+  return {
+    ...(io.label === undefined ? {} : { label: io.label }),
+    ...(io.inputs === undefined ? {} : { inputs: io.inputs }),
+    ...(io.output === undefined ? {} : { output: io.output }),
   };
 }

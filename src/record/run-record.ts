@@ -3,7 +3,9 @@
  * @module
  */
 import type { ErrorData } from "../errors.js";
+import { namedInputs } from "./action-label.js";
 import type { ActionStatus, RunEvent, RunStatus } from "./events.js";
+import { recordedPreview } from "./recorded-value.js";
 
 /** One attempt of an action. */
 export interface AttemptRecord {
@@ -31,6 +33,12 @@ export interface ActionRecord {
   endedAt?: number;
   readonly attempts: AttemptRecord[];
   error?: ErrorData;
+  /** How people see the action: its task's `shortName`, else `train(lr=0.01, seed=2)`. */
+  label?: string;
+  /** Its inputs, each with its parameter's name and a bounded preview of its value. */
+  inputs?: readonly { readonly name: string; readonly preview: string }[];
+  /** A bounded preview of its output, when it succeeded. */
+  output?: string;
 }
 
 /** A whole run as plain data (what `flyte-ts runs show --json` prints). */
@@ -71,6 +79,10 @@ export class RunRecord {
           cacheHit: false,
           queuedAt: event.at,
           attempts: [],
+          ...(event.label === undefined ? {} : { label: event.label }),
+          ...(event.inputs === undefined
+            ? {}
+            : { inputs: namedInputs(event.parameters, event.inputs) }),
         });
         return;
       case "action-cache-hit": {
@@ -107,6 +119,7 @@ export class RunRecord {
         action.status = event.status;
         action.endedAt = event.at;
         if (event.error) action.error = event.error;
+        if (event.status === "succeeded") action.output = recordedPreview(event.output);
         return;
       }
       case "trace-recorded":

@@ -24,6 +24,7 @@ import { resolveSecrets } from "../execution/secrets.js";
 import { shortId } from "../internal/hash.js";
 import { hashInputs } from "../internal/inputs.js";
 import type { Clock } from "../internal/time.js";
+import { actionLabel } from "../record/action-label.js";
 import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
 import type { Replay } from "../record/run-store.js";
@@ -182,6 +183,10 @@ export class Controller implements ControllerChannel {
       task: template.name,
       group,
       at: run.clock.now(),
+      label: actionLabel(template.name, template.displayName, template.parameters, args),
+      inputs: args,
+      parameters: template.parameters,
+      inputsHash,
     });
     try {
       const replayed = this.#replayed(id);

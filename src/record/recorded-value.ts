@@ -1,0 +1,40 @@
+/**
+ * What of a task's inputs and outputs is recorded: a bounded preview (run records, report, live
+ * view, `runs show`) and, when small enough, the whole value (`runs show <run> <action> --json`).
+ * Every recorded value passes through {@link maskSecrets} first — the one place where values
+ * equal to a resolved secret are to be masked.
+ * @module
+ */
+import { serialize } from "node:v8";
+import { previewValue } from "./value-preview.js";
+
+/** Whole values larger than this are not kept, only their preview. Bytes. */
+export const MAX_RECORDED_BYTES = 1 << 20;
+
+/**
+ * SECRET-MASK CALL SITE: every recorded input and output passes through here before it is
+ * previewed or stored. It returns the value unchanged until `src/internal/secret-mask.ts` (being
+ * written separately) exists; then it returns the value with every string equal to (or
+ * containing) a resolved secret replaced by a mask.
+ */
+function maskSecrets<T>(value: T): T {
+  return value;
+}
+
+/** A preview of `value` for a record, at most `maxChars` characters, secrets masked. */
+export function recordedPreview(value: unknown, maxChars?: number): string {
+  return previewValue(maskSecrets(value), maxChars);
+}
+
+/**
+ * The bytes of `value` for a record (`node:v8` serialization, secrets masked), or `undefined`
+ * when it cannot be serialized or is larger than {@link MAX_RECORDED_BYTES}.
+ */
+export function recordedBytes(value: unknown): Buffer | undefined {
+  try {
+    const bytes = serialize(maskSecrets(value));
+    return bytes.length > MAX_RECORDED_BYTES ? undefined : bytes;
+  } catch {
+    return undefined;
+  }
+}
