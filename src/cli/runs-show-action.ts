@@ -4,7 +4,10 @@
  * attempts and their errors.
  * @module
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Database } from "../cache/database.js";
+import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import { loadActionValues } from "../record/action-io.js";
 import type { RunRecordData } from "../record/run-record.js";
 import { didYouMean } from "./did-you-mean.js";
@@ -13,13 +16,25 @@ import { jsonReplacer } from "./print.js";
 import { formatDuration } from "./since.js";
 import { ExitCode, UsageError } from "./usage.js";
 
+/** The whole output of a cached action, read from the cache by its key. */
+async function cachedOutput(home: string, key: string): Promise<{ value: unknown } | undefined> {
+  if (!existsSync(join(home, "cache.db"))) return undefined;
+  const cache = new SqliteCacheStore(home);
+  try {
+    const hit = await cache.get(key);
+    return hit === undefined ? undefined : { value: hit.value };
+  } finally {
+    await cache.close();
+  }
+}
+
 /** Prints action `id` of `run`. */
-export function showAction(
+export async function showAction(
   db: Database,
   args: StoreArgs,
   run: RunRecordData,
   id: string,
-): ExitCode {
+): Promise<ExitCode> {
   const action = run.actions.find((a) => a.id === id);
   if (action === undefined) {
     throw new UsageError(
@@ -32,10 +47,16 @@ export function showAction(
   const out = (text: string) => process.stdout.write(text);
   if (args.json) {
     const values = loadActionValues(db, run.name, id);
+    const output =
+      values.output ??
+      (values.key === undefined || action.status !== "succeeded"
+        ? undefined
+        : await cachedOutput(args.home, values.key));
     const whole = {
       ...action,
       ...(values.inputs === undefined ? {} : { inputValues: values.inputs }),
-      ...(values.output === undefined ? {} : { outputValue: values.output.value }),
+      ...(output === undefined ? {} : { outputValue: output.value }),
+      ...(values.key === undefined ? {} : { cacheKey: values.key }),
     };
     let text: string;
     try {

@@ -93,7 +93,12 @@ function ls(db: Database, args: StoreArgs): ExitCode {
   return ExitCode.ok;
 }
 
-function show(db: Database, args: StoreArgs, name: string, action: string | undefined): ExitCode {
+function show(
+  db: Database,
+  args: StoreArgs,
+  name: string,
+  action: string | undefined,
+): ExitCode | Promise<ExitCode> {
   const out = (text: string) => process.stdout.write(text);
   const run = loadRun(db, name);
   if (run === undefined) throw noSuchRun(db, args.home, name);
@@ -176,7 +181,7 @@ export async function runsCommand(argv: readonly string[]): Promise<ExitCode> {
       case "ls":
         return ls(db, args);
       case "show":
-        return show(db, args, names[0] as string, names[1]);
+        return await show(db, args, names[0] as string, names[1]);
       case "rm":
         return removeRuns(db, args, names);
       case "prune":

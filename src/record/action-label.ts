@@ -5,6 +5,7 @@
  * @module
  */
 import type { Parameter } from "../internal/parameters.js";
+import type { RunEvent } from "./events.js";
 import { recordedPreview } from "./recorded-value.js";
 
 /** Inputs shown in a label before `…`. */
@@ -60,4 +61,39 @@ export function namedInputs(
     name: inputName(parameters, i) ?? `arg${i}`,
     preview: recordedPreview(value, maxChars),
   }));
+}
+
+type Queued = Extract<RunEvent, { type: "action-queued" }>;
+type Finished = Extract<RunEvent, { type: "action-finished" }>;
+
+const outputByEvent = new WeakMap<Finished, string>();
+
+/** The preview of an `action-finished` event's output, made once per event. */
+export function outputPreview(event: Finished): string {
+  let preview = outputByEvent.get(event);
+  if (preview === undefined) {
+    preview = recordedPreview(event.output);
+    outputByEvent.set(event, preview);
+  }
+  return preview;
+}
+
+const previewsByEvent = new WeakMap<
+  Queued,
+  readonly { readonly name: string; readonly preview: string }[]
+>();
+
+/**
+ * The named previews of an `action-queued` event's inputs, made once per event however many
+ * observers ask (the run record and the run store both do).
+ */
+export function inputPreviews(
+  event: Queued,
+): readonly { readonly name: string; readonly preview: string }[] {
+  let previews = previewsByEvent.get(event);
+  if (previews === undefined) {
+    previews = namedInputs(event.parameters, event.inputs ?? []);
+    previewsByEvent.set(event, previews);
+  }
+  return previews;
 }

@@ -27,6 +27,28 @@ export function recordedPreview(value: unknown, maxChars?: number): string {
 }
 
 /**
+ * Whether `preview` (made by {@link recordedPreview}) carries `value` exactly, so that no bytes
+ * need be kept: a finite number, a boolean, `null`, or a string shown uncut (JSON text all).
+ */
+export function previewIsValue(value: unknown, preview: string): boolean {
+  switch (typeof value) {
+    case "number":
+      return Number.isFinite(value);
+    case "boolean":
+      return true;
+    case "string":
+      return !preview.endsWith('…"');
+    default:
+      return value === null;
+  }
+}
+
+/** The value a preview carries exactly (see {@link previewIsValue}). */
+export function valueOfPreview(preview: string): unknown {
+  return JSON.parse(preview);
+}
+
+/**
  * The bytes of `value` for a record (`node:v8` serialization, secrets masked), or `undefined`
  * when it cannot be serialized or is larger than {@link MAX_RECORDED_BYTES}.
  */

@@ -6,13 +6,13 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Database } from "../cache/database.js";
-import { ensureIoTable } from "./action-io.js";
+import { ensureKeyTable } from "./action-io.js";
 import { clearCancelRequest } from "./run-cancel.js";
 import { ensureOwnerTable } from "./run-owner.js";
 
 /** The run-store tables that hold rows per run, and the column naming the run. */
 const perRunTables: readonly [string, string][] = [
-  ["action_io", "run"],
+  ["cache_keys", "run"],
   ["events", "run"],
   ["traces", "run"],
   ["attempts", "run"],
@@ -27,7 +27,7 @@ const perRunTables: readonly [string, string][] = [
  */
 export function removeRun(db: Database, home: string, name: string): boolean {
   ensureOwnerTable(db);
-  ensureIoTable(db);
+  ensureKeyTable(db);
   clearCancelRequest(db, name);
   const existed = db.prepare("SELECT 1 FROM runs WHERE name = ?").get(name) !== undefined;
   db.transaction(() => {

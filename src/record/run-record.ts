@@ -3,9 +3,8 @@
  * @module
  */
 import type { ErrorData } from "../errors.js";
-import { namedInputs } from "./action-label.js";
+import { inputPreviews, outputPreview } from "./action-label.js";
 import type { ActionStatus, RunEvent, RunStatus } from "./events.js";
-import { recordedPreview } from "./recorded-value.js";
 
 /** One attempt of an action. */
 export interface AttemptRecord {
@@ -80,9 +79,7 @@ export class RunRecord {
           queuedAt: event.at,
           attempts: [],
           ...(event.label === undefined ? {} : { label: event.label }),
-          ...(event.inputs === undefined
-            ? {}
-            : { inputs: namedInputs(event.parameters, event.inputs) }),
+          ...(event.inputs === undefined ? {} : { inputs: inputPreviews(event) }),
         });
         return;
       case "action-cache-hit": {
@@ -119,7 +116,7 @@ export class RunRecord {
         action.status = event.status;
         action.endedAt = event.at;
         if (event.error) action.error = event.error;
-        if (event.status === "succeeded") action.output = recordedPreview(event.output);
+        if (event.status === "succeeded") action.output = outputPreview(event);
         return;
       }
       case "trace-recorded":

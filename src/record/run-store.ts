@@ -14,6 +14,7 @@ import { decodeValue } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 import { warnOnce } from "../internal/warn.js";
+import { finishedData, queuedData } from "./action-io.js";
 import type { RunEvent, RunObserver } from "./events.js";
 
 /** The schema of `runs.db`; bump `version` on any incompatible change. */
@@ -404,11 +405,18 @@ function json(error: ErrorData | undefined): string | null {
 /** What an event row keeps beyond its type, action and time: attempt numbers, statuses, errors. */
 function eventData(event: RunEvent): string | null {
   switch (event.type) {
+    case "action-queued":
+      // The action's label and inputs (record/action-io.ts).
+      return queuedData(event);
     case "attempt-started":
       return `{"attempt":${event.attempt}}`;
     case "attempt-finished":
       return JSON.stringify({ attempt: event.attempt, error: event.error });
     case "action-finished":
+      if (event.status === "succeeded") return finishedData(event);
+      return event.error === undefined
+        ? `{"status":"${event.status}"}`
+        : JSON.stringify({ status: event.status, error: event.error });
     case "run-finished":
       return event.error === undefined
         ? `{"status":"${event.status}"}`

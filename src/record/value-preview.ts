@@ -111,6 +111,9 @@ function walk(value: unknown, budget: number, depth: number, seen: Set<object>):
  * ```
  */
 export function previewValue(value: unknown, maxChars = PREVIEW_CHARS): string {
+  // Most inputs are numbers and short strings: no walk for them.
+  if (typeof value === "number" && !Object.is(value, -0)) return String(value);
+  if (typeof value === "string" && value.length <= maxChars - 2) return JSON.stringify(value);
   const text = walk(value, maxChars, 0, new Set());
   return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
 }

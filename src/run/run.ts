@@ -20,7 +20,7 @@ import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
-import { ioRecorder } from "../record/action-io.js";
+import { cacheKeyRecorder } from "../record/action-io.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
@@ -295,7 +295,7 @@ export class RunContext {
     const record = new RunRecord();
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
     const view = progressView(options.progress);
-    const io = ioRecorder(runStore.database, name);
+    const io = cacheKeyRecorder(runStore.database, name);
     const observers = [
       record.observe,
       runStore.observer(name),
