@@ -62,6 +62,9 @@ export async function executeAction(options: ExecuteActionOptions): Promise<bool
     const context = new RunContext(
       {
         name: options.runName,
+        // The pod's record of this action replaces an earlier attempt's, when a .flyte folder
+        // is shared (a pod's own folder is fresh).
+        replace: true,
         customContext: { ...inputs.customContext },
         ...(options.rawDataPath === undefined ? {} : { rawDataPath: options.rawDataPath }),
       },
