@@ -44,9 +44,18 @@ function start(args: string[], env: Record<string, string>) {
   child.stdout?.on("data", (chunk) => {
     stdout += chunk;
   });
+  started.push(child);
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
+
+/** Processes started by the tests, ended after each file even when an assertion failed first. */
+const started: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
 
 /** Resolves once `path` exists (the test's own timeout is the hang guard). */
 async function appears(path: string): Promise<void> {
