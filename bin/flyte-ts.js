@@ -5,6 +5,12 @@ import { existsSync } from "node:fs";
 
 const entry = new URL("../dist/cli/main.js", import.meta.url);
 
+// `flyte-ts runs ls | head`: a reader that stops early is not an error.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 if (existsSync(entry)) {
   const { main } = await import(entry.href);
   process.exitCode = await main(process.argv.slice(2));

@@ -480,7 +480,9 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       throw new Error("unreachable");
     }
     checkTaskOptions(problems, options);
-    const shortName = options.name ?? fn.name;
+    // A `name` that only names a nameless function is its identity, not a display name.
+    const displayName = options.shortName ?? (fn.name ? options.name : undefined);
+    const shortName = displayName ?? fn.name;
     if (!fn.name && !options.name) {
       problems.add(
         "name",
@@ -520,6 +522,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
     const template: TaskTemplate = {
       name,
       shortName,
+      displayName,
       func: fn,
       isAsync,
       parameters: parametersOf(fn),

@@ -59,6 +59,12 @@ export interface TaskOptions {
    * `"<env>.<function name>"` (as upstream); for a nameless function it supplies the name.
    */
   name?: string;
+  /**
+   * The name its actions are shown by in the live view, the report and `flyte-ts runs show`
+   * (flyte's `short_name`). Without it, each action is labelled by the function's name and its
+   * leading inputs, e.g. `train(lr=0.01, seed=2)`.
+   */
+  shortName?: string;
   /** Caching for this task. @default the environment's `cache` */
   cache?: CacheRequest;
   /** Retries: a count, or a RetryStrategy with backoff. @default 0 */
@@ -77,6 +83,8 @@ export interface TaskOptions {
 
 /** Options of `task.override({...})`: a new task with some settings replaced. */
 export interface OverrideOptions {
+  /** The display name of the new task's actions (see {@link TaskOptions.shortName}). */
+  shortName?: string;
   resources?: Resources | ResourcesOptions;
   cache?: CacheRequest;
   retries?: number | RetryStrategy | RetryOptions;
@@ -95,6 +103,11 @@ export interface TaskTemplate {
   readonly name: string;
   /** Display name. */
   readonly shortName: string;
+  /**
+   * The display name given with `shortName` (or `name`), which labels every action of the task;
+   * `undefined` when actions are labelled by their leading inputs.
+   */
+  readonly displayName?: string | undefined;
   /** The wrapped function. */
   readonly func: Function;
   /** Whether `func` is an `async` function (or async generator). */
@@ -242,6 +255,7 @@ function hasKeys(record: object): boolean {
 }
 
 const overrideKeys = [
+  "shortName",
   "resources",
   "cache",
   "retries",
@@ -292,8 +306,20 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
       }
     }
   }
+  if (
+    options.shortName !== undefined &&
+    (typeof options.shortName !== "string" || options.shortName === "")
+  ) {
+    problems.add(
+      "shortName",
+      `Expected \`shortName\` to be a non-empty string, got ${describe(options.shortName)}.`,
+    );
+  }
   const next: TaskTemplate = {
     ...template,
+    ...(options.shortName === undefined
+      ? {}
+      : { shortName: options.shortName, displayName: options.shortName }),
     overridden: true,
     reusable,
     resources:
@@ -338,11 +364,23 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
 
 /** Validates `env.task` options; used by TaskEnvironment. */
 export function checkTaskOptions(problems: Problems, options: unknown): options is TaskOptions {
-  const known = ["name", "cache", "retries", "timeout", "docs", "secrets", "podTemplate", "report"];
+  const known = [
+    "name",
+    "shortName",
+    "cache",
+    "retries",
+    "timeout",
+    "docs",
+    "secrets",
+    "podTemplate",
+    "report",
+  ];
   if (!checkKeys(problems, options, known)) return false;
   const o = options as Record<string, unknown>;
-  if (o.name !== undefined && (typeof o.name !== "string" || o.name.length === 0)) {
-    problems.add("name", `Expected \`name\` to be a non-empty string, got ${describe(o.name)}.`);
+  for (const key of ["name", "shortName"] as const) {
+    if (o[key] !== undefined && (typeof o[key] !== "string" || o[key].length === 0)) {
+      problems.add(key, `Expected \`${key}\` to be a non-empty string, got ${describe(o[key])}.`);
+    }
   }
   if (o.docs !== undefined && typeof o.docs !== "string") {
     problems.add("docs", `Expected \`docs\` to be a string, got ${describe(o.docs)}.`);

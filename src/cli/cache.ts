@@ -15,6 +15,8 @@ import {
 import type { Database } from "../cache/database.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import { durationToMs } from "../internal/time.js";
+import { entryInputs } from "./cache-inputs.js";
+import { didYouMean } from "./did-you-mean.js";
 import { formatBytes, formatTime, readStoreArgs, type StoreArgs, table } from "./home.js";
 import { formatOutput } from "./print.js";
 import { cacheHelp, ExitCode, UsageError } from "./usage.js";
@@ -43,6 +45,16 @@ export async function cacheCommand(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
+/** The error for `--task` naming a task with no cache entries, with the tasks that have some. */
+function unknownTask(db: Database, task: string): UsageError {
+  const tasks = [...new Set(listEntries(db).map((e) => e.task))].sort();
+  const known =
+    tasks.length === 0 ? "The cache is empty." : `Tasks with entries: ${tasks.join(", ")}.`;
+  return new UsageError(
+    `No cache entries for task \`${task}\`.${didYouMean(task, tasks)} ${known} Give the task's full name "<env>.<function>".`,
+  );
+}
+
 async function subcommand(
   command: string,
   rest: readonly string[],
@@ -54,19 +66,26 @@ async function subcommand(
   switch (command) {
     case "ls": {
       const entries = listEntries(db, args.value("task"));
-      if (args.json) out(`${JSON.stringify(entries, null, 2)}\n`);
-      else
-        out(
-          table(
-            ["KEY", "TASK", "SIZE", "WRITTEN"],
-            entries.map((e) => [
-              e.key.slice(0, 16),
-              e.task,
-              formatBytes(e.size),
-              formatTime(e.createdAt),
-            ]),
-          ),
-        );
+      const made = entryInputs(args.home);
+      try {
+        const withInputs = entries.map((e) => ({ ...e, madeBy: made.of(e.key) }));
+        if (args.json) out(`${JSON.stringify(withInputs, null, 2)}\n`);
+        else
+          out(
+            table(
+              ["KEY", "TASK", "SIZE", "WRITTEN", "INPUTS"],
+              withInputs.map((e) => [
+                e.key.slice(0, 16),
+                e.task,
+                formatBytes(e.size),
+                formatTime(e.createdAt),
+                e.madeBy?.label ?? "",
+              ]),
+            ),
+          );
+      } finally {
+        made.close();
+      }
       return ExitCode.ok;
     }
     case "show": {
@@ -88,12 +107,30 @@ async function subcommand(
         console.error(`The entry ${entry.key} could not be read (see the warning above).`);
         return ExitCode.failed;
       }
+      const made = entryInputs(args.home);
+      const madeBy = made.of(entry.key);
+      made.close();
       if (args.json)
-        out(`${JSON.stringify({ ...entry, output: formatOutput(hit.value) }, null, 2)}\n`);
-      else
+        out(`${JSON.stringify({ ...entry, madeBy, output: formatOutput(hit.value) }, null, 2)}\n`);
+      else {
         out(
-          `key:     ${entry.key}\ntask:    ${entry.task}\nobject:  ${entry.hash}\nsize:    ${formatBytes(entry.size)}\nwritten: ${formatTime(entry.createdAt)}\noutput:  ${formatOutput(hit.value) ?? "undefined"}\n`,
+          `key:     ${entry.key}\ntask:    ${entry.task}\nobject:  ${entry.hash}\nsize:    ${formatBytes(entry.size)}\nwritten: ${formatTime(entry.createdAt)}\n`,
         );
+        if (madeBy === undefined)
+          out(
+            "inputs:  (not recorded: the entry predates input recording, or its run was removed)\n",
+          );
+        else {
+          out(
+            `made by: ${madeBy.label ?? entry.task}, action ${madeBy.action} of run ${madeBy.run}\n`,
+          );
+          const width = Math.max(0, ...(madeBy.inputs ?? []).map((i) => i.name.length));
+          out((madeBy.inputs ?? []).length === 0 ? "inputs:  (none)\n" : "inputs:\n");
+          for (const input of madeBy.inputs ?? [])
+            out(`  ${input.name.padEnd(width)}  ${input.preview}\n`);
+        }
+        out(`output:  ${formatOutput(hit.value) ?? "undefined"}\n`);
+      }
       return ExitCode.ok;
     }
     case "stats": {
@@ -106,7 +143,9 @@ async function subcommand(
       return ExitCode.ok;
     }
     case "clear": {
-      const removed = clearEntries(store, db, args.value("task"));
+      const task = args.value("task");
+      if (task !== undefined && listEntries(db, task).length === 0) throw unknownTask(db, task);
+      const removed = clearEntries(store, db, task);
       out(`Removed ${removed} cache entr${removed === 1 ? "y" : "ies"}.\n`);
       return ExitCode.ok;
     }

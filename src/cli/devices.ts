@@ -3,6 +3,7 @@
  * slices) and TPU chips — as a table, or as JSON for scripts.
  * @module
  */
+import { InvalidConfigError } from "../errors.js";
 import { nativeStatus } from "../internal/native.js";
 import { detectInventory, type HostInventory } from "../scheduler/inventory.js";
 import { formatBytes } from "../scheduler/ledger.js";
@@ -67,6 +68,22 @@ export function formatInventory(host: HostInventory, native: string): string {
 }
 
 /**
+ * The host's inventory, as the scheduler sees it.
+ * @throws UsageError (no stack) when `FLYTE_TS_FAKE_DEVICES` cannot be read.
+ */
+export async function detectHost(): Promise<HostInventory> {
+  try {
+    return await detectInventory();
+  } catch (error) {
+    if (!(error instanceof InvalidConfigError)) throw error;
+    throw new UsageError(
+      `${error.message}\nFix FLYTE_TS_FAKE_DEVICES (e.g. "H100:8", "A100 80G:2,mig=1g.10gb*7;cpu=16") or unset it to detect the real devices.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Runs `flyte-ts devices` with the words after `devices`.
  *
  * @example
@@ -85,7 +102,7 @@ export async function devicesCommand(args: readonly string[]): Promise<ExitCode>
       `Unknown option \`${unknown[0]}\` for devices. See \`flyte-ts devices --help\`.`,
     );
   }
-  const host = await detectInventory();
+  const host = await detectHost();
   if (args.includes("--json")) {
     process.stdout.write(`${JSON.stringify({ ...host, native: nativeStatus() }, null, 2)}\n`);
   } else {

@@ -4,16 +4,19 @@
  */
 import { type AnyTask, isTask } from "../api/task.js";
 import { TaskEnvironment } from "../api/task-environment.js";
+import { parameterLines } from "./bind-parameters.js";
+import { didYouMean } from "./did-you-mean.js";
+import { signatureOf } from "./task-signature.js";
 import { UsageError } from "./usage.js";
 
 /** A task a module offers: exported under `exportName`, or reachable through an exported environment. */
-interface Offered {
+export interface Offered {
   readonly task: AnyTask;
   readonly exportName: string | undefined;
 }
 
 /** The module's tasks: its exported tasks, then the other tasks of its exported environments. */
-function offeredTasks(namespace: Readonly<Record<string, unknown>>): Offered[] {
+export function offeredTasks(namespace: Readonly<Record<string, unknown>>): Offered[] {
   const offered = new Map<AnyTask, Offered>();
   for (const [exportName, value] of Object.entries(namespace)) {
     if (isTask(value) && !offered.has(value)) offered.set(value, { task: value, exportName });
@@ -66,5 +69,30 @@ export function findTask(
       `More than one task in ${file} is called \`${query}\`; name it by its full name:\n${listing(byShortName)}`,
     );
   }
-  throw new UsageError(`No task \`${query}\` in ${file}. Its tasks are:\n${listing(tasks)}`);
+  const names = tasks.flatMap((o) => [o.exportName ?? o.task.shortName, o.task.name]);
+  throw new UsageError(
+    `No task \`${query}\` in ${file}.${didYouMean(query, names)} Its tasks are:\n${listing(tasks)}`,
+  );
+}
+
+/**
+ * `flyte-ts run <file> --help`: every task the module offers, with its parameters, their types
+ * and defaults.
+ */
+export function describeTasks(namespace: Readonly<Record<string, unknown>>, file: string): string {
+  const tasks = offeredTasks(namespace);
+  if (tasks.length === 0) return `${file} defines no tasks.\n`;
+  const blocks = tasks.map((o) => {
+    const label = o.exportName ?? o.task.shortName;
+    const docs = o.task.docs === undefined ? "" : ` — ${o.task.docs.split("\n")[0]}`;
+    const parameters = signatureOf(o.task);
+    const lines =
+      parameters.length === 0 ? ["    (no parameters)"] : parameterLines(parameters, "    ");
+    return `  ${label} (${o.task.name})${docs}\n${lines.join("\n")}`;
+  });
+  return (
+    `Tasks in ${file}:\n\n${blocks.join("\n\n")}\n\n` +
+    `Run one with \`flyte-ts run ${file} <task> [--param value ...]\`; ` +
+    `\`flyte-ts run ${file} <task> --help\` shows one task.\n`
+  );
 }

@@ -9,12 +9,16 @@ import { buildCommand } from "./build.js";
 import { cacheCommand } from "./cache.js";
 import { deployCommand } from "./deploy.js";
 import { devicesCommand } from "./devices.js";
+import { didYouMean } from "./did-you-mean.js";
 import { executeCommand } from "./execute.js";
 import { formatError } from "./print.js";
 import { runCommand } from "./run.js";
 import { runsCommand } from "./runs.js";
 import { runsLogsCommand } from "./runs-logs.js";
+import { statusCommand } from "./status.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
+
+const commands = ["run", "cache", "runs", "execute", "build", "deploy", "devices", "status"];
 
 async function dispatch(argv: readonly string[]): Promise<ExitCode> {
   const [command, ...rest] = argv;
@@ -45,8 +49,12 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
       return deployCommand(rest);
     case "devices":
       return devicesCommand(rest);
+    case "status":
+      return statusCommand(rest);
     default:
-      throw new UsageError(`Unknown command \`${command}\`. See \`flyte-ts --help\`.`);
+      throw new UsageError(
+        `Unknown command \`${command}\`.${didYouMean(command, commands)} See \`flyte-ts --help\`.`,
+      );
   }
 }
 

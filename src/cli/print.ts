@@ -3,28 +3,9 @@
  * @module
  */
 import { inspect } from "node:util";
+import { jsonReplacer } from "../record/event-json.js";
 
-/** Makes values JSON cannot hold readable: BigInt as digits, Map as an object, Set as an array. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value instanceof Map) {
-    const stringKeys = [...value.keys()].every((k) => typeof k === "string");
-    return stringKeys ? Object.fromEntries(value) : [...value.entries()];
-  }
-  if (value instanceof Set) return [...value];
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    return Array.from(value as unknown as ArrayLike<unknown>);
-  }
-  if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return {
-      error: value.name,
-      ...(typeof code === "string" ? { code } : {}),
-      message: value.message,
-    };
-  }
-  return value;
-}
+export { jsonReplacer };
 
 /**
  * A task's outputs as printed: a string as it is, a BigInt as its digits, anything else as

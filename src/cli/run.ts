@@ -8,56 +8,34 @@ import { fileURLToPath } from "node:url";
 import type { AnyTask, Task } from "../api/task.js";
 import { FlyteError, RunCancelledError } from "../errors.js";
 import { knownSecrets } from "../internal/secret-mask.js";
+import {
+  createLiveView,
+  defaultViewMode,
+  type LiveView,
+  type ViewMode,
+} from "../record/live-view.js";
 import { RunStore, type StoredCall } from "../record/run-store.js";
 import { reportFileName } from "../record/write-report.js";
 import { shutdown } from "../run/engine.js";
 import { storedCallOf } from "../run/resume-check.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
-import { findTask } from "./find-task.js";
-import { type Flag, parseFlagValue, readFlags } from "./flags.js";
-import { createLiveView, defaultViewMode, type LiveView, type ViewMode } from "./live-view.js";
+import { describeTasks, findTask } from "./find-task.js";
+import { type Flag, readFlags } from "./flags.js";
 import { loadModule } from "./load-module.js";
 import { formatError, formatOutput, jsonReplacer } from "./print.js";
+import {
+  applyOption,
+  type CliOptions,
+  defaultCliOptions,
+  isSwitch,
+  runFlagNames,
+  takesValue,
+  unknownOption,
+} from "./run-options.js";
 import { cancelOnSignals, exitStatusFor } from "./signals.js";
+import { signatureOf } from "./task-signature.js";
 import { ExitCode, runHelp, UsageError } from "./usage.js";
-
-/** The run command's own options (as opposed to task parameters). */
-interface CliOptions {
-  name?: string;
-  cacheDir?: string;
-  resume?: string;
-  verbose: boolean;
-  help: boolean;
-  quiet: boolean;
-  json: boolean;
-  logs: boolean;
-}
-
-type Switch = "verbose" | "help" | "quiet" | "json" | "logs";
-
-const valueOptions = new Set(["name", "cache-dir", "resume"]);
-const switchOptions = new Set<string>(["verbose", "help", "quiet", "json", "logs"]);
-
-/** Applies `flag` if it is one of the command's own options; says whether it was. */
-function applyOption(options: CliOptions, flag: Flag): boolean {
-  if (valueOptions.has(flag.name)) {
-    if (flag.value === true) throw new UsageError(`--${flag.name} needs a value.`);
-    if (flag.name === "name") options.name = flag.value;
-    else if (flag.name === "resume") options.resume = flag.value;
-    else options.cacheDir = flag.value;
-    return true;
-  }
-  if (switchOptions.has(flag.name)) {
-    const on = parseFlagValue(flag.value);
-    if (typeof on !== "boolean") {
-      throw new UsageError(`--${flag.name} is a switch; give it no value (or true/false).`);
-    }
-    options[flag.name as Switch] = on;
-    return true;
-  }
-  return false;
-}
 
 /** Splits argv at the task: the options before `<file>`, `<file>` and `<task>`, and the rest. */
 function splitAtTask(argv: readonly string[]) {
@@ -71,18 +49,20 @@ function splitAtTask(argv: readonly string[]) {
       continue;
     }
     leading.push(token);
-    if (valueOptions.has(token.slice(2)) && i < argv.length) leading.push(argv[i++] as string);
+    if (takesValue(token.slice(2)) && i < argv.length) leading.push(argv[i++] as string);
   }
   return { leading, file: positionals[0], taskName: positionals[1], rest: argv.slice(i) };
 }
 
 /** Reads the flags after `<task>`: task parameters first, then the command's own options. */
 function splitTaskFlags(task: AnyTask, tokens: readonly string[], options: CliOptions): Flag[] {
-  const isParameter = (name: string) => matchParameter(task.parameters, name) !== undefined;
-  const { flags, positionals } = readFlags(
-    tokens,
-    (name) => isParameter(name) || !switchOptions.has(name),
-  );
+  const parameters = signatureOf(task);
+  const isParameter = (name: string) => matchParameter(parameters, name) !== undefined;
+  const { flags, positionals } = readFlags(tokens, (name) => {
+    const parameter = matchParameter(parameters, name);
+    if (parameter !== undefined) return true;
+    return !isSwitch(name);
+  });
   if (positionals.length > 0) {
     throw new UsageError(
       `Unexpected argument "${positionals[0]}": pass task inputs as --param value.\n${describeParameters(task)}`,
@@ -93,14 +73,12 @@ function splitTaskFlags(task: AnyTask, tokens: readonly string[], options: CliOp
 
 function runContextFor(options: CliOptions, signal: AbortSignal, view: LiveView): RunContext {
   const runOptions: RunOptions = {
+    ...options.run,
     signal,
     // What the live view and --json print has known secret values masked.
     onEvent: (event) => view.onEvent(knownSecrets.maskValue(event)),
     echoLogs: false,
     ...(view.onLog === undefined ? {} : { onLog: view.onLog }),
-    ...(options.name === undefined ? {} : { name: options.name }),
-    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
-    ...(options.resume === undefined ? {} : { resume: options.resume }),
   };
   try {
     return withRunContext(runOptions);
@@ -114,25 +92,19 @@ function runContextFor(options: CliOptions, signal: AbortSignal, view: LiveView)
  * @throws UsageError when the command line is wrong.
  */
 export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
-  const options: CliOptions = {
-    verbose: false,
-    help: false,
-    quiet: false,
-    json: false,
-    logs: false,
-  };
+  const options = defaultCliOptions();
   const { leading, file, taskName, rest } = splitAtTask(argv);
-  for (const flag of readFlags(leading, (name) => valueOptions.has(name)).flags) {
-    if (!applyOption(options, flag)) {
-      throw new UsageError(`Unknown option --${flag.name}. See \`flyte-ts run --help\`.`);
-    }
+  for (const flag of readFlags(leading, takesValue).flags) {
+    if (!applyOption(options, flag)) throw unknownOption(flag.name);
   }
-  if (options.help && taskName === undefined) {
+  if (options.help && file === undefined) {
     process.stdout.write(runHelp);
     return ExitCode.ok;
   }
-  if (file === undefined && options.resume !== undefined) return resumeStoredCall(options);
-  if (file === undefined || taskName === undefined) {
+  if (file === undefined && options.run.resume !== undefined && !options.help) {
+    return resumeStoredCall(options);
+  }
+  if (file === undefined || (taskName === undefined && !options.help)) {
     throw new UsageError(
       `\`flyte-ts run\` needs a file and a task, e.g. \`flyte-ts run examples/quickstart.ts main --n 10\`. See \`flyte-ts run --help\`.`,
     );
@@ -145,6 +117,10 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
     console.error(`Could not load ${file}:\n${formatError(error, options.verbose)}`);
     return ExitCode.failed;
   }
+  if (taskName === undefined) {
+    process.stdout.write(describeTasks(namespace, file));
+    return ExitCode.ok;
+  }
   const task = findTask(namespace, taskName, file);
   const parameterFlags = splitTaskFlags(task, rest, options);
   if (options.help) {
@@ -154,14 +130,14 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
     );
     return ExitCode.ok;
   }
-  const args = bindArguments(task, parameterFlags);
+  const args = bindArguments(task, parameterFlags, runFlagNames);
   return runTask(task, args, options);
 }
 
 /** `flyte-ts run --resume <run>` with no file or task: repeats the stored root call exactly. */
 async function resumeStoredCall(options: CliOptions): Promise<ExitCode> {
-  const name = options.resume as string;
-  const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
+  const name = options.run.resume as string;
+  const home = resolve(options.run.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
   const store = new RunStore(home);
   let call: StoredCall | undefined;
   try {
@@ -192,6 +168,9 @@ async function resumeStoredCall(options: CliOptions): Promise<ExitCode> {
   return runTask(findTask(namespace, call.task, file), [...call.args], options);
 }
 
+/** Codes of errors that refuse a run before it starts (the command line named the wrong run). */
+const refusedBeforeStart = new Set(["RunExists", "RunInProgress", "RunNotFound"]);
+
 function viewMode(options: CliOptions): ViewMode {
   if (options.json) return "json";
   if (options.quiet) return "quiet";
@@ -217,6 +196,12 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
   try {
     const run = await context.run(task as unknown as Task<unknown[], unknown>, ...args);
     finishView();
+    if (options.run.dryRun) {
+      console.error(
+        `Dry run: emitted what \`${task.name}\` would run (Dockerfile, job.yaml, inputs, code bundle) into ${run.url}; nothing ran.`,
+      );
+      return ExitCode.ok;
+    }
     const outputs = await run.outputs();
     const masked = knownSecrets.maskValue(outputs);
     if (mode === "json") {
@@ -229,6 +214,14 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
     return ExitCode.ok;
   } catch (error) {
     finishView();
+    if (error instanceof FlyteError && refusedBeforeStart.has(error.code)) {
+      console.error(`flyte-ts: ${error.message}`);
+      return ExitCode.usage;
+    }
+    if (error instanceof RunCancelledError) {
+      console.error(formatError(error, options.verbose));
+      return ExitCode.cancelled;
+    }
     const what = error instanceof FlyteError ? "" : " (an error from flyte-ts itself)";
     console.error(
       knownSecrets.maskText(

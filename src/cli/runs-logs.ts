@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { type LogEntry, readLogs } from "../record/logs.js";
 import { loadRun } from "../record/run-history.js";
 import { RunStore } from "../record/run-store.js";
+import { didYouMean } from "./did-you-mean.js";
 import { readFlags } from "./flags.js";
 import { ExitCode, UsageError } from "./usage.js";
 
@@ -75,11 +76,18 @@ export async function runsLogsCommand(argv: readonly string[]): Promise<ExitCode
       `No run \`${run}\` in ${join(home, "runs")}. Pass the run's name as printed by \`flyte-ts run\`, and --cache-dir if the run used one.`,
     );
   }
+  const tasks = taskNames(home, run);
   const entries = await readLogs(dir, action);
+  if (action !== undefined && !tasks.has(action) && entries.length === 0) {
+    throw new UsageError(
+      `Run \`${run}\` has no action \`${action}\`.${didYouMean(action, tasks.keys())} ` +
+        `List its actions with \`flyte-ts runs show ${run}\`; "a0" is the root.`,
+    );
+  }
   if (action !== undefined) {
     process.stdout.write(entries.map((e) => e.text).join(""));
   } else {
-    process.stdout.write(prefixed(entries, taskNames(home, run)));
+    process.stdout.write(prefixed(entries, tasks));
   }
   return ExitCode.ok;
 }

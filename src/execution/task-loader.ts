@@ -9,9 +9,21 @@ import type { AnyTask, TaskTemplate } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
 import { applyOverrides, type TaskRef } from "../api/task-ref.js";
 import { NonRecoverableError } from "../errors.js";
+import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import type { EngineModules } from "./engine-hooks.js";
 
 let typeScriptLoader: Promise<void> | undefined;
+
+/** Test files by name (`*.test.ts`, `*.spec.mjs`, …): a worker may import one for its top-level tasks. */
+const testFile = /\.(test|spec)\.[cm]?[jt]sx?$/;
+
+/** Sets vitest's globals (stubs) in a worker, for test files written with `globals: true`. */
+async function defineTestGlobals(): Promise<void> {
+  if (!inWorker()) return;
+  const { testGlobals } = await import("./vitest-stub.js");
+  const scope = globalThis as Record<string, unknown>;
+  for (const [name, value] of Object.entries(testGlobals)) scope[name] ??= value;
+}
 
 /**
  * Registers tsx's ESM loader once (in workers, the CLI and `flyte-ts execute`), so TypeScript modules can be imported, and pins `flyte-ts`
@@ -25,6 +37,8 @@ export function ensureTypeScriptLoader(): Promise<void> {
     const data: EngineModules = {
       "flyte-ts": new URL("../index.js", import.meta.url).href,
       "flyte-ts/testing": new URL("../testing.js", import.meta.url).href,
+      // A worker importing a vitest file for its top-level tasks must not run its tests.
+      ...(inWorker() ? { vitest: new URL("./vitest-stub.js", import.meta.url).href } : {}),
     };
     registerHooks(new URL("./engine-hooks.js", import.meta.url), { data });
   });
@@ -38,14 +52,30 @@ export function ensureTypeScriptLoader(): Promise<void> {
 export async function loadTask(moduleUrl: string, taskName: string): Promise<AnyTask> {
   const known = lookupTask(taskName, moduleUrl);
   if (known !== undefined) return known;
-  if (/\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) await ensureTypeScriptLoader();
+  const path = new URL(moduleUrl).pathname;
+  if (/\.[cm]?tsx?$/.test(path) || testFile.test(path)) await ensureTypeScriptLoader();
+  if (testFile.test(path)) await defineTestGlobals();
   const advice =
     "Tasks must be defined at the top level of a module (not inside a function or a test) to run in a worker; " +
     'define it there, or give its environment `runtime: "inline"`.';
   try {
     await import(moduleUrl);
   } catch (error) {
+    if ((error as { code?: unknown } | undefined)?.code === runStartedDuringImportCode) {
+      throw new NonRecoverableError(
+        `Task \`${taskName}\` could not be loaded in a worker: importing ${moduleUrl} started a run. ${(error as Error).message}`,
+        { code: runStartedDuringImportCode, cause: error },
+      );
+    }
     const reason = error instanceof Error ? error.message : String(error);
+    if (testFile.test(path)) {
+      throw new NonRecoverableError(
+        `Task \`${taskName}\` could not be loaded in a worker: importing the test file ${moduleUrl} failed (${reason}). ` +
+          "Workers import a test file with vitest's functions stubbed out; this one does more at its top level. " +
+          'Define the tasks in their own module (e.g. `tasks.ts`) and import them into the test, or give their environment `runtime: "inline"`.',
+        { code: "TaskNotFoundError", cause: error },
+      );
+    }
     throw new NonRecoverableError(
       `Task \`${taskName}\` could not be loaded in a worker: importing ${moduleUrl} failed (${reason}). ${advice}`,
       { code: "TaskNotFoundError", cause: error },

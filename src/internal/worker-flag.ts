@@ -17,3 +17,6 @@ export function markWorker(): void {
 export function inWorker(): boolean {
   return slot[key] === true;
 }
+
+/** The error code of a run started in a worker (a task module that starts a run at its top level). */
+export const runStartedDuringImportCode = "RunStartedDuringImport";

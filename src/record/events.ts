@@ -5,6 +5,7 @@
  */
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
+import type { Parameter } from "../internal/parameters.js";
 
 /**
  * The phases of one attempt after it started waiting for admission, in order; `"backoff"` follows
@@ -38,6 +39,14 @@ export type RunEvent =
       readonly task: string;
       readonly group: string | undefined;
       readonly at: number;
+      /** How people see the action: its task's `shortName`, else `train(lr=0.01, seed=2)`. */
+      readonly label?: string;
+      /** The call's arguments as given (observers read them, never change them). */
+      readonly inputs?: readonly unknown[];
+      /** The task's parameters, naming `inputs`. */
+      readonly parameters?: readonly Parameter[];
+      /** The canonical hash of `inputs` (what the cache key is made of). */
+      readonly inputsHash?: string;
     }
   | {
       readonly type: "action-cache-hit";

@@ -35,6 +35,8 @@ code{font-size:.85em;background:#f3f4f6;padding:0 .25em;border-radius:3px}
 summary{cursor:pointer}
 .mark.succeeded{color:var(--ok)}.mark.failed{color:var(--fail)}.mark.running{color:var(--run)}.mark.cancelled{color:var(--cancel)}
 .facts{color:#666;font-size:.9em}
+details.io{margin:0 0 .2rem 1.4rem;font-size:.85em;color:#444}details.io table{border-collapse:collapse}
+details.io th{text-align:left;font-weight:500;padding:0 .6rem 0 0;vertical-align:top}details.io code{white-space:pre-wrap;word-break:break-all}
 .error{margin:.5rem 0;list-style:none}.error .where{font-weight:600}
 #errors ul{padding-left:0}
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;font-size:12px;max-height:24rem}

@@ -10,6 +10,7 @@ import type { ErrorData } from "../errors.js";
 import { formatMs } from "../internal/time.js";
 import type { LogEntry } from "./logs.js";
 import { reportScript, reportStyle } from "./report-assets.js";
+import { ioDetails } from "./report-io.js";
 import { pushTo, timelineSection } from "./report-timeline.js";
 import type { ActionRecord, RunRecordData } from "./run-record.js";
 
@@ -59,7 +60,11 @@ function actionLine(action: ActionRecord, tabs: ReportExtras["tabs"]): string {
     devices.length > 0 ? `on ${devices.join(", ")}` : "",
     tabs?.[action.id] ? `<a href="#report-${esc(action.id)}">report</a>` : "",
   ].filter((f) => f !== "");
-  return `<span class="mark ${action.status}">${statusMark[action.status] ?? "?"}</span> <b>${esc(action.task)}</b> <code>${esc(action.id)}</code> <span class="facts">${facts.join(" · ")}</span>`;
+  const name =
+    action.label === undefined
+      ? esc(action.task)
+      : `<span title="${esc(action.task)}">${esc(action.label)}</span>`;
+  return `<span class="mark ${action.status}">${statusMark[action.status] ?? "?"}</span> <b>${name}</b> <code>${esc(action.id)}</code> <span class="facts">${facts.join(" · ")}</span>`;
 }
 
 function tree(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
@@ -70,7 +75,7 @@ function tree(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
   }
   const node = (action: ActionRecord): string => {
     const kids = children.get(action.id) ?? [];
-    if (kids.length === 0) return `<li>${actionLine(action, tabs)}</li>`;
+    if (kids.length === 0) return `<li>${actionLine(action, tabs)}${ioDetails(action)}</li>`;
     const groups = new Map<string, ActionRecord[]>();
     for (const kid of kids) {
       const key = kid.group ?? "";
@@ -82,7 +87,7 @@ function tree(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
       const counts = countStatuses(members);
       return `<li><details${members.length > 20 ? "" : " open"}><summary>group <b>${esc(group)}</b> ×${members.length}: ${esc(counts)}</summary><ul>${items}</ul></details></li>`;
     });
-    return `<li><details open><summary>${actionLine(action, tabs)}</summary><ul>${parts.join("")}</ul></details></li>`;
+    return `<li><details open><summary>${actionLine(action, tabs)}</summary>${ioDetails(action)}<ul>${parts.join("")}</ul></details></li>`;
   };
   const roots = children.get("") ?? [];
   return `<section id="actions"><h2>Actions</h2><ul class="tree">${roots.map(node).join("")}</ul></section>`;

@@ -4,6 +4,7 @@
  */
 import type { Database } from "../cache/database.js";
 import type { ErrorData } from "../errors.js";
+import { type ActionIo, loadActionIo } from "./action-io.js";
 import type { ActionStatus, RunStatus } from "./events.js";
 import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js";
 
@@ -17,11 +18,21 @@ export interface RunSummary {
   readonly actions: number;
 }
 
+/** Which runs {@link listRuns} returns. */
+export interface RunFilter {
+  /** At most this many. @default 1000 */
+  readonly limit?: number;
+  /** Only runs with this stored status. */
+  readonly status?: RunStatus;
+  /** Only runs started at or after this time, milliseconds since the epoch. */
+  readonly since?: number;
+}
+
 /** The stored runs, newest first. */
-export function listRuns(db: Database, limit = 1_000): RunSummary[] {
+export function listRuns(db: Database, filter: RunFilter = {}): RunSummary[] {
   const rows = db
     .prepare<
-      [number],
+      [{ status: string | null; since: number | null; limit: number }],
       {
         name: string;
         task: string;
@@ -33,9 +44,15 @@ export function listRuns(db: Database, limit = 1_000): RunSummary[] {
     >(
       `SELECT r.name, r.task, r.status, r.started_at, r.ended_at,
               (SELECT count(*) FROM actions a WHERE a.run = r.name) AS actions
-       FROM runs r ORDER BY r.started_at DESC LIMIT ?`,
+       FROM runs r
+       WHERE (@status IS NULL OR r.status = @status) AND (@since IS NULL OR r.started_at >= @since)
+       ORDER BY r.started_at DESC LIMIT @limit`,
     )
-    .all(limit);
+    .all({
+      status: filter.status ?? null,
+      since: filter.since ?? null,
+      limit: filter.limit ?? 1_000,
+    });
   return rows.map((r) => ({
     name: r.name,
     task: r.task,
@@ -61,6 +78,7 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
     >("SELECT task, status, started_at, ended_at, error FROM runs WHERE name = ?")
     .get(name);
   if (run === undefined) return undefined;
+  const io = loadActionIo(db, name);
   const attempts = new Map<string, AttemptRecord[]>();
   for (const a of db
     .prepare<
@@ -107,12 +125,14 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
     )
     .all(name)
     .map((a) => ({
+      ...recorded(io.get(a.id)),
       id: a.id,
       parent: a.parent ?? undefined,
       task: a.task,
       group: a.grp ?? undefined,
       status: a.status,
       cacheHit: a.cache_hit === 1,
+      ...(a.cache_hit === 2 ? { resumed: true } : {}),
       queuedAt: a.queued_at,
       ...(a.ended_at === null ? {} : { endedAt: a.ended_at }),
       attempts: attempts.get(a.id) ?? [],
@@ -126,5 +146,15 @@ export function loadRun(db: Database, name: string): RunRecordData | undefined {
     ...(run.ended_at === null ? {} : { endedAt: run.ended_at }),
     ...(run.error === null ? {} : { error: JSON.parse(run.error) as ErrorData }),
     actions,
+  };
+}
+
+/** The recorded label, inputs and output of an action, as fields of its record. */
+function recorded(io: ActionIo | undefined): Pick<ActionRecord, "label" | "inputs" | "output"> {
+  if (io === undefined) return {};
+  return {
+    ...(io.label === undefined ? {} : { label: io.label }),
+    ...(io.inputs === undefined ? {} : { inputs: io.inputs }),
+    ...(io.output === undefined ? {} : { output: io.output }),
   };
 }

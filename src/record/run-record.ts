@@ -3,6 +3,7 @@
  * @module
  */
 import type { ErrorData } from "../errors.js";
+import { inputPreviews, outputPreview } from "./action-label.js";
 import type { ActionStatus, RunEvent, RunStatus } from "./events.js";
 
 /**
@@ -40,10 +41,18 @@ export interface ActionRecord {
   readonly group: string | undefined;
   status: ActionStatus;
   cacheHit: boolean;
+  /** Answered from the resumed run's stored output (not a cache hit). */
+  resumed?: boolean;
   readonly queuedAt: number;
   endedAt?: number;
   readonly attempts: AttemptRecord[];
   error?: ErrorData;
+  /** How people see the action: its task's `shortName`, else `train(lr=0.01, seed=2)`. */
+  label?: string;
+  /** Its inputs, each with its parameter's name and a bounded preview of its value. */
+  inputs?: readonly { readonly name: string; readonly preview: string }[];
+  /** A bounded preview of its output, when it succeeded. */
+  output?: string;
 }
 
 /** A whole run as plain data (what `flyte-ts runs show --json` prints). */
@@ -111,11 +120,14 @@ export class RunRecord {
           cacheHit: false,
           queuedAt: event.at,
           attempts: [],
+          ...(event.label === undefined ? {} : { label: event.label }),
+          ...(event.inputs === undefined ? {} : { inputs: inputPreviews(event) }),
         });
         return;
       case "action-cache-hit": {
         const action = this.#actions.get(event.action);
-        if (action) action.cacheHit = true;
+        if (action && event.source === "resume") action.resumed = true;
+        else if (action) action.cacheHit = true;
         return;
       }
       case "attempt-started": {
@@ -155,6 +167,7 @@ export class RunRecord {
         action.status = event.status;
         action.endedAt = event.at;
         if (event.error) action.error = event.error;
+        if (event.status === "succeeded") action.output = outputPreview(event);
         return;
       }
       case "trace-recorded":

@@ -21,6 +21,7 @@ import type { ErrorData } from "../errors.js";
 import { notRecorded } from "../internal/not-recorded.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import { warnOnce } from "../internal/warn.js";
+import { finishedData, queuedData } from "./action-io.js";
 import type { ActionStatus, RunEvent, RunObserver } from "./events.js";
 import { type AttemptRecord, applyPhase } from "./run-record.js";
 
@@ -335,7 +336,7 @@ export class RunStore {
         "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
-      hit: db.prepare("UPDATE actions SET cache_hit = 1 WHERE run = ? AND id = ?"),
+      hit: db.prepare("UPDATE actions SET cache_hit = ? WHERE run = ? AND id = ?"),
       attempt: db.prepare(
         "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
@@ -412,8 +413,10 @@ export class RunStore {
         case "action-cache-hit": {
           if (event.source !== "resume") cached.add(event.action);
           const row = actionRows.get(event.action);
-          if (row !== undefined) row[ActionColumn.cacheHit] = 1;
-          else q.push(s.hit, [run, event.action]);
+          // 2: answered by the resumed run's stored output, which is not a cache hit.
+          const hit = event.source === "resume" ? 2 : 1;
+          if (row !== undefined) row[ActionColumn.cacheHit] = hit;
+          else q.push(s.hit, [hit, run, event.action]);
           break;
         }
         case "attempt-started": {
@@ -626,11 +629,18 @@ function callSeal(run: string, call: StoredCall, args: Uint8Array | null): strin
 /** What an event row keeps beyond its type, action and time: attempt numbers, statuses, errors. */
 function eventData(event: RunEvent): string | null {
   switch (event.type) {
+    case "action-queued":
+      // The action's label and inputs (record/action-io.ts).
+      return queuedData(event);
     case "attempt-started":
       return `{"attempt":${event.attempt}}`;
     case "attempt-finished":
       return JSON.stringify({ attempt: event.attempt, error: knownSecrets.maskValue(event.error) });
     case "action-finished":
+      if (event.status === "succeeded") return finishedData(event);
+      return event.error === undefined
+        ? `{"status":"${event.status}"}`
+        : JSON.stringify({ status: event.status, error: event.error });
     case "run-finished":
       return event.error === undefined
         ? `{"status":"${event.status}"}`

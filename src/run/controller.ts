@@ -15,6 +15,7 @@ import { batchTemplate, isBatch } from "../execution/batch.js";
 import { resolveTask } from "../execution/task-loader.js";
 import { shortId } from "../internal/hash.js";
 import type { Clock } from "../internal/time.js";
+import { actionLabel } from "../record/action-label.js";
 import type { RunEvent } from "../record/events.js";
 import type { Replay } from "../record/run-store.js";
 
@@ -112,6 +113,10 @@ export class Controller implements ControllerChannel {
       task: template.name,
       group,
       at: clock.now(),
+      label: actionLabel(template.name, template.displayName, template.parameters, args),
+      inputs: args,
+      parameters: template.parameters,
+      inputsHash,
     });
     try {
       const replayed = this.#replayed(id);

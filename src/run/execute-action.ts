@@ -83,6 +83,9 @@ export async function executeAction(options: ExecuteActionOptions): Promise<bool
       {
         name: options.runName,
         runBaseDir: record,
+        // The pod's record of this action replaces an earlier attempt's, when a .flyte folder
+        // is shared (a pod's own folder is fresh).
+        replace: true,
         customContext: { ...inputs.customContext },
         ...(options.rawDataPath === undefined ? {} : { rawDataPath: options.rawDataPath }),
       },

@@ -4,15 +4,15 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, rmdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { isSlurm } from "../api/slurm.js";
 import { isTask, type Offload, type Task } from "../api/task.js";
 import { CacheStage } from "../cache/cache-stage.js";
 import { hashInputs, trimArgs } from "../cache/inputs.js";
 import { type SharedCache, TieredCacheStore } from "../cache/shared-tier.js";
 import type { RunMode } from "../context/context.js";
-import { errorToData, InvalidConfigError, RunCancelledError, toTaskError } from "../errors.js";
+import { errorToData, RunCancelledError, RuntimeUserError, toTaskError } from "../errors.js";
 import { AttemptStage } from "../execution/attempt-stage.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
@@ -20,17 +20,23 @@ import { notRecorded } from "../internal/not-recorded.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type Clock, systemClock } from "../internal/time.js";
 import { warn } from "../internal/warn.js";
-import { inWorker } from "../internal/worker-flag.js";
+import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import type { CopyStyle } from "../offload/bundle.js";
 import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
+import { cacheKeyRecorder } from "../record/action-io.js";
 import type { RunEvent, RunObserver, RunStatus } from "../record/events.js";
 import { captureInlineOutput, type LogObserver, RunLogs, whileObserving } from "../record/logs.js";
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
+import { registerActiveRun } from "./active-runs.js";
 import { Controller } from "./controller.js";
 import { defaultEngine, Engine, type EngineOptions } from "./engine.js";
 import { checkResume } from "./resume-check.js";
+import { claimRunName } from "./run-claim.js";
+import { runEnvProblems, withRunEnv } from "./run-env.js";
+import { progressView } from "./run-progress.js";
+import { watchOwnRun } from "./run-watch.js";
 
 export type { CopyStyle };
 
@@ -110,6 +116,25 @@ export interface RunOptions {
    * inline bodies are not pinned. `flyte.ctx().cpus` lists the cores. @default false
    */
   pinCpus?: boolean;
+  /**
+   * Environment variables added to every pooled attempt of the run (thread and process
+   * runtimes), over the environments' own `envVars` and secrets. Device pinning variables
+   * (`CUDA_VISIBLE_DEVICES`, `TPU_*`, `FLYTE_TS_*`) cannot be set. Inline bodies share this
+   * process's environment and do not get them. `flyte-ts run --env KEY=VALUE`.
+   */
+  envVars?: Record<string, string>;
+  /**
+   * Discard a stored run of the same `name` before starting. Without it, starting a run under
+   * a name already stored is an error (run names never merge): resume it or pick another name.
+   * @default false
+   */
+  replace?: boolean;
+  /**
+   * Show the run's progress on stderr as `flyte-ts run` does: a tree redrawn in place on a
+   * terminal, one line per event otherwise (`"tty"` or `"plain"` to choose), then a summary.
+   * @default false
+   */
+  progress?: boolean | "tty" | "plain";
 }
 
 const runOptionKeys = [
@@ -136,6 +161,9 @@ const runOptionKeys = [
   "resume",
   "sharedCache",
   "pinCpus",
+  "envVars",
+  "replace",
+  "progress",
 ] as const;
 
 /**
@@ -232,16 +260,7 @@ export class RunContext {
         `Only flyte tasks can be run, not plain functions or other values (got ${describe(task)}). Wrap the function with env.task(...).`,
       );
     }
-    if (inWorker()) {
-      throw new InvalidConfigError("run", [
-        {
-          path: "",
-          message:
-            "A run was started while a worker imported a task's module: the module starts a run at its top level. " +
-            "Start runs inside `flyte.main(import.meta, async () => { ... })`, which runs only in the program's entry point.",
-        },
-      ]);
-    }
+    if (inWorker()) throw runStartedDuringImport(task.name);
     const options = this.#options;
     const mode = options.mode ?? "local";
     const name = options.resume ?? options.name ?? newRunName();
@@ -264,6 +283,17 @@ export class RunContext {
         home,
       );
     }
+    const clock = options.clock ?? systemClock;
+    if (!options.dryRun) {
+      claimRunName({
+        runStore,
+        home,
+        name,
+        resuming: options.resume !== undefined,
+        replace: options.replace === true,
+        now: clock.now(),
+      });
+    }
     const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
     const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
     try {
@@ -272,7 +302,6 @@ export class RunContext {
       // A full disk must not fail the run before it starts; tasks that write there will say so.
       notRecorded.note(`the raw data folder ${rawDataPath}`, error);
     }
-    const clock = options.clock ?? systemClock;
     const offload: OffloadRunSettings = {
       runName: name,
       mode,
@@ -290,12 +319,15 @@ export class RunContext {
     };
     if (options.dryRun) {
       await emitDryRun(offload, task, trimArgs(args));
+      if (options.rawDataPath === undefined) await removeIfEmpty(rawDataPath);
       return new Run(name, offload.emitDir, new RunRecord(), undefined as Awaited<R>);
     }
     const scheduler = engine.scheduler;
     const offloadedBy = await offloadExecutorFor(offload, scheduler);
     const record = new RunRecord();
     const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
+    const view = progressView(options.progress);
+    const io = cacheKeyRecorder(runStore.database, name);
     const observers = [
       record.observe,
       runStore.observer(
@@ -310,7 +342,9 @@ export class RunContext {
               args: trimArgs(args),
             },
       ),
+      io.observe,
       telemetryObserver(),
+      ...(view ? [view.onEvent] : []),
       ...(options.onEvent ? [options.onEvent] : []),
     ];
     const notify = (event: RunEvent) => {
@@ -331,6 +365,9 @@ export class RunContext {
       );
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
+    const cancelFor = (reason: string) =>
+      cancel.abort(new RunCancelledError(`Run "${name}" was ${reason}.`));
+    const unregister = registerActiveRun(name, cancelFor);
     const logs = new RunLogs(runBaseDir, {
       echo: options.echoLogs ?? true,
       ...(options.onLog ? { observer: options.onLog } : {}),
@@ -338,9 +375,9 @@ export class RunContext {
     });
     const stopCapture = captureInlineOutput(name, logs, options.echoLogs ?? true);
     const executors = new Set<Executor>();
-    const runExecutors = engine.executorsForRun();
+    const pooled = withRunEnv(engine.executorsForRun(), options.envVars ?? {});
     const executorFor: ExecutorFactory = (template) => {
-      const executor = offloadedBy?.(template) ?? runExecutors(template);
+      const executor = offloadedBy?.(template) ?? pooled(template);
       executors.add(executor);
       return executor;
     };
@@ -378,6 +415,7 @@ export class RunContext {
       attempts,
     });
     emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
+    const stopWatch = watchOwnRun(runStore, name, scheduler, cancelFor, () => clock.now());
     try {
       const outputs = await controller.submitRoot(task, args, inputsHash);
       emit({ type: "run-finished", run: name, status: "succeeded", at: clock.now() });
@@ -390,11 +428,14 @@ export class RunContext {
       await attempts.leasesReturned(1_000);
       throw error;
     } finally {
+      stopWatch();
+      unregister();
       options.signal?.removeEventListener("abort", onAbort);
       await Promise.all([...executors].map((e) => e.close()));
       stopCapture();
       await logs.close();
       runStore.flush();
+      io.flush();
       const data = record.toJSON();
       if (data !== undefined) {
         await writeRunReport(runBaseDir, data).catch((error: unknown) =>
@@ -404,6 +445,8 @@ export class RunContext {
       // What a full disk kept from being written is named once, after the results are in hand.
       const lost = notRecorded.take(home);
       if (lost !== undefined) warn(lost);
+      view?.finish(join(runBaseDir, reportFileName));
+      if (options.rawDataPath === undefined) await removeIfEmpty(rawDataPath);
     }
   }
 }
@@ -461,6 +504,18 @@ function checkRunOptions(options: RunOptions): RunOptions {
   if (o.mode === "hybrid" && (o.name === undefined || o.runBaseDir === undefined)) {
     problems.add("mode", 'A "hybrid" run needs both `name` and `runBaseDir` (upstream rule).');
   }
+  if (o.replace === true && o.resume !== undefined) {
+    problems.add("replace", "`replace` discards a stored run and `resume` continues it: give one.");
+  }
+  if (o.envVars !== undefined) {
+    for (const [path, message] of runEnvProblems(o.envVars)) problems.add(path, message);
+  }
+  if (o.progress !== undefined && ![true, false, "tty", "plain"].includes(o.progress)) {
+    problems.add(
+      "progress",
+      `Expected \`progress\` to be true, false, "tty" or "plain", got ${describe(o.progress)}.`,
+    );
+  }
   if (o.resume !== undefined && o.name !== undefined && o.name !== o.resume) {
     problems.add("resume", "A resumed run keeps its name: give `resume` or `name`, not both.");
   }
@@ -500,6 +555,7 @@ function checkRunOptions(options: RunOptions): RunOptions {
     "overwriteCache",
     "disableRunCache",
     "pinCpus",
+    "replace",
   ] as const) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") {
       problems.add(key, `Expected \`${key}\` to be true or false, got ${describe(o[key])}.`);
@@ -557,4 +613,24 @@ function checkRunOptions(options: RunOptions): RunOptions {
   }
   problems.throwIfAny();
   return { ...options };
+}
+
+async function removeIfEmpty(dir: string): Promise<void> {
+  for (const path of [dir, dirname(dir)]) {
+    try {
+      await rmdir(path);
+    } catch {
+      return; // Not empty (or gone): keep it.
+    }
+  }
+}
+
+function runStartedDuringImport(taskName: string): RuntimeUserError {
+  return new RuntimeUserError(
+    `A run of \`${taskName}\` was started while a worker was importing a task's module: the module starts a run at its top level ` +
+      "(e.g. `await flyte.run(main)` outside any function), so every worker importing it for its tasks would start the run again. " +
+      "Start runs inside `flyte.main(import.meta, async () => { ... })`, which runs only in the program's entry point, " +
+      "or from another module that imports the tasks.",
+    { code: runStartedDuringImportCode },
+  );
 }

@@ -128,6 +128,13 @@ export class LocalScheduler implements Scheduler {
     return this.#ledger?.usage() ?? { cpuMilli: 0, memoryBytes: 0, devices: 0, cores: 0 };
   }
 
+  /** What each waiting attempt asks for, in words, in queue order (`flyte-ts status`). */
+  waitingFor(): string[] {
+    const out: string[] = [];
+    for (let w = this.#head; w !== undefined; w = w.next) out.push(describeNeeds(w.needs));
+    return out;
+  }
+
   admitNow(request: AdmissionRequest): Lease | undefined {
     return isEmpty(needsOf(request.resources, request.pinCpus === true)) ? noLease : undefined;
   }

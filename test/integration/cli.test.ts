@@ -84,15 +84,48 @@ describe.concurrent("flyte-ts run", () => {
     }
   });
 
-  test("lists the task's parameters when a flag is unknown or a required one is missing", async ({
+  test("lists the task's parameters with their types when a flag is unknown or a required one is missing", async ({
     expect,
   }) => {
     const r = await cli("run", tasks, "plus", "--c", "1");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown parameter --c");
-    expect(r.stderr).toContain("missing required parameter --a");
-    expect(r.stderr).toMatch(/--a\s+required/);
-    expect(r.stderr).toMatch(/--b\s+optional, default 1/);
+    expect(r.stderr).toContain("unknown parameter --c. Did you mean `--a` or `--b`?");
+    expect(r.stderr).toContain("missing required parameter --a (number)");
+    expect(r.stderr).toMatch(/--a\s+number\s+required/);
+    expect(r.stderr).toMatch(/--b\s+number\s+default 1/);
+  });
+
+  test("refuses a value that does not fit its parameter's type before running anything, and exits 2", async ({
+    expect,
+  }) => {
+    const [word, json, bare] = await Promise.all([
+      cli("run", "examples/quickstart.ts", "main", "--n", "ten"),
+      cli("run", "test/fixtures/cli/typed.ts", "texts", "--texts", '["a b"', "--limit", "null"),
+      cli("run", "test/fixtures/cli/typed.ts", "train", "--lr"),
+    ]);
+    expect(word).toMatchObject({ code: 2, stdout: "" });
+    expect(word.stderr).toMatch(/--n expects a number, got "ten"/);
+    expect(word.stderr).not.toMatch(/run \S+ started/);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toMatch(
+      /--texts expects string\[\] \(JSON array\), but .* is not valid JSON/,
+    );
+    expect(bare.stderr).toMatch(
+      /--lr needs a value: number \(a flag with no value is only for booleans\)/,
+    );
+  });
+
+  test("lists a file's tasks with their parameters, types and defaults for run <file> --help", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "test/fixtures/cli/typed.ts", "--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}train \(typed\.train\) — Trains a model\.$/m);
+    expect(r.stdout).toMatch(/^ {4}--lr\s+number\s+required$/m);
+    expect(r.stdout).toMatch(/^ {4}--mode\s+"fast" \| "slow"\s+default "fast"$/m);
+    expect(r.stdout).toMatch(/^ {4}--layers\s+number\[\] \(JSON array\)\s+default \[64, 32\]$/m);
+    const one = await cli("run", "test/fixtures/cli/typed.ts", "train", "--help");
+    expect(one.stdout).toMatch(/--verbose\s+boolean\s+default false/);
   });
 
   test("prints a failed task's error class, code and message, without a stack, and exits 1", async ({

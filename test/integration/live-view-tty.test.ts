@@ -43,7 +43,7 @@ describe("the live view on a terminal", () => {
       try {
         const running = await session.waitFor((s) => s.includes("square ×30: 30 running"));
         expect(running).toMatch(/^run tty · \S+ · 0\/31 actions done\s*$/m);
-        expect(running).toMatch(/^▶ main a0 {2}\S+\s*$/m);
+        expect(running).toMatch(/^▶ main\(n=30, gate=".*"\) a0 {2}\S+\s*$/m);
         // Redrawn in place: however many frames were drawn, the screen holds one copy of the tree.
         await session.waitFor(() => true);
         expect(count(await session.screen(), "run tty ·")).toBe(1);

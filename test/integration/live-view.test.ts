@@ -38,7 +38,8 @@ describe.concurrent("flyte-ts run's progress", () => {
     expect(r.stdout).toBe("91\n");
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^\[\s*\d+ms\] run plain started: report-fixture\.main$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ▶ square \w+$/));
+    // Each action is labelled by its leading inputs.
+    expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ▶ square\(x=\d+\) \w+$/));
     expect(lines).toContainEqual(
       expect.stringMatching(
         /^\[.*\] ⚠ flaky \w+ attempt 0 failed: RuntimeUserError: flaky failure 1$/,
@@ -46,7 +47,9 @@ describe.concurrent("flyte-ts run's progress", () => {
     );
     expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ▶ flaky \w+ retry 2$/));
     expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ✔ flaky \w+ {2}\S+ · 3 attempts$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ◆ square \w+ {2}\S+ · cache hit$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^\[.*\] ◆ square\(x=\d+\) \w+ {2}\S+ · cache hit$/),
+    );
     expect(lines).toContainEqual(
       expect.stringMatching(/^\[.*\] ✘ broken \w+ {2}\S+ · broken on purpose$/),
     );
@@ -109,7 +112,7 @@ describe.concurrent("flyte-ts run's progress", () => {
     const r = await cli("run", tasks, "broken", "--name", "failed");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /^✘ run failed failed in \S+ · 1 actions: 1 failed · cache-hit rate 0% · report: .*report\.html\nTask `report-fixture\.broken` failed/m,
+      /^✘ run failed failed in \S+ · 1 action: 1 failed · cache-hit rate 0% · report: .*report\.html\nTask `report-fixture\.broken` failed/m,
     );
   });
 });

@@ -42,8 +42,13 @@ describe("pool lifecycle", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/could not be loaded in a worker/);
+    expect(r.stderr).toMatch(
+      /could not be loaded in a worker: importing .*top-level-run\.ts started a run/,
+    );
+    expect(r.stderr).toMatch(/the module starts a run at its top level/);
     expect(r.stderr).toMatch(/flyte\.main\(import\.meta/);
+    // The tasks are at the top level; the old hint to move them there was wrong.
+    expect(r.stderr).not.toMatch(/Tasks must be defined at the top level/);
   });
 
   it("cancels the run on Ctrl-C, kills its worker process and exits non-zero", async () => {

@@ -43,11 +43,44 @@ describe("flyte-ts cache and runs", () => {
     const ls = await cli("runs", "ls");
     expect(ls.stdout).toMatch(/first\s+cached-cli\.double\s+succeeded/);
     const show = await cli("runs", "show", "third");
-    expect(show.stdout).toMatch(/task: {4}cached-cli\.label/);
+    expect(show.stdout).toMatch(/^task: +cached-cli\.label$/m);
     expect(show.stdout).toMatch(/a0\s+-\s+cached-cli\.label\s+succeeded\s+1/);
     const missing = await cli("runs", "show", "nope");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no run "nope"/);
+  });
+
+  test("shows each action's label, inputs and output, and which inputs made a cache entry", async ({
+    expect,
+  }) => {
+    const show = await cli("runs", "show", "second");
+    expect(show.stdout).toMatch(
+      /a0\s+-\s+cached-cli\.double\s+succeeded\s+1\s+\S*\s*\S+\s+double\(x=3\)/,
+    );
+    const action = await cli("runs", "show", "second", "a0");
+    expect(action.stdout).toMatch(/^action: {3}a0 {2}double\(x=3\)$/m);
+    expect(action.stdout).toMatch(/^inputs:\n {2}x {2}3$/m);
+    expect(action.stdout).toMatch(/^output: {3}\{doubled: 6\}$/m);
+    const json = JSON.parse((await cli("runs", "show", "second", "a0", "--json")).stdout);
+    expect(json).toMatchObject({
+      inputValues: [3],
+      outputValue: { doubled: 6 },
+      label: "double(x=3)",
+    });
+    const missing = await cli("runs", "show", "second", "a9");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/has no action "a9".*Did you mean `a0`\?/);
+    const ls = await cli("cache", "ls");
+    expect(ls.stdout).toMatch(/^KEY\s+TASK\s+SIZE\s+WRITTEN\s+INPUTS$/m);
+    expect(ls.stdout).toMatch(/cached-cli\.label\s+.*label\(x=4\)$/m);
+    const entries = JSON.parse((await cli("cache", "ls", "--json")).stdout) as {
+      key: string;
+      task: string;
+    }[];
+    const label = entries.find((e) => e.task === "cached-cli.label");
+    const entry = await cli("cache", "show", (label?.key ?? "").slice(0, 12));
+    expect(entry.stdout).toMatch(/^made by: label\(x=4\), action a0 of run third$/m);
+    expect(entry.stdout).toMatch(/^inputs:\n {2}x {2}4$/m);
   });
 
   test("clears one task's entries, then prunes to a size", async ({ expect }) => {

@@ -5,7 +5,8 @@
  */
 import type { ErrorData } from "../errors.js";
 import { formatMs } from "../internal/time.js";
-import type { RunEvent, RunStatus } from "../record/events.js";
+import { errorText } from "./error-source.js";
+import type { RunEvent, RunStatus } from "./events.js";
 
 /** What the view shows for an action. */
 export type ProgressState =
@@ -36,6 +37,10 @@ export interface ProgressAction {
   /** The worker the current attempt was placed on. */
   lane?: string;
   error?: ErrorData;
+  /** Answered by the resumed run's stored output: done, but neither run nor a cache hit. */
+  resumed?: boolean;
+  /** How people see it: `shortName`, or `train(lr=0.01, seed=2)`. */
+  label?: string;
   readonly children: ProgressAction[];
 }
 
@@ -86,6 +91,7 @@ export class Progress {
           queuedAt: event.at,
           devices: [],
           children: [],
+          ...(event.label === undefined ? {} : { label: event.label }),
         };
         this.#actions.set(action.id, action);
         const parent = event.parent === undefined ? undefined : this.#actions.get(event.parent);
@@ -94,7 +100,10 @@ export class Progress {
       }
       case "action-cache-hit": {
         const action = this.#actions.get(event.action);
-        if (action) action.state = "cached";
+        if (action && event.source === "resume") {
+          action.state = "succeeded";
+          action.resumed = true;
+        } else if (action) action.state = "cached";
         return;
       }
       case "attempt-started": {
@@ -222,11 +231,12 @@ export function actionLine(action: ProgressAction, now: number): string {
   }
   if (action.attempts > 1) facts.push(`${action.attempts} attempts`);
   if (action.state === "cached") facts.push("cache hit");
+  if (action.resumed) facts.push("resumed");
   if (action.devices.length > 0) facts.push(`on ${action.devices.join(",")}`);
-  if (action.error && action.state !== "succeeded")
-    facts.push(action.error.message.split("\n")[0] ?? "");
+  const error = action.state === "succeeded" ? undefined : errorText(action, shortTask);
+  if (error !== undefined) facts.push(error);
   const tail = facts.length > 0 ? `  ${facts.join(" · ")}` : "";
-  return `${stateMark[action.state]} ${shortTask(action.task)} ${action.id}${tail}`;
+  return `${stateMark[action.state]} ${action.label ?? shortTask(action.task)} ${action.id}${tail}`;
 }
 
 /** Options of {@link treeLines}. */
@@ -302,9 +312,10 @@ export function summaryLine(progress: Progress, reportPath: string | undefined):
   const mark = status === "succeeded" ? "✔" : status === "cancelled" ? "⊘" : "✘";
   const rate = total === 0 ? 0 : (100 * counts.cached) / total;
   const retried = [...progress.actions].filter((a) => a.attempts > 1).length;
+  const resumed = [...progress.actions].filter((a) => a.resumed).length;
   const parts = [
     `${mark} run ${progress.run} ${status} in ${formatMs(wallMs)}`,
-    `${total} actions: ${formatCounts(counts)}`,
+    `${total} action${total === 1 ? "" : "s"}: ${formatCounts(counts)}${resumed > 0 ? ` (${resumed} resumed)` : ""}`,
     `cache-hit rate ${Number.isInteger(rate) ? rate : rate.toFixed(1)}%`,
   ];
   if (retried > 0) parts.push(`${retried} retried`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { headerLine, Progress, summaryLine, treeLines } from "../../../src/cli/progress.js";
 import type { RunEvent } from "../../../src/record/events.js";
+import { headerLine, Progress, summaryLine, treeLines } from "../../../src/record/progress.js";
 import { rootEvents, running } from "../../fixtures/run-events.js";
 
 function fanOut(total: number): Progress {
@@ -94,5 +94,38 @@ describe("the live view's tree", () => {
     expect(summaryLine(p, "/runs/r/report.html")).toBe(
       "✘ run r failed in 1.5s · 4 actions: 1 done · 1 cached · 2 failed · cache-hit rate 25% · report: /runs/r/report.html",
     );
+  });
+});
+
+describe("the live view's summary and errors", () => {
+  it("counts resumed steps as done, not as cache hits, and says '1 action'", () => {
+    const p = fanOut(1);
+    p.observe({ type: "action-cache-hit", action: "s0", at: 3, source: "resume" });
+    p.observe({ type: "action-finished", action: "s0", status: "succeeded", at: 3 });
+    p.observe({ type: "action-finished", action: "a0", status: "succeeded", at: 4 });
+    p.observe({ type: "run-finished", run: "r", status: "succeeded", at: 4 });
+    expect(summaryLine(p, undefined)).toMatch(
+      /· 2 actions: 2 done \(1 resumed\) · cache-hit rate 0%$/,
+    );
+    const single = new Progress();
+    for (const e of rootEvents()) single.observe(e);
+    single.observe({ type: "run-finished", run: "r", status: "succeeded", at: 4 });
+    expect(summaryLine(single, undefined)).toMatch(/· 1 action: /);
+  });
+
+  it("shows a child's error once, where it started, and points its parents there", () => {
+    const p = fanOut(1);
+    const error = {
+      name: "RuntimeUserError",
+      code: "SecretNotFoundError",
+      kind: "user",
+      message: "needs the secret X",
+    } as const;
+    p.observe({ type: "action-finished", action: "s0", status: "failed", at: 3, error });
+    p.observe({ type: "attempt-finished", action: "a0", attempt: 0, at: 4, error });
+    p.observe({ type: "action-finished", action: "a0", status: "failed", at: 4, error });
+    const text = treeLines(p, 5).join("\n");
+    expect(text.match(/needs the secret X/g)).toHaveLength(1);
+    expect(text).toMatch(/✘ main a0 .*error from square s0/);
   });
 });

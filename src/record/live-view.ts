@@ -6,8 +6,10 @@
  */
 
 import { formatMs } from "../internal/time.js";
-import type { RunEvent } from "../record/events.js";
-import { type LogEntry, writeDirect } from "../record/logs.js";
+import { errorSource, errorText } from "./error-source.js";
+import { eventJson } from "./event-json.js";
+import type { RunEvent } from "./events.js";
+import { type LogEntry, writeDirect } from "./logs.js";
 import { actionLine, headerLine, Progress, shortTask, summaryLine, treeLines } from "./progress.js";
 
 /** Which view `flyte-ts run` uses. */
@@ -105,7 +107,7 @@ class LinePrefixer {
 
 function jsonView(output: ViewOutput, logs: boolean): LiveView {
   return {
-    onEvent: (event) => output.write(`${JSON.stringify(event)}\n`),
+    onEvent: (event) => output.write(`${eventJson(event)}\n`),
     onLog: logs
       ? (entry) => output.write(`${JSON.stringify({ type: "log", ...entry })}\n`)
       : undefined,
@@ -130,14 +132,22 @@ function plainView(output: ViewOutput, logs: boolean): LiveView {
         const retry = attempt > 0 ? ` retry ${attempt}` : "";
         const where = [action.lane, ...action.devices].filter((w) => w !== undefined);
         const on = where.length === 0 ? "" : ` on ${where.join(" ")}`;
-        return line(event.at, `▶ ${shortTask(action.task)} ${action.id}${retry}${on}`);
-      }
-      case "attempt-finished":
-        if (action === undefined || event.error === undefined) return;
         return line(
           event.at,
-          `⚠ ${shortTask(action.task)} ${action.id} attempt ${event.attempt} failed: ${event.error.name}: ${event.error.message.split("\n")[0]}`,
+          `▶ ${action.label ?? shortTask(action.task)} ${action.id}${retry}${on}`,
         );
+      }
+      case "attempt-finished": {
+        if (action === undefined || event.error === undefined) return;
+        // A cancelled attempt is shown by its action's line; a child's error is shown once, at the child.
+        const shown = errorText(action, shortTask);
+        if (shown === undefined) return;
+        const what = errorSource(action) === undefined ? `${event.error.name}: ${shown}` : shown;
+        return line(
+          event.at,
+          `⚠ ${action.label ?? shortTask(action.task)} ${action.id} attempt ${event.attempt} failed: ${what}`,
+        );
+      }
       case "action-finished":
         if (action === undefined) return;
         return line(event.at, actionLine(action, event.at));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createLiveView } from "../../../src/cli/live-view.js";
 import type { RunEvent } from "../../../src/record/events.js";
+import { createLiveView } from "../../../src/record/live-view.js";
 import { rootEvents, running } from "../../fixtures/run-events.js";
 
 const esc = String.fromCharCode(27);
