@@ -219,8 +219,11 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
       return ExitCode.usage;
     }
     if (error instanceof RunCancelledError) {
-      console.error(formatError(error, options.verbose));
-      return ExitCode.cancelled;
+      console.error(knownSecrets.maskText(formatError(error, options.verbose)));
+      // 128 + the signal's number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP); 130 for `runs cancel`.
+      return signals.received === undefined
+        ? ExitCode.cancelled
+        : (exitStatusFor(signals.received) as ExitCode);
     }
     const what = error instanceof FlyteError ? "" : " (an error from flyte-ts itself)";
     console.error(
@@ -228,10 +231,7 @@ async function runTask(task: AnyTask, args: unknown[], options: CliOptions): Pro
         `Task \`${task.name}\` failed${what}:\n${formatError(error, options.verbose)}`,
       ),
     );
-    if (!(error instanceof RunCancelledError)) return ExitCode.failed;
-    return signals.received === undefined
-      ? ExitCode.cancelled
-      : (exitStatusFor(signals.received) as ExitCode);
+    return ExitCode.failed;
   } finally {
     signals.stop();
     // The command is the whole program: reusable environments' workers end with it.

@@ -226,8 +226,15 @@ export function actionLine(action: ProgressAction, now: number): string {
     facts.push(formatMs(now - action.startedAt));
   } else if (action.state === "waiting") {
     facts.push(`waiting ${formatMs(now - action.queuedAt)}`);
-  } else if (action.endedAt !== undefined && action.startedAt !== undefined) {
-    facts.push(formatMs((action.ranUntil ?? action.endedAt) - action.startedAt));
+  } else if (action.endedAt !== undefined) {
+    // Running time; an action that never ran (a cache hit, a refusal) shows its whole time.
+    const from = action.startedAt ?? action.queuedAt;
+    facts.push(
+      formatMs(
+        (action.startedAt === undefined ? action.endedAt : (action.ranUntil ?? action.endedAt)) -
+          from,
+      ),
+    );
   }
   if (action.attempts > 1) facts.push(`${action.attempts} attempts`);
   if (action.state === "cached") facts.push("cache hit");

@@ -640,7 +640,7 @@ function eventData(event: RunEvent): string | null {
       if (event.status === "succeeded") return finishedData(event);
       return event.error === undefined
         ? `{"status":"${event.status}"}`
-        : JSON.stringify({ status: event.status, error: event.error });
+        : JSON.stringify({ status: event.status, error: knownSecrets.maskValue(event.error) });
     case "run-finished":
       return event.error === undefined
         ? `{"status":"${event.status}"}`

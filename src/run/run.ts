@@ -406,7 +406,7 @@ export class RunContext {
       cache: new CacheStage(
         options.sharedCache ? new TieredCacheStore(localCache, options.sharedCache) : localCache,
         {
-          read: !options.overwriteCache && !options.disableRunCache,
+          read: !overwriteCache(options) && !options.disableRunCache,
           write: !options.disableRunCache,
           signal: cancel.signal,
           hit: (action) => emit({ type: "action-cache-hit", action, at: clock.now() }),
@@ -633,4 +633,11 @@ function runStartedDuringImport(taskName: string): RuntimeUserError {
       "or from another module that imports the tasks.",
     { code: runStartedDuringImportCode },
   );
+}
+
+/** `overwriteCache`, else `FLYTE_TS_OVERWRITE_CACHE=1` (or `true`) for programs. */
+function overwriteCache(options: RunOptions): boolean {
+  if (options.overwriteCache !== undefined) return options.overwriteCache;
+  const env = process.env.FLYTE_TS_OVERWRITE_CACHE;
+  return env === "1" || env === "true";
 }

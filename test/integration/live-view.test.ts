@@ -39,13 +39,13 @@ describe.concurrent("flyte-ts run's progress", () => {
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^\[\s*\d+ms\] run plain started: report-fixture\.main$/);
     // Each action is labelled by its leading inputs.
-    expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ▶ square\(x=\d+\) \w+$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ▶ square\(x=\d+\) \w+( on \S+)?$/));
     expect(lines).toContainEqual(
       expect.stringMatching(
         /^\[.*\] ⚠ flaky \w+ attempt 0 failed: RuntimeUserError: flaky failure 1$/,
       ),
     );
-    expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ▶ flaky \w+ retry 2$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ▶ flaky \w+ retry 2( on \S+)?$/));
     expect(lines).toContainEqual(expect.stringMatching(/^\[.*\] ✔ flaky \w+ {2}\S+ · 3 attempts$/));
     expect(lines).toContainEqual(
       expect.stringMatching(/^\[.*\] ◆ square\(x=\d+\) \w+ {2}\S+ · cache hit$/),

@@ -51,6 +51,11 @@ const expectations: readonly Expectation[] = [
     env: () => ({ REDIS_URL: redis?.url ?? "" }),
   },
   {
+    // An excerpt of examples/slurm.ts, which the Slurm tests run on a real cluster both ways.
+    marker: "new flyte.Slurm({})",
+    skip: () => "the Slurm excerpt runs as examples/slurm.ts in test/integration/slurm.test.ts",
+  },
+  {
     // No cluster here: the offloaded call fails, saying what was emitted and how to submit it.
     marker: 'mode: "hybrid"',
     code: 1,
