@@ -109,14 +109,8 @@ export async function runCommand(argv: readonly string[]): Promise<ExitCode> {
       `\`flyte-ts run\` needs a file and a task, e.g. \`flyte-ts run examples/quickstart.ts main --n 10\`. See \`flyte-ts run --help\`.`,
     );
   }
-  let namespace: Readonly<Record<string, unknown>>;
-  try {
-    namespace = await loadModule(file);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    console.error(`Could not load ${file}:\n${formatError(error, options.verbose)}`);
-    return ExitCode.failed;
-  }
+  const namespace = await loadOrSay(file, options);
+  if (namespace === undefined) return ExitCode.failed;
   if (taskName === undefined) {
     process.stdout.write(describeTasks(namespace, file));
     return ExitCode.ok;
@@ -157,15 +151,23 @@ async function resumeStoredCall(options: CliOptions): Promise<ExitCode> {
     );
   }
   const file = fileURLToPath(call.module);
-  let namespace: Readonly<Record<string, unknown>>;
+  const namespace = await loadOrSay(file, options);
+  if (namespace === undefined) return ExitCode.failed;
+  return runTask(findTask(namespace, call.task, file), [...call.args], options);
+}
+
+/** The program's module, or `undefined` after saying why it could not be loaded. */
+async function loadOrSay(
+  file: string,
+  options: CliOptions,
+): Promise<Readonly<Record<string, unknown>> | undefined> {
   try {
-    namespace = await loadModule(file);
+    return await loadModule(file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     console.error(`Could not load ${file}:\n${formatError(error, options.verbose)}`);
-    return ExitCode.failed;
+    return undefined;
   }
-  return runTask(findTask(namespace, call.task, file), [...call.args], options);
 }
 
 /** Codes of errors that refuse a run before it starts (the command line named the wrong run). */

@@ -1,6 +1,7 @@
 // An attempt's whole life on real pools: the wait for a worker (and a worker's start-up) is
 // queue time, bounded by maxQueuedTime; maxRuntime counts from the body's start; the records,
 // the live view's counts and the report's lanes say which attempts waited and which ran.
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,8 +11,7 @@ import type { RunEvent } from "../../src/record/events.js";
 import { Progress } from "../../src/record/progress.js";
 import { timelineData } from "../../src/record/report-timeline.js";
 import type { RunRecordData } from "../../src/record/run-record.js";
-import { parseFakeDevices } from "../../src/scheduler/fake-devices.js";
-import { LocalScheduler } from "../../src/scheduler/local-scheduler.js";
+import { fakeHostScheduler } from "../fixtures/gpu-lease.js";
 import {
   allocatesAtOnce,
   bounded,
@@ -119,19 +119,7 @@ describe("an attempt's phases", () => {
   });
 
   it("shows GPU trainings that wait for a device as waiting, one running bar per device", async () => {
-    const fake = parseFakeDevices("H100:2");
-    const scheduler = new LocalScheduler({
-      inventory: {
-        cpus: 16,
-        cpuSource: "fake",
-        memoryBytes: 64 * 2 ** 30,
-        memorySource: "fake",
-        gpus: fake.gpus,
-        tpus: [],
-        sources: ["fake"],
-        warnings: [],
-      },
-    });
+    const scheduler = fakeHostScheduler("H100:2");
     const events: RunEvent[] = [];
     const progress = new Progress();
     let mostRunning = 0;

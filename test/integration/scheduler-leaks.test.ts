@@ -3,23 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as flyte from "flyte-ts";
 import { describe, expect, it } from "vitest";
-import { parseFakeDevices } from "../../src/scheduler/fake-devices.js";
-import { LocalScheduler } from "../../src/scheduler/local-scheduler.js";
+import { fakeHostScheduler } from "../fixtures/gpu-lease.js";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-leaks-"));
-const fake = parseFakeDevices("H100:8");
-const scheduler = new LocalScheduler({
-  inventory: {
-    cpus: 16,
-    cpuSource: "fake",
-    memoryBytes: 64 * 2 ** 30,
-    memorySource: "fake",
-    gpus: fake.gpus,
-    tpus: [],
-    sources: ["fake"],
-    warnings: [],
-  },
-});
+const scheduler = fakeHostScheduler("H100:8");
 
 /** A seeded generator, so a failure replays. */
 function mulberry32(seed: number): () => number {
