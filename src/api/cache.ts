@@ -63,7 +63,8 @@ export interface CachePolicy {
   getVersion(salt: string, params: VersionParameters): string;
 }
 
-const regexAfterWords = new Set([
+/** Keywords after which a `/` starts a regular expression, not a division (for source scanners). */
+export const regexAfterWords: ReadonlySet<string> = new Set([
   "return",
   "typeof",
   "case",

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { findSourceMap, type SourceMap } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { regexAfterWords } from "../api/cache.js";
 import type { CallLocation } from "../internal/caller.js";
 
 /** What {@link sourceAsWritten} needs of a task. */
@@ -111,22 +112,6 @@ function offsetOf(text: string, line: number, column: number): number | undefine
 }
 
 const regexAfter = new Set([..."(,=:[!&|?{};+-*%<>~^"]);
-const regexAfterWords = new Set([
-  "return",
-  "typeof",
-  "case",
-  "do",
-  "else",
-  "in",
-  "of",
-  "new",
-  "delete",
-  "void",
-  "throw",
-  "instanceof",
-  "yield",
-  "await",
-]);
 
 /** Whether a `/` at `index`, after the code character `previous`, starts a regular expression. */
 function startsRegex(text: string, index: number, previous: string): boolean {
