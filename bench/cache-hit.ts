@@ -17,7 +17,8 @@ import * as flyte from "../src/index.js";
 import { interleave, perOpUs, report } from "./cache-harness.js";
 
 const home = mkdtempSync(join(tmpdir(), "flyte-ts-bench-hit-"));
-const env = new flyte.TaskEnvironment({ name: "bench", cache: "auto" });
+// Inline: a hit never reaches a worker, and no worker must import this module (it runs at top level).
+const env = new flyte.TaskEnvironment({ name: "bench", cache: "auto", runtime: "inline" });
 const train = env.task(async function train(config: {
   lr: number;
   layers: number[];
