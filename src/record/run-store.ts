@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import type { Statement } from "better-sqlite3";
-import { type Database, openDatabase, type Schema } from "../cache/database.js";
+import { type Database, openDatabase } from "../cache/database.js";
 import { decodeValue, sha256 } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
@@ -24,48 +24,13 @@ import { warnOnce } from "../internal/warn.js";
 import { finishedData, queuedData } from "./action-io.js";
 import type { ActionStatus, RunEvent, RunObserver } from "./events.js";
 import { type AttemptRecord, applyPhase } from "./run-record.js";
-
-/** The schema of `runs.db`; bump `version` on any incompatible change. */
-export const runSchema: Schema = {
-  version: 3,
-  ddl: `
-    CREATE TABLE IF NOT EXISTS runs (
-      name TEXT PRIMARY KEY, task TEXT NOT NULL, status TEXT NOT NULL,
-      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT,
-      inputs_hash TEXT, version TEXT, module TEXT, args BLOB, seal TEXT
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS actions (
-      run TEXT NOT NULL, id TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, grp TEXT,
-      status TEXT NOT NULL, cache_hit INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL,
-      ended_at INTEGER, error TEXT, output BLOB, seal TEXT, PRIMARY KEY (run, id)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS attempts (
-      run TEXT NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,
-      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT, phases TEXT,
-      PRIMARY KEY (run, action, attempt)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS traces (
-      run TEXT NOT NULL, action TEXT NOT NULL, trace TEXT NOT NULL, ok INTEGER NOT NULL,
-      value BLOB, error TEXT, seal TEXT, PRIMARY KEY (run, action, trace)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS events (
-      run TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, action TEXT,
-      at INTEGER NOT NULL, data TEXT, PRIMARY KEY (run, seq)
-    ) WITHOUT ROWID;
-  `,
-  // Version 1 rows have no seal: they are never replayed (their actions run again).
-  migrate(db, from) {
-    if (from < 2) {
-      db.exec(`
-        ALTER TABLE runs ADD COLUMN inputs_hash TEXT; ALTER TABLE runs ADD COLUMN version TEXT;
-        ALTER TABLE runs ADD COLUMN module TEXT; ALTER TABLE runs ADD COLUMN args BLOB;
-        ALTER TABLE runs ADD COLUMN seal TEXT; ALTER TABLE actions ADD COLUMN seal TEXT;
-        ALTER TABLE traces ADD COLUMN seal TEXT;`);
-    }
-    // Version 3: each attempt's phases (admitted, placed, running; lane, devices, backoff).
-    if (from < 3) db.exec("ALTER TABLE attempts ADD COLUMN phases TEXT");
-  },
-};
+import { runSchema } from "./run-schema.js";
+import {
+  EVENT_COLUMNS,
+  type PreparedStatements,
+  RunStoreWriter,
+  writeRows,
+} from "./run-store-writer.js";
 
 /** The root call of a run, as stored for a resume to check (and to repeat). */
 export interface StoredCall {
@@ -101,24 +66,13 @@ export interface Replay {
 
 /** How long events wait before they are written. Milliseconds. */
 const FLUSH_DELAY_MS = 20;
+/** How long the writer thread stays without work before it stops. Milliseconds. */
+const WRITER_IDLE_MS = 5_000;
 /** Queue length that forces a write at once. */
 const FLUSH_ROWS = 20_000;
 
 /** Statements and their arguments, alternating: `[statement, args, statement, args, …]`. */
 type Queue = (Statement | unknown[])[];
-
-/** Event rows written by one statement (six parameters each, well under SQLite's limit). */
-const EVENTS_PER_STATEMENT = 64;
-const EVENT_COLUMNS = 6;
-const eventsInsert = "INSERT OR REPLACE INTO events (run, seq, type, action, at, data) VALUES ";
-const eventValues = "(?, ?, ?, ?, ?, ?)";
-
-/** Prepared inserts of one and of {@link EVENTS_PER_STATEMENT} event rows, for one database. */
-interface EventStatements {
-  readonly db: Database;
-  readonly one: Statement;
-  readonly many: Statement;
-}
 
 /**
  * The runs of one `.flyte` folder.
@@ -138,8 +92,12 @@ export class RunStore {
   #events: unknown[] = [];
   /** Counts flushes: rows queued in an earlier batch are no longer in the queue to update. */
   #batch = 0;
-  #eventStatements: EventStatements | undefined;
+  /** The thread that writes the rows; `null` before the first write, `undefined` without one. */
+  #writer: RunStoreWriter | undefined | null = null;
+  /** Statements prepared for writes on this thread, when there is no writer thread. */
+  readonly #prepared: PreparedStatements = new Map();
   #timer: NodeJS.Timeout | undefined;
+  #idle: NodeJS.Timeout | undefined;
 
   /** @param home - the `.flyte` folder. */
   constructor(home: string) {
@@ -525,8 +483,20 @@ export class RunStore {
     };
   }
 
-  /** Writes every queued row now. */
+  /** Writes every queued row now: when this returns, they are committed (or noted as lost). */
   flush(): void {
+    this.#post();
+    const writer = this.#writer;
+    if (writer && !writer.settle()) {
+      notRecorded.note(
+        `the run record (${this.#file})`,
+        new Error("its writer thread stopped or did not answer within a minute"),
+      );
+    }
+  }
+
+  /** Hands the queued rows to the writer thread (or writes them here without one). */
+  #post(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const queue = this.#queue;
@@ -537,49 +507,64 @@ export class RunStore {
     this.#batch++;
     const db = this.database;
     if (db === undefined) return;
+    const rows = new Array<unknown>(queue.length);
+    for (let k = 0; k < queue.length; k += 2) {
+      rows[k] = (queue[k] as Statement).source;
+      rows[k + 1] = queue[k + 1];
+    }
+    const writer = this.#startWriter();
+    if (writer?.usable) {
+      writer.post({ rows, events });
+      this.#stopWhenIdle();
+      return;
+    }
     try {
-      const inserts = this.#eventInserts(db);
-      db.transaction(() => {
-        for (let k = 0; k < queue.length; k += 2) {
-          (queue[k] as Statement).run(...(queue[k + 1] as unknown[]));
-        }
-        const chunk = EVENTS_PER_STATEMENT * EVENT_COLUMNS;
-        let k = 0;
-        for (; k + chunk <= events.length; k += chunk) inserts.many.run(events.slice(k, k + chunk));
-        for (; k < events.length; k += EVENT_COLUMNS)
-          inserts.one.run(events.slice(k, k + EVENT_COLUMNS));
-      }).immediate();
+      writeRows(db, { rows, events }, this.#prepared);
     } catch (error) {
       notRecorded.note(`the run record (${this.#file})`, error);
     }
   }
 
-  /** Writes what is queued and closes the database. */
+  #startWriter(): RunStoreWriter | undefined {
+    if (this.#writer !== null) return this.#writer;
+    try {
+      this.#writer = new RunStoreWriter(this.#file, (failure) =>
+        notRecorded.note(
+          `the run record (${this.#file})`,
+          Object.assign(new Error(failure.message), { code: failure.code }),
+        ),
+      );
+    } catch {
+      // No thread (a restricted environment): the rows are written on this one.
+      this.#writer = undefined;
+    }
+    return this.#writer;
+  }
+
+  /** Stops the writer thread once nothing was posted for a while; the next write starts one. */
+  #stopWhenIdle(): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => {
+      this.#writer?.close();
+      this.#writer = null;
+    }, WRITER_IDLE_MS);
+    this.#idle.unref();
+  }
+
+  /** Writes what is queued, stops the writer thread and closes the database. */
   close(): void {
     this.flush();
+    clearTimeout(this.#idle);
+    this.#writer?.close();
+    this.#writer = null;
     this.#db?.close();
     this.#db = null;
   }
 
-  #eventInserts(db: Database): EventStatements {
-    let inserts = this.#eventStatements;
-    if (inserts?.db !== db) {
-      inserts = {
-        db,
-        one: db.prepare(eventsInsert + eventValues),
-        many: db.prepare(
-          eventsInsert + Array.from({ length: EVENTS_PER_STATEMENT }, () => eventValues).join(", "),
-        ),
-      };
-      this.#eventStatements = inserts;
-    }
-    return inserts;
-  }
-
   #scheduleFlush(): void {
-    if (this.#queue.length / 2 + this.#events.length / EVENT_COLUMNS >= FLUSH_ROWS) this.flush();
+    if (this.#queue.length / 2 + this.#events.length / EVENT_COLUMNS >= FLUSH_ROWS) this.#post();
     else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+      this.#timer = setTimeout(() => this.#post(), FLUSH_DELAY_MS);
       this.#timer.unref();
     }
   }

@@ -1,0 +1,171 @@
+/**
+ * The run store's writer: a thread that writes the rows the run store queues into `runs.db`, so
+ * that SQLite's inserts, commits and WAL checkpoints (about 100 µs of every task call) run beside
+ * the controller instead of on its thread. The controller builds the rows and posts them in
+ * batches every few milliseconds; {@link RunStoreWriter.settle} blocks until every posted batch
+ * is committed (the end of a run, `close`, a read), so what the run store promised is on disk
+ * when it returns, as before. When the thread cannot start, the rows are written on the calling
+ * thread instead: the same {@link writeRows} serves both.
+ * @module
+ */
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from "node:worker_threads";
+import type { Statement } from "better-sqlite3";
+import type { Database } from "../cache/database.js";
+
+/** Event rows written by one statement (six parameters each, well under SQLite's limit). */
+const EVENTS_PER_STATEMENT = 64;
+/** Values in one queued event row: run, seq, type, action, at, data. */
+export const EVENT_COLUMNS = 6;
+const eventsInsert = "INSERT OR REPLACE INTO events (run, seq, type, action, at, data) VALUES ";
+const eventValues = "(?, ?, ?, ?, ?, ?)";
+
+/**
+ * Rows to write in one transaction: `rows` alternates a statement's SQL and its parameters;
+ * `events` holds event rows flat, {@link EVENT_COLUMNS} values each.
+ */
+export interface RowBatch {
+  readonly rows: readonly unknown[];
+  readonly events: readonly unknown[];
+}
+
+/** Prepared statements of one connection, by SQL text. */
+export type PreparedStatements = Map<string, Statement>;
+
+/** Writes `batch` into `db` in one immediate transaction; throws what SQLite throws. */
+export function writeRows(db: Database, batch: RowBatch, prepared: PreparedStatements): void {
+  const statement = (sql: string): Statement => {
+    let s = prepared.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      prepared.set(sql, s);
+    }
+    return s;
+  };
+  const { rows, events } = batch;
+  db.transaction(() => {
+    for (let k = 0; k < rows.length; k += 2) {
+      statement(rows[k] as string).run(...(rows[k + 1] as unknown[]));
+    }
+    const chunk = EVENTS_PER_STATEMENT * EVENT_COLUMNS;
+    let k = 0;
+    if (events.length >= chunk) {
+      const many = statement(
+        eventsInsert + Array.from({ length: EVENTS_PER_STATEMENT }, () => eventValues).join(", "),
+      );
+      for (; k + chunk <= events.length; k += chunk) many.run(events.slice(k, k + chunk));
+    }
+    const one = statement(eventsInsert + eventValues);
+    for (; k < events.length; k += EVENT_COLUMNS) one.run(events.slice(k, k + EVENT_COLUMNS));
+  }).immediate();
+}
+
+/** A batch as posted to the thread. */
+export interface PostedBatch extends RowBatch {
+  /** Its number: the thread stores it in the shared state once the batch is committed. */
+  readonly seq: number;
+}
+
+/** What the thread reports back: a write that failed, as data. */
+export interface WriterFailure {
+  readonly seq: number;
+  readonly message: string;
+  readonly code: string | undefined;
+}
+
+/** Slots of the shared state. */
+export const WriterState = {
+  /** The number of the last batch committed (or given up on). */
+  done: 0,
+  /** 1 once the thread cannot write at all (the file would not open). */
+  broken: 1,
+} as const;
+
+/** The thread's program: dist's, also when the engine runs from `src/` (tests). */
+const threadUrl: URL = import.meta.url.endsWith(".ts")
+  ? new URL("../../dist/record/run-store-writer-thread.js", import.meta.url)
+  : new URL("./run-store-writer-thread.js", import.meta.url);
+
+/** How long {@link RunStoreWriter.settle} waits for the thread before giving up. Milliseconds. */
+const SETTLE_TIMEOUT_MS = 60_000;
+
+/**
+ * The thread that writes one `runs.db`. It never keeps the process alive: what it has not
+ * committed when the process ends is what a crash at that moment would lose; every run settles
+ * it before it returns.
+ */
+export class RunStoreWriter {
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #state = new Int32Array(new SharedArrayBuffer(8));
+  readonly #failed: (failure: WriterFailure) => void;
+  #posted = 0;
+  #exited = false;
+
+  /**
+   * Starts the thread for `file` (already created, with its schema). `failed` hears of every
+   * batch that could not be written.
+   */
+  constructor(file: string, failed: (failure: WriterFailure) => void) {
+    this.#failed = failed;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#worker = new Worker(threadUrl, {
+      workerData: { file, state: this.#state, port: port2 },
+      transferList: [port2],
+    });
+    this.#worker.unref();
+    this.#worker.on("error", () => {});
+    this.#worker.on("exit", () => {
+      this.#exited = true;
+    });
+    port1.on("message", (failure: WriterFailure) => this.#failed(failure));
+    port1.unref();
+  }
+
+  /** Whether batches can still be posted (the thread runs and could open the file). */
+  get usable(): boolean {
+    return !this.#exited && Atomics.load(this.#state, WriterState.broken) === 0;
+  }
+
+  /** Hands `batch` to the thread; it is written in the background. */
+  post(batch: RowBatch): void {
+    const posted: PostedBatch = { seq: ++this.#posted, rows: batch.rows, events: batch.events };
+    this.#port.postMessage(posted);
+  }
+
+  /**
+   * Blocks until every posted batch is committed, then reports the failures it heard of.
+   * Returns false when the thread stopped or did not answer in time (those rows are lost).
+   */
+  settle(): boolean {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    let done = Atomics.load(this.#state, WriterState.done);
+    while (done < this.#posted && Atomics.load(this.#state, WriterState.broken) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#exited) break;
+      Atomics.wait(this.#state, WriterState.done, done, Math.min(left, 1_000));
+      done = Atomics.load(this.#state, WriterState.done);
+    }
+    for (
+      let m = receiveMessageOnPort(this.#port);
+      m !== undefined;
+      m = receiveMessageOnPort(this.#port)
+    ) {
+      this.#failed(m.message as WriterFailure);
+    }
+    return done >= this.#posted;
+  }
+
+  /** Settles, then stops the thread. */
+  close(): boolean {
+    const settled = this.settle();
+    this.#port.close();
+    void this.#worker.terminate();
+    return settled;
+  }
+}
