@@ -372,8 +372,10 @@ export class WorkerPool {
       worker.lane,
       this.#options.spec.kind === "thread" ? { threadId: id } : { pid: id },
     );
-    worker.handle.post(message);
+    // Everything the controller does about this attempt happens before the message leaves: the
+    // woken worker may take this thread's core, and the controller's work would wait behind it.
     if (worker.loadedTasks.has(task)) request.started?.();
+    worker.handle.post(message);
   }
 
   #onMessage(worker: PooledWorker, message: FromWorker): void {
