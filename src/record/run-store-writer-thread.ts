@@ -7,6 +7,7 @@ import { type MessagePort, workerData } from "node:worker_threads";
 import { openDatabase } from "../cache/database.js";
 import { runSchema } from "./run-schema.js";
 import {
+  closeMessage,
   type PostedBatch,
   type PreparedStatements,
   type WriterFailure,
@@ -33,7 +34,14 @@ if (db === undefined) {
   Atomics.notify(state, WriterState.done);
   port.close();
 } else {
-  port.on("message", (batch: PostedBatch) => {
+  port.on("message", (batch: PostedBatch | typeof closeMessage) => {
+    if (batch === closeMessage) {
+      db.close();
+      Atomics.store(state, WriterState.closed, 1);
+      Atomics.notify(state, WriterState.closed);
+      port.close();
+      return;
+    }
     try {
       writeRows(db, batch, prepared);
     } catch (error) {

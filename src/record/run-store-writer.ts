@@ -83,7 +83,12 @@ export const WriterState = {
   done: 0,
   /** 1 once the thread cannot write at all (the file would not open). */
   broken: 1,
+  /** 1 once the thread closed its connection (after a `close` message). */
+  closed: 2,
 } as const;
+
+/** The message that has the thread close its connection (checkpointing the WAL) and stop. */
+export const closeMessage = "close";
 
 /** The thread's program: dist's, also when the engine runs from `src/` (tests). */
 const threadUrl: URL = import.meta.url.endsWith(".ts")
@@ -101,7 +106,7 @@ const SETTLE_TIMEOUT_MS = 60_000;
 export class RunStoreWriter {
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #state = new Int32Array(new SharedArrayBuffer(8));
+  readonly #state = new Int32Array(new SharedArrayBuffer(12));
   readonly #failed: (failure: WriterFailure) => void;
   #posted = 0;
   #exited = false;
@@ -161,9 +166,19 @@ export class RunStoreWriter {
     return done >= this.#posted;
   }
 
-  /** Settles, then stops the thread. */
+  /**
+   * Settles, then has the thread close its connection (so the last one to close checkpoints the
+   * WAL into the file) and stops it.
+   */
   close(): boolean {
     const settled = this.settle();
+    if (this.usable) {
+      this.#port.postMessage(closeMessage);
+      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+      while (Atomics.load(this.#state, WriterState.closed) === 0 && Date.now() < deadline) {
+        Atomics.wait(this.#state, WriterState.closed, 0, 1_000);
+      }
+    }
     this.#port.close();
     void this.#worker.terminate();
     return settled;

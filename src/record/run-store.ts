@@ -66,6 +66,8 @@ export interface Replay {
 
 /** How long events wait before they are written. Milliseconds. */
 const FLUSH_DELAY_MS = 20;
+/** Rows written on the calling thread before the writer thread starts. */
+const WRITER_AFTER_ROWS = 500;
 /** How long the writer thread stays without work before it stops. Milliseconds. */
 const WRITER_IDLE_MS = 5_000;
 /** Queue length that forces a write at once. */
@@ -98,6 +100,8 @@ export class RunStore {
   readonly #prepared: PreparedStatements = new Map();
   #timer: NodeJS.Timeout | undefined;
   #idle: NodeJS.Timeout | undefined;
+  /** Rows handed over so far: the writer thread starts once there are many. */
+  #rowsPosted = 0;
 
   /** @param home - the `.flyte` folder. */
   constructor(home: string) {
@@ -466,8 +470,13 @@ export class RunStore {
         default:
           event satisfies never;
       }
-      // An attempt's phases live in its row (`attempts.phases`), not in the event log as well.
-      if (event.type === "attempt-phase") {
+      // An attempt's life (start, phases, end, error) lives in its `attempts` row, not in the
+      // event log as well: two rows fewer per call.
+      if (
+        event.type === "attempt-phase" ||
+        event.type === "attempt-started" ||
+        event.type === "attempt-finished"
+      ) {
         this.#scheduleFlush();
         return;
       }
@@ -512,7 +521,9 @@ export class RunStore {
       rows[k] = (queue[k] as Statement).source;
       rows[k + 1] = queue[k + 1];
     }
-    const writer = this.#startWriter();
+    // A few rows cost less to write here than a thread costs to start (a one-task program).
+    this.#rowsPosted += rows.length / 2 + events.length / EVENT_COLUMNS;
+    const writer = this.#rowsPosted > WRITER_AFTER_ROWS ? this.#startWriter() : undefined;
     if (writer?.usable) {
       writer.post({ rows, events });
       this.#stopWhenIdle();
@@ -617,10 +628,6 @@ function eventData(event: RunEvent): string | null {
     case "action-queued":
       // The action's label and inputs (record/action-io.ts).
       return queuedData(event);
-    case "attempt-started":
-      return `{"attempt":${event.attempt}}`;
-    case "attempt-finished":
-      return JSON.stringify({ attempt: event.attempt, error: knownSecrets.maskValue(event.error) });
     case "action-finished":
       if (event.status === "succeeded") return finishedData(event);
       return event.error === undefined
