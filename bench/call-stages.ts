@@ -1,7 +1,8 @@
 // The per-stage cost of one sub-task call, each stage timed alone in this process (µs per call,
 // median of 7 trials): ids, the cache stage (off, and a hit), admission, the run record's
 // observers for one action's events, and a thread worker's round trip against piscina's — then
-// whole calls in a run, inline and on a reusable thread environment.
+// whole calls in a run, inline and on a reusable thread environment (their difference is what
+// dispatch and the worker add).
 //
 //   node --import tsx bench/call-stages.ts
 import { mkdtempSync } from "node:fs";
@@ -42,6 +43,14 @@ async function perCall(fn: (i: number) => unknown): Promise<number> {
 const env = new flyte.TaskEnvironment({ name: "stages", runtime: "inline", cache: "auto" });
 const square = env.task(async function square(x: number) {
   return x * x;
+});
+const inlineEnv = new flyte.TaskEnvironment({ name: "stages-inline", runtime: "inline" });
+const incInline = inlineEnv.task(async function incInline(x: number) {
+  return x + 1;
+});
+const sequentialInline = inlineEnv.task(async function sequentialInline(n: number) {
+  for (let i = 0; i < n; i++) await incInline(i);
+  return n;
 });
 const rows: [string, number][] = [];
 
@@ -95,7 +104,7 @@ const otel = telemetryObserver();
 const started: RunEvent = { type: "run-started", run: "stages", task: "t", at: 0 };
 for (const o of [record.observe, observe, otel]) o(started);
 rows.push([
-  "record: one action's 8 events through the run record, runs.db and telemetry",
+  "record: one action's 7 events through the run record, runs.db and telemetry",
   await perCall((i) => {
     const action = `x${i}`;
     const events: RunEvent[] = [
@@ -140,8 +149,17 @@ for (let t = 0; t < 5; t++) {
   await ctx.run(sequential, "inc", m);
   whole.push(((performance.now() - t0) * 1000) / m);
 }
+await ctx.run(sequentialInline, 2000);
+const inline: number[] = [];
+for (let t = 0; t < 5; t++) {
+  const t0 = performance.now();
+  await ctx.run(sequentialInline, m);
+  inline.push(((performance.now() - t0) * 1000) / m);
+}
 rows.push(["floor: piscina run() round trip", floor]);
+rows.push(["whole sub-task call, inline env (every stage but dispatch + worker)", median(inline)]);
 rows.push(["whole sub-task call, reusable thread env (all stages)", median(whole)]);
+rows.push(["dispatch + worker: thread env minus inline env", median(whole) - median(inline)]);
 
 for (const [what, us] of rows)
   console.log(JSON.stringify({ id: "call.stages", what, engine: `${us.toFixed(2)} µs/call` }));

@@ -1,8 +1,9 @@
 /**
- * Each action's inputs and output in `runs.db`. They ride on the run store's event rows, so
- * recording them adds no row per action: an `action-queued` row's data holds the action's label,
- * a bounded preview of every input and, when the previews do not carry them exactly, the whole
- * inputs (`recorded-value.ts`); an `action-finished` row's data holds a preview of the output.
+ * Each action's inputs and output in `runs.db`. They ride on the action's own row, so recording
+ * them adds no row: its `queued` column holds the action's label, a bounded preview of every
+ * input and, when the previews do not carry them exactly, the whole inputs (`recorded-value.ts`);
+ * its `finished` column a preview of the output. (Runs recorded before schema version 4 kept
+ * them on their `action-queued` and `action-finished` event rows, which are still read.)
  * The whole output of an action that ran is the run store's (kept for resume); a cached task's
  * is in the cache, under the key kept in the small `cache_keys` table, which also lets
  * `flyte-ts cache ls/show` name the inputs that made an entry.
@@ -190,6 +191,31 @@ function parse<T>(text: string | null): T | undefined {
 
 /** The recorded inputs and outputs of the actions of `run`, by action id (the latest attempt's). */
 export function loadActionIo(db: Database, run: string): Map<string, ActionIo> {
+  const out = new Map<string, ActionIo>();
+  const rows = db
+    .prepare<[string], { id: string; queued: string | null; finished: string | null }>(
+      "SELECT id, queued, finished FROM actions WHERE run = ?",
+    )
+    .all(run);
+  let older = false;
+  for (const row of rows) {
+    if (row.queued === null && row.finished === null) {
+      older = true;
+      continue;
+    }
+    const data = parse<QueuedData>(row.queued);
+    out.set(row.id, {
+      label: data?.label,
+      inputs: data?.inputs,
+      output: parse<{ output?: string }>(row.finished)?.output,
+    });
+  }
+  if (older) for (const [id, io] of loadOlderActionIo(db, run)) if (!out.has(id)) out.set(id, io);
+  return out;
+}
+
+/** What runs recorded before schema version 4 kept on their event rows. */
+function loadOlderActionIo(db: Database, run: string): Map<string, ActionIo> {
   const rows = db
     .prepare<[string], { action: string; type: string; data: string | null }>(
       "SELECT action, type, data FROM events WHERE run = ? AND type IN ('action-queued', 'action-finished') ORDER BY seq",
@@ -232,12 +258,21 @@ function decoded(bytes: Buffer | null | undefined): { value: unknown } | undefin
 
 /** The whole inputs recorded for action `id` of `run`, its stored output and its cache key. */
 export function loadActionValues(db: Database, run: string, id: string): ActionValues {
-  const queued = db
-    .prepare<[string, string], { data: string | null }>(
-      "SELECT data FROM events WHERE run = ? AND action = ? AND type = 'action-queued' ORDER BY seq DESC LIMIT 1",
+  const stored = db
+    .prepare<[string, string], { output: Buffer | null; queued: string | null }>(
+      "SELECT output, queued FROM actions WHERE run = ? AND id = ?",
     )
     .get(run, id);
-  const data = parse<QueuedData>(queued?.data ?? null);
+  // Runs recorded before schema version 4 kept the inputs on the queued event's row.
+  const queued =
+    stored?.queued ??
+    db
+      .prepare<[string, string], { data: string | null }>(
+        "SELECT data FROM events WHERE run = ? AND action = ? AND type = 'action-queued' ORDER BY seq DESC LIMIT 1",
+      )
+      .get(run, id)?.data ??
+    null;
+  const data = parse<QueuedData>(queued);
   let inputs: unknown[] | undefined;
   try {
     if (data?.exact) inputs = data.inputs?.map((input) => valueOfPreview(input.preview));
@@ -248,11 +283,6 @@ export function loadActionValues(db: Database, run: string, id: string): ActionV
   } catch {
     inputs = undefined;
   }
-  const stored = db
-    .prepare<[string, string], { output: Buffer | null }>(
-      "SELECT output FROM actions WHERE run = ? AND id = ?",
-    )
-    .get(run, id);
   return { inputs, output: decoded(stored?.output), key: data?.key };
 }
 

@@ -7,7 +7,7 @@ import type { Schema } from "../cache/database.js";
 
 /** The schema of `runs.db`; bump `version` on any incompatible change. */
 export const runSchema: Schema = {
-  version: 3,
+  version: 4,
   ddl: `
     CREATE TABLE IF NOT EXISTS runs (
       name TEXT PRIMARY KEY, task TEXT NOT NULL, status TEXT NOT NULL,
@@ -17,7 +17,8 @@ export const runSchema: Schema = {
     CREATE TABLE IF NOT EXISTS actions (
       run TEXT NOT NULL, id TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, grp TEXT,
       status TEXT NOT NULL, cache_hit INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL,
-      ended_at INTEGER, error TEXT, output BLOB, seal TEXT, PRIMARY KEY (run, id)
+      ended_at INTEGER, error TEXT, output BLOB, seal TEXT, queued TEXT, finished TEXT,
+      PRIMARY KEY (run, id)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS attempts (
       run TEXT NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,
@@ -44,5 +45,12 @@ export const runSchema: Schema = {
     }
     // Version 3: each attempt's phases (admitted, placed, running; lane, devices, backoff).
     if (from < 3) db.exec("ALTER TABLE attempts ADD COLUMN phases TEXT");
+    // Version 4: an action's label, inputs and output preview in its own row (they were the data
+    // of its queued and finished event rows, which older runs keep).
+    if (from < 4) {
+      db.exec(
+        "ALTER TABLE actions ADD COLUMN queued TEXT; ALTER TABLE actions ADD COLUMN finished TEXT",
+      );
+    }
   },
 };

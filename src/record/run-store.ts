@@ -295,8 +295,8 @@ export class RunStore {
       runArgs: db.prepare("UPDATE runs SET args = NULL, seal = ? WHERE name = ?"),
       runEnd: db.prepare("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?"),
       action: db.prepare(
-        "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       hit: db.prepare("UPDATE actions SET cache_hit = ? WHERE run = ? AND id = ?"),
       attempt: db.prepare(
@@ -310,7 +310,7 @@ export class RunStore {
         "UPDATE attempts SET ended_at = ?, error = ? WHERE run = ? AND action = ? AND attempt = ?",
       ),
       actionEnd: db.prepare(
-        "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ?, seal = ? WHERE run = ? AND id = ?",
+        "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ?, seal = ?, finished = ? WHERE run = ? AND id = ?",
       ),
       trace: db.prepare(
         "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -367,6 +367,8 @@ export class RunStore {
             null,
             null,
             null,
+            queuedData(event),
+            null,
           ];
           q.push(s.action, row);
           actionRows.set(event.action, row);
@@ -422,6 +424,7 @@ export class RunStore {
               ? storable(event.output)
               : null;
           const seal = output === null ? null : outputSeal(run, event.action, output);
+          const finished = event.status === "succeeded" ? finishedData(event) : null;
           const row = actionRows.get(event.action);
           if (row !== undefined) {
             row[ActionColumn.status] = event.status;
@@ -429,6 +432,7 @@ export class RunStore {
             row[ActionColumn.error] = json(event.error);
             row[ActionColumn.output] = output;
             row[ActionColumn.seal] = seal;
+            row[ActionColumn.finished] = finished;
             actionRows.delete(event.action);
           } else {
             q.push(s.actionEnd, [
@@ -437,6 +441,7 @@ export class RunStore {
               json(event.error),
               output,
               seal,
+              finished,
               run,
               event.action,
             ]);
@@ -470,12 +475,14 @@ export class RunStore {
         default:
           event satisfies never;
       }
-      // An attempt's life (start, phases, end, error) lives in its `attempts` row, not in the
-      // event log as well: two rows fewer per call.
+      // An action (label, inputs, output preview, end) and its attempts (start, phases, end)
+      // live in their own rows, not in the event log as well: four event rows fewer per call.
       if (
         event.type === "attempt-phase" ||
         event.type === "attempt-started" ||
-        event.type === "attempt-finished"
+        event.type === "attempt-finished" ||
+        event.type === "action-queued" ||
+        event.type === "action-finished"
       ) {
         this.#scheduleFlush();
         return;
@@ -568,6 +575,7 @@ export class RunStore {
     clearTimeout(this.#idle);
     this.#writer?.close();
     this.#writer = null;
+    this.#prepared.clear();
     this.#db?.close();
     this.#db = null;
   }
@@ -589,6 +597,8 @@ const ActionColumn = {
   error: 9,
   output: 10,
   seal: 11,
+  queued: 12,
+  finished: 13,
 } as const;
 /** Parameter positions in a queued `attempts` row. */
 const AttemptColumn = { attempt: 2, endedAt: 4, error: 5, phases: 6 } as const;
@@ -625,14 +635,6 @@ function callSeal(run: string, call: StoredCall, args: Uint8Array | null): strin
 /** What an event row keeps beyond its type, action and time: attempt numbers, statuses, errors. */
 function eventData(event: RunEvent): string | null {
   switch (event.type) {
-    case "action-queued":
-      // The action's label and inputs (record/action-io.ts).
-      return queuedData(event);
-    case "action-finished":
-      if (event.status === "succeeded") return finishedData(event);
-      return event.error === undefined
-        ? `{"status":"${event.status}"}`
-        : JSON.stringify({ status: event.status, error: knownSecrets.maskValue(event.error) });
     case "run-finished":
       return event.error === undefined
         ? `{"status":"${event.status}"}`
