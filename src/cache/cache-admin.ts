@@ -10,6 +10,7 @@ import type { SqliteCacheStore } from "./sqlite-cache-store.js";
 export interface CacheEntry {
   readonly key: string;
   readonly task: string;
+  /** The stored object's content hash; `''` for an output kept in its entry row. */
   readonly hash: string;
   /** Bytes of the stored output. */
   readonly size: number;
@@ -20,7 +21,7 @@ export interface CacheEntry {
 /** What the cache holds. */
 export interface CacheStats {
   readonly entries: number;
-  /** Distinct stored outputs (identical outputs are stored once). */
+  /** Stored outputs: outputs kept in their entry rows, and objects (identical ones stored once). */
   readonly objects: number;
   readonly inlineBytes: number;
   readonly blobBytes: number;
@@ -44,7 +45,8 @@ const toEntry = (r: EntryRow): CacheEntry => ({
 });
 
 const entrySelect =
-  "SELECT e.key, e.task, e.hash, coalesce(o.size, 0) AS size, e.created_at FROM entries e LEFT JOIN objects o ON o.hash = e.hash";
+  "SELECT e.key, e.task, e.hash, CASE WHEN e.data IS NOT NULL THEN length(e.data) ELSE coalesce(o.size, 0) END AS size, " +
+  "e.created_at FROM entries e LEFT JOIN objects o ON o.hash = e.hash";
 
 /** The entries, newest first, optionally of one task only. */
 export function listEntries(db: Database, task?: string): CacheEntry[] {
@@ -81,8 +83,9 @@ export function cacheStats(db: Database): CacheStats {
       }
     >(
       `SELECT (SELECT count(*) FROM entries) AS entries, (SELECT count(DISTINCT task) FROM entries) AS tasks,
-              count(*) AS objects,
-              sum(CASE WHEN data IS NOT NULL THEN size END) AS inline,
+              count(*) + (SELECT count(*) FROM entries WHERE data IS NOT NULL) AS objects,
+              coalesce(sum(CASE WHEN data IS NOT NULL THEN size END), 0)
+                + coalesce((SELECT sum(length(data)) FROM entries WHERE data IS NOT NULL), 0) AS inline,
               sum(CASE WHEN data IS NULL THEN size END) AS blob
        FROM objects`,
     )

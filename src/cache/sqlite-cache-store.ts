@@ -1,13 +1,14 @@
 /**
- * The local cache: `<home>/cache.db` on better-sqlite3, content-addressed. An output is encoded
- * once, stored under the SHA-256 of its bytes (`objects`), and keys point at that hash
- * (`entries`), so identical outputs are stored once. Outputs over 1 MB live in the blob store.
- * Writes made in the same turn of the event loop share one transaction (a fan-out's results cost
- * one commit, not one each). Every read is verified: the row's key against the key asked for, the
- * row's seal (a hash binding key, task and object) and the output's bytes against their content
- * hash. Anything unreadable or damaged is a miss plus one warning naming the file, never a wrong
- * value. A write that fails (a full disk) loses only the cache entry: it is noted for the run's
- * one "not recorded" warning.
+ * The local cache: `<home>/cache.db` on better-sqlite3. A small output (at most 512 bytes
+ * encoded) lives in its entry row; a larger one is stored once under the SHA-256 of its bytes
+ * (`objects`) and its entries point at that hash, so identical outputs are stored once. Outputs
+ * over 1 MB live in the blob store. Writes made in the same turn of the event loop share one
+ * transaction (a fan-out's results cost one commit, not one each), and each `set` resolves only
+ * once that transaction has committed. Every read is verified: the row's key against the key
+ * asked for and the row's seal (a hash binding key, task and the output's bytes, or the object's
+ * hash whose bytes are checked against it). Anything unreadable or damaged is a miss plus one
+ * warning naming the file, never a wrong value. A write that fails (a full disk) loses only the
+ * cache entry: it is noted for the run's one "not recorded" warning.
  * @module
  */
 import { join } from "node:path";
@@ -17,60 +18,22 @@ import { notRecorded } from "../internal/not-recorded.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import { warnOnce } from "../internal/warn.js";
 import { BlobStore } from "./blob-store.js";
+import { leadKey } from "./cache-lease.js";
+import { cacheSchema, entrySeal, inlineEntrySeal } from "./cache-schema.js";
 import type { CacheHit, CacheLead, CacheStore } from "./cache-store.js";
-import { type Database, openDatabase, type Schema } from "./database.js";
+import { type Database, openDatabase } from "./database.js";
 import type { DigestMemo } from "./file-digest.js";
-import { leaseHolderIsGone, newLeaseOwner } from "./lease-owner.js";
-import { decodeValue, type EncodedValue, encodeValue, sha256 } from "./value-codec.js";
-
-/**
- * The schema of `cache.db`; bump `version` on any incompatible change. Two B-trees per write
- * and no secondary indexes: listing by task and collecting orphans (the CLI) scan instead.
- * Version 2 added `entries.seal` ({@link entrySeal}) and `objects.masked` (what `cache show`
- * shows of an output that holds a known secret value).
- */
-export const cacheSchema: Schema = {
-  version: 2,
-  ddl: `
-    CREATE TABLE IF NOT EXISTS objects (
-      hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB, masked BLOB
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS entries (
-      key TEXT PRIMARY KEY, task TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL,
-      seal TEXT
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS file_digests (
-      path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, digest BLOB NOT NULL
-    ) WITHOUT ROWID;
-  `,
-  migrate(db, from) {
-    if (from < 2) {
-      db.exec(
-        "ALTER TABLE objects ADD COLUMN masked BLOB; ALTER TABLE entries ADD COLUMN seal TEXT;",
-      );
-      // Rows written by version 1 are trusted as they are: they get their seal now.
-      db.function("flyte_entry_seal", { deterministic: true }, (key, task, hash) =>
-        entrySeal(String(key), String(task), String(hash)),
-      );
-      db.exec("UPDATE entries SET seal = flyte_entry_seal(key, task, hash)");
-    }
-  },
-};
-
-/**
- * The seal of an `entries` row: a hash binding its key, task and object hash, checked on every
- * read, so that a damaged cell (a key, or the hash it points at) is a miss, never another input's
- * output.
- */
-export function entrySeal(key: string, task: string, hash: string): string {
-  return sha256(Buffer.from(`${key}\n${task}\n${hash}`)).slice(0, 32);
-}
+import { decodeValue, encodeBytes, encodeValue, sha256 } from "./value-codec.js";
 
 /** Options of {@link SqliteCacheStore}. */
 export interface SqliteCacheStoreOptions {
   /** Outputs larger than this go to blob files. Bytes. @default 1_048_576 */
   inlineMaxBytes?: number;
+  /**
+   * Outputs at most this large (encoded) live in their entry row instead of being stored once
+   * by content hash. Bytes. @default 512
+   */
+  entryMaxBytes?: number;
   /**
    * How long a `serialize` lease lives without a heartbeat. A leader that died on this host is
    * taken over at the next poll (its pid and start time are checked); one on another host only
@@ -84,7 +47,10 @@ export interface SqliteCacheStoreOptions {
 interface Pending {
   readonly key: string;
   readonly task: string;
-  readonly encoded: EncodedValue;
+  readonly bytes: Buffer;
+  /** The content hash of an output stored in `objects`; `''` for one stored in its entry. */
+  readonly hash: string;
+  readonly seal: string;
   /** The output with known secret values masked, when it held one (for `cache show`). */
   readonly masked: Buffer | undefined;
 }
@@ -101,7 +67,10 @@ interface Row {
   readonly task: string;
   readonly hash: string;
   readonly seal: string | null;
-  readonly objectHash: string;
+  /** The output's bytes when they live in the entry row. */
+  readonly inline: Buffer | null;
+  /** `null` when no object has the entry's hash. */
+  readonly objectHash: string | null;
   readonly data: Buffer | null;
 }
 
@@ -119,6 +88,7 @@ export class SqliteCacheStore implements CacheStore {
   readonly #home: string;
   readonly #blobs: BlobStore;
   readonly #inlineMaxBytes: number;
+  readonly #entryMaxBytes: number;
   readonly #leaseMs: number;
   readonly #pollMs: number;
   #db: Database | undefined | null = null;
@@ -133,6 +103,8 @@ export class SqliteCacheStore implements CacheStore {
     this.#home = home;
     this.#blobs = new BlobStore(join(home, "blobs"));
     this.#inlineMaxBytes = options.inlineMaxBytes ?? 1_048_576;
+    // An output over the blob limit goes to a blob file even when it would fit in its entry.
+    this.#entryMaxBytes = Math.min(options.entryMaxBytes ?? 512, this.#inlineMaxBytes);
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#pollMs = options.pollMs ?? 50;
   }
@@ -142,8 +114,8 @@ export class SqliteCacheStore implements CacheStore {
     if (this.#db === null) {
       this.#db = openDatabase(join(this.#home, "cache.db"), cacheSchema, "The cache database");
       this.#select = this.#db?.prepare<[string], Row>(
-        "SELECT e.key AS key, e.task AS task, e.hash AS hash, e.seal AS seal, o.hash AS objectHash, o.data AS data " +
-          "FROM entries e JOIN objects o ON o.hash = e.hash WHERE e.key = ?",
+        "SELECT e.key AS key, e.task AS task, e.hash AS hash, e.seal AS seal, e.data AS inline, " +
+          "o.hash AS objectHash, o.data AS data FROM entries e LEFT JOIN objects o ON o.hash = e.hash WHERE e.key = ?",
       );
     }
     return this.#db;
@@ -207,6 +179,9 @@ export class SqliteCacheStore implements CacheStore {
       return undefined;
     }
     if (row === undefined) return undefined;
+    if (row.inline !== null) return this.#inlineHit(key, row);
+    // An entry whose object was removed (by another process's prune) is a plain miss.
+    if (row.objectHash === null) return undefined;
     if (
       row.key !== key ||
       row.objectHash !== row.hash ||
@@ -223,12 +198,32 @@ export class SqliteCacheStore implements CacheStore {
     }
     const bytes = row.data ?? this.#blobs.get(row.hash);
     if (bytes === undefined) return undefined;
+    return this.#decoded(bytes, row.hash);
+  }
+
+  /** A hit from an entry that holds its output: its seal covers key, task and bytes. */
+  #inlineHit(key: string, row: Row): CacheHit | undefined {
+    const bytes = row.inline;
+    if (
+      row.key !== key ||
+      !Buffer.isBuffer(bytes) ||
+      typeof row.task !== "string" ||
+      row.seal !== inlineEntrySeal(key, row.task, bytes)
+    ) {
+      this.#warnDamaged();
+      return undefined;
+    }
+    return this.#decoded(bytes, undefined);
+  }
+
+  /** Decodes stored bytes; undecodable bytes (of object `hash`, if any) are a miss and a warning. */
+  #decoded(bytes: Uint8Array, hash: string | undefined): CacheHit | undefined {
     try {
       return { value: decodeValue(bytes) };
     } catch (error) {
-      this.#damaged.add(row.hash);
+      if (hash !== undefined) this.#damaged.add(hash);
       warnOnce(
-        `A cached output (object ${row.hash}) in ${this.#file} cannot be decoded (${String(error)}); the task runs again.`,
+        `A cached output (${hash === undefined ? "in its entry" : `object ${hash}`}) in ${this.#file} cannot be decoded (${String(error)}); the task runs again.`,
       );
       return undefined;
     }
@@ -278,12 +273,9 @@ export class SqliteCacheStore implements CacheStore {
    */
   set(key: string, value: unknown, taskName: string): Promise<void> {
     if (this.database === undefined) return Promise.resolve();
-    let encoded: EncodedValue;
-    let masked: Buffer | undefined;
+    let pending: Pending;
     try {
-      encoded = encodeValue(value);
-      const shown = knownSecrets.maskValue(value);
-      if (shown !== value) masked = encodeValue(shown).bytes;
+      pending = this.#pending(key, value, taskName);
     } catch (error) {
       warnOnce(
         `The output of task \`${taskName}\` cannot be stored in the cache (${error instanceof Error ? error.message : String(error)}); ` +
@@ -300,8 +292,26 @@ export class SqliteCacheStore implements CacheStore {
       batch = this.#batch = { items: [], committed, done };
       setImmediate(() => this.#flush());
     }
-    batch.items.push({ key, task: taskName, encoded, masked });
+    batch.items.push(pending);
     return batch.committed;
+  }
+
+  /**
+   * A write, encoded and sealed. A small output without secrets goes in its entry (one hash,
+   * the seal); others are stored by content hash.
+   */
+  #pending(key: string, value: unknown, task: string): Pending {
+    const shown = knownSecrets.maskValue(value);
+    const masked = shown === value ? undefined : encodeValue(shown).bytes;
+    if (masked === undefined) {
+      const bytes = encodeBytes(value);
+      if (bytes.byteLength <= this.#entryMaxBytes)
+        return { key, task, bytes, hash: "", seal: inlineEntrySeal(key, task, bytes), masked };
+      const hash = sha256(bytes);
+      return { key, task, bytes, hash, seal: entrySeal(key, task, hash), masked };
+    }
+    const { bytes, hash } = encodeValue(value);
+    return { key, task, bytes, hash, seal: entrySeal(key, task, hash), masked };
   }
 
   /** Writes every pending output in one transaction. */
@@ -316,8 +326,7 @@ export class SqliteCacheStore implements CacheStore {
       const now = Date.now();
       for (const p of batch) {
         // The file exists before any row points at it.
-        if (p.encoded.bytes.byteLength > this.#inlineMaxBytes)
-          this.#blobs.put(p.encoded.hash, p.encoded.bytes);
+        if (p.bytes.byteLength > this.#inlineMaxBytes) this.#blobs.put(p.hash, p.bytes);
       }
       this.#writer ??= this.#makeWriter(db);
       this.#writer.immediate(batch, now);
@@ -328,7 +337,7 @@ export class SqliteCacheStore implements CacheStore {
     }
   }
 
-  /** The transaction that writes one batch: an object row per output, an entry row per key. */
+  /** The transaction that writes one batch: an entry row per key, an object row per larger output. */
   #makeWriter(db: Database) {
     // Same hash, same bytes: an object already stored is left as it is (unless it was found damaged).
     const putObject = db.prepare(
@@ -338,15 +347,19 @@ export class SqliteCacheStore implements CacheStore {
       "INSERT OR REPLACE INTO objects (hash, size, data, masked) VALUES (?, ?, ?, ?)",
     );
     const putEntry = db.prepare(
-      "INSERT OR REPLACE INTO entries (key, task, hash, created_at, seal) VALUES (?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO entries (key, task, hash, created_at, seal, data) VALUES (?, ?, ?, ?, ?, ?)",
     );
     return db.transaction((batch: readonly Pending[], now: number) => {
-      for (const { key, task, encoded, masked } of batch) {
-        const size = encoded.bytes.byteLength;
-        const data = size <= this.#inlineMaxBytes ? encoded.bytes : null;
-        const put = this.#damaged.delete(encoded.hash) ? replaceObject : putObject;
-        put.run(encoded.hash, size, data, masked ?? null);
-        putEntry.run(key, task, encoded.hash, now, entrySeal(key, task, encoded.hash));
+      for (const { key, task, bytes, hash, seal, masked } of batch) {
+        if (hash === "") {
+          putEntry.run(key, task, hash, now, seal, bytes);
+          continue;
+        }
+        const size = bytes.byteLength;
+        const data = size <= this.#inlineMaxBytes ? bytes : null;
+        const put = this.#damaged.delete(hash) ? replaceObject : putObject;
+        put.run(hash, size, data, masked ?? null);
+        putEntry.run(key, task, hash, now, seal, null);
       }
     });
   }
@@ -357,7 +370,13 @@ export class SqliteCacheStore implements CacheStore {
    */
   async lead(key: string, signal: AbortSignal): Promise<CacheLead> {
     try {
-      return await this.#lead(key, signal);
+      const db = this.database;
+      if (db === undefined) return { release: () => {} };
+      return await leadKey(db, key, signal, {
+        leaseMs: this.#leaseMs,
+        pollMs: this.#pollMs,
+        stored: (k) => this.getNow(k),
+      });
     } catch (error) {
       if (signal.aborted) throw error;
       warnOnce(
@@ -365,64 +384,6 @@ export class SqliteCacheStore implements CacheStore {
       );
       return { release: () => {} };
     }
-  }
-
-  async #lead(key: string, signal: AbortSignal): Promise<CacheLead> {
-    const db = this.database;
-    if (db === undefined) return { release: () => {} };
-    const owner = newLeaseOwner();
-    const stored = db.prepare<[string], { found: number }>(
-      "SELECT 1 AS found FROM entries WHERE key = ?",
-    );
-    // The value check and the lease are one transaction: a leader that stores its value and
-    // releases between a waiter's check and its take would otherwise run the call twice.
-    const take = db.transaction((now: number, unreadable: boolean): "stored" | "taken" | "held" => {
-      if (!unreadable && stored.get(key) !== undefined) return "stored";
-      const holder = db
-        .prepare<[string], { owner: string; expires_at: number }>(
-          "SELECT owner, expires_at FROM leases WHERE key = ?",
-        )
-        .get(key);
-      // A holder on this host that has died is seen at once; one on another host only expires.
-      if (holder !== undefined && holder.expires_at > now && !leaseHolderIsGone(holder.owner))
-        return "held";
-      db.prepare("INSERT OR REPLACE INTO leases (key, owner, expires_at) VALUES (?, ?, ?)").run(
-        key,
-        owner,
-        now + this.#leaseMs,
-      );
-      return "taken";
-    });
-    // A stored value that cannot be read (damaged; getNow warned) is computed again.
-    let unreadable = false;
-    for (;;) {
-      signal.throwIfAborted();
-      const hit = this.getNow(key);
-      if (hit !== undefined) return { hit };
-      const outcome = take.immediate(Date.now(), unreadable);
-      if (outcome === "taken") break;
-      if (outcome === "stored") unreadable = true;
-      else await pause(this.#pollMs, signal);
-    }
-    const renew = db.prepare("UPDATE leases SET expires_at = ? WHERE key = ? AND owner = ?");
-    const heartbeat = setInterval(() => {
-      try {
-        renew.run(Date.now() + this.#leaseMs, key, owner);
-      } catch {
-        // A missed heartbeat at worst lets a waiter start early; the result is the same.
-      }
-    }, this.#leaseMs / 3);
-    heartbeat.unref();
-    return {
-      release: () => {
-        clearInterval(heartbeat);
-        try {
-          db.prepare("DELETE FROM leases WHERE key = ? AND owner = ?").run(key, owner);
-        } catch {
-          // The lease expires by itself.
-        }
-      },
-    };
   }
 
   /** Writes what is pending and closes the database (a later call opens it again). */
@@ -433,19 +394,4 @@ export class SqliteCacheStore implements CacheStore {
     this.#writer = undefined;
     return Promise.resolve();
   }
-}
-
-/** Waits `ms` of wall time, or until `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

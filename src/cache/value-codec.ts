@@ -15,8 +15,13 @@ export interface EncodedValue {
 
 /** Encodes `value`; throws a DataCloneError for values that cannot be stored (functions, symbols). */
 export function encodeValue(value: unknown): EncodedValue {
-  const bytes = serialize(value);
+  const bytes = encodeBytes(value);
   return { bytes, hash: sha256(bytes) };
+}
+
+/** {@link encodeValue}'s bytes alone, for a caller that needs no content hash. */
+export function encodeBytes(value: unknown): Buffer {
+  return serialize(value);
 }
 
 /** Decodes bytes written by {@link encodeValue}. */

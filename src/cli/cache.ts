@@ -114,7 +114,7 @@ async function subcommand(
         out(`${JSON.stringify({ ...entry, madeBy, output: formatOutput(hit.value) }, null, 2)}\n`);
       else {
         out(
-          `key:     ${entry.key}\ntask:    ${entry.task}\nobject:  ${entry.hash}\nsize:    ${formatBytes(entry.size)}\nwritten: ${formatTime(entry.createdAt)}\n`,
+          `key:     ${entry.key}\ntask:    ${entry.task}\nobject:  ${entry.hash === "" ? "(kept in the entry)" : entry.hash}\nsize:    ${formatBytes(entry.size)}\nwritten: ${formatTime(entry.createdAt)}\n`,
         );
         if (madeBy === undefined)
           out(

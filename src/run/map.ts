@@ -10,7 +10,7 @@ import { type AnyTask, callAsMapItem, type Task } from "../api/task.js";
 import { currentFrame, type MapItem } from "../context/context.js";
 import { group } from "../context/group.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
-import { chunkSizeFor, runChunks } from "./map-batch.js";
+import { type ChunkFailure, chunkSizeFor, runChunks } from "./map-batch.js";
 
 /** Options of {@link map}. */
 export interface MapOptions {
@@ -114,6 +114,17 @@ export function map<A extends unknown[], R>(
       })
     : [...inputs];
   const returnExceptions = options.returnExceptions ?? true;
+  const array = arrayOf(task, items.length, options.concurrency);
+  const chunkSize =
+    array === undefined
+      ? chunkSizeFor(task, items.length, options.concurrency, options.batchSize)
+      : 1;
+  const groupName = `${task.name}_${options.groupName ?? "map"}`;
+  if (chunkSize > 1) {
+    return chunkedResults(items.length, chunkSize, (out) =>
+      group(groupName, () => runChunks(task, items, chunkSize, out, returnExceptions)),
+    );
+  }
   const limit = options.concurrency ? Math.min(options.concurrency, items.length) : items.length;
   const settlers: Array<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   const results = items.map(
@@ -144,12 +155,7 @@ export function map<A extends unknown[], R>(
       }
     }
   };
-  const array = arrayOf(task, items.length, options.concurrency);
-  const chunkSize =
-    array === undefined
-      ? chunkSizeFor(task, items.length, options.concurrency, options.batchSize)
-      : 1;
-  group(`${task.name}_${options.groupName ?? "map"}`, () => {
+  group(groupName, () => {
     if (array !== undefined) {
       // Every item at once: the cluster throttles the array to `concurrency` (Slurm's `%k`).
       items.forEach((item, index) => {
@@ -165,14 +171,6 @@ export function map<A extends unknown[], R>(
       });
       return;
     }
-    if (chunkSize > 1) {
-      runChunks(task, items, chunkSize, (index, ok, value) => {
-        const settle = settlers[index]!;
-        if (ok || returnExceptions) settle.resolve(value);
-        else settle.reject(value);
-      });
-      return;
-    }
     for (let i = 0; i < limit; i++) void lane();
   });
   const all = Promise.all(results);
@@ -181,6 +179,47 @@ export function map<A extends unknown[], R>(
     then: (onFulfilled, onRejected) => all.then(onFulfilled, onRejected),
     async *[Symbol.asyncIterator]() {
       for (const result of results) yield await result;
+    },
+  };
+}
+
+/**
+ * The results of a batched map: one array filled in place and one promise per chunk, not a
+ * promise per item (with a run's async context tracking each promise, those were most of a
+ * 100k-item map's cost). The whole rejects with the first failure to arrive, as
+ * `Promise.all` over the items would; iterating throws at the failed item, in input order.
+ */
+function chunkedResults(
+  count: number,
+  chunkSize: number,
+  start: (out: unknown[]) => Array<Promise<ChunkFailure | undefined>>,
+): MapResults<unknown> {
+  const out: unknown[] = new Array(count);
+  const chunks = start(out);
+  let left = chunks.length;
+  const all = new Promise<unknown[]>((resolve, reject) => {
+    if (left === 0) resolve(out);
+    for (const chunk of chunks) {
+      void chunk.then((failure) => {
+        if (failure !== undefined) reject(failure.error);
+        else if (--left === 0) resolve(out);
+      });
+    }
+  });
+  // Iterated only, a failed map must not also be an unhandled rejection.
+  all.catch(() => {});
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a map's results are awaitable by design.
+    then: (onFulfilled, onRejected) => all.then(onFulfilled, onRejected),
+    async *[Symbol.asyncIterator]() {
+      for (let c = 0; c < chunks.length; c++) {
+        const failure = await chunks[c];
+        const end = Math.min(count, (c + 1) * chunkSize);
+        for (let i = c * chunkSize; i < end; i++) {
+          if (failure !== undefined && i === failure.index) throw failure.error;
+          yield out[i];
+        }
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { SqliteCacheStore } from "../../src/cache/sqlite-cache-store.js";
 import { binPath, ensureBuilt, repoRoot, runNode } from "../fixtures/cli/cli-process.js";
 import { storedRun } from "../fixtures/stored-run.js";
 
@@ -82,6 +83,57 @@ describe("several processes, one .flyte folder", () => {
     expect(waiter.stdout).toBe('{"x":1,"by":"waiter"}\n');
     expect(log()).toEqual(["leader", "waiter"]);
   });
+
+  it("keeps every cached result its caller had when the process was killed, and no torn row", async () => {
+    const home = newDir();
+    const dir = newDir();
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fixture("cache-crash.ts"), "fanout", home, dir],
+      { cwd: repoRoot, stdio: "ignore" },
+    );
+    const exited = new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    const returned = () => {
+      try {
+        return readFileSync(join(dir, "returned.log"), "utf8").split("\n");
+      } catch {
+        return [];
+      }
+    };
+    // Killed mid fan-out: results are being returned and written, 64 calls in flight.
+    await until(() => returned().length > 3000);
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+
+    const db = new Database(join(home, "cache.db"));
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+    const keys = (db.prepare("SELECT key FROM entries").all() as { key: string }[]).map(
+      (r) => r.key,
+    );
+    db.close();
+    // Every row that made it reads back verified, and holds a consistent value.
+    const store = new SqliteCacheStore(home);
+    const stored = keys.map((key) => store.getNow(key)?.value as { i: number; square: number });
+    await store.close();
+    expect(stored.filter((v) => v === undefined || v.square !== v.i * v.i)).toEqual([]);
+
+    // Every result its caller had is a hit with its own value: no body runs again.
+    const verified = await runNode(
+      ["--import", "tsx", fixture("cache-crash.ts"), "verify", home, dir],
+      {},
+      120_000,
+    );
+    expect(verified.stderr).toBe("");
+    const { items, outputs, executed } = JSON.parse(verified.stdout) as {
+      items: number[];
+      outputs: unknown[];
+      executed: number[];
+    };
+    expect(items.length).toBeGreaterThan(3000);
+    expect(keys.length).toBeGreaterThanOrEqual(items.length);
+    expect(outputs).toEqual(items.map((i) => ({ i, square: i * i })));
+    expect(executed).toEqual([]);
+  }, 180_000);
 
   it("resumes a run killed with SIGKILL: finished steps and traces are not executed again", async () => {
     const home = newDir();

@@ -232,6 +232,8 @@ describe("flyte.map on worker runtimes", () => {
         doubled: unknown[];
         sums: number[];
         shifted: number[];
+        strict: unknown;
+        iterated: unknown[];
       };
       expect(out.doubled).toEqual(
         Array.from({ length: 200 }, (_, i) => (i === 13 ? "RangeError" : i * 2)),
@@ -239,8 +241,12 @@ describe("flyte.map on worker runtimes", () => {
       expect(out.sums).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
       // A partial's items arrive with the fixed argument in place.
       expect(out.shifted).toEqual(out.sums);
+      // Without returnExceptions the map rejects with the item's error; iterating it yields the
+      // items before the failed one (13 is in the second chunk), then throws.
+      expect(out.strict).toBe("RangeError");
+      expect(out.iterated).toEqual([...Array.from({ length: 13 }, (_, i) => i * 2), "RangeError"]);
       // 200 items in chunks of 8 per map: 25 chunk actions each, not 200.
-      expect(run.actions.length).toBe(1 + 25 + 25 + 25);
+      expect(run.actions.length).toBe(1 + 5 * 25);
     },
   );
 });

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CacheStore } from "../../../src/cache/cache-store.js";
 import { MemoryCacheStore } from "../../../src/cache/cache-store.js";
 import { SqliteCacheStore } from "../../../src/cache/sqlite-cache-store.js";
+import { encodeValue } from "../../../src/cache/value-codec.js";
 
 const newHome = () => mkdtempSync(join(tmpdir(), "flyte-ts-cache-"));
 
@@ -53,7 +54,24 @@ describe("SqliteCacheStore", () => {
   };
   afterEach(() => vi.restoreAllMocks());
 
-  it("stores identical outputs once and keeps them across store instances", async () => {
+  it("stores identical outputs over 512 bytes once and keeps them across store instances", async () => {
+    const home = newHome();
+    const store = new SqliteCacheStore(home);
+    const same = { same: "x".repeat(600) };
+    await Promise.all([store.set("a", same, "t.a"), store.set("b", same, "t.b")]);
+    await store.close();
+    const db = new Database(join(home, "cache.db"), { readonly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM objects").get()).toEqual({ n: 1 });
+    expect(db.prepare("SELECT count(*) AS n FROM entries WHERE data IS NULL").get()).toEqual({
+      n: 2,
+    });
+    db.close();
+    const again = new SqliteCacheStore(home);
+    expect((await again.get("b"))?.value).toEqual(same);
+    await again.close();
+  });
+
+  it("keeps a small output in its entry row, one row per write, across store instances", async () => {
     const home = newHome();
     const store = new SqliteCacheStore(home);
     await Promise.all([
@@ -62,10 +80,13 @@ describe("SqliteCacheStore", () => {
     ]);
     await store.close();
     const db = new Database(join(home, "cache.db"), { readonly: true });
-    expect(db.prepare("SELECT count(*) AS n FROM objects").get()).toEqual({ n: 1 });
-    expect(db.prepare("SELECT count(*) AS n FROM entries").get()).toEqual({ n: 2 });
+    expect(db.prepare("SELECT count(*) AS n FROM objects").get()).toEqual({ n: 0 });
+    expect(
+      db.prepare("SELECT count(*) AS n FROM entries WHERE data IS NOT NULL AND hash = ''").get(),
+    ).toEqual({ n: 2 });
     db.close();
     const again = new SqliteCacheStore(home);
+    expect((await again.get("a"))?.value).toEqual({ same: true });
     expect((await again.get("b"))?.value).toEqual({ same: true });
     await again.close();
   });
@@ -83,9 +104,9 @@ describe("SqliteCacheStore", () => {
     await store.close();
   });
 
-  it("treats a damaged row as a miss with one warning", async () => {
+  it("treats a damaged object row as a miss with one warning", async () => {
     const home = newHome();
-    const store = new SqliteCacheStore(home);
+    const store = new SqliteCacheStore(home, { entryMaxBytes: 0 });
     await store.set("k", "right", "t.k");
     const db = new Database(join(home, "cache.db"));
     db.prepare("UPDATE objects SET data = ?").run(Buffer.from("garbage that is not the value"));
@@ -93,6 +114,41 @@ describe("SqliteCacheStore", () => {
     spy();
     expect(await store.get("k")).toBeUndefined();
     expect(warnings.join("")).toMatch(/damaged/);
+    await store.close();
+  });
+
+  it.each([
+    ["output", "UPDATE entries SET data = ? WHERE key = 'k'", encodeValue("wrong").bytes],
+    ["task", "UPDATE entries SET task = ? WHERE key = 'k'", "t.other"],
+    ["seal", "UPDATE entries SET seal = ? WHERE key = 'k'", "0".repeat(32)],
+  ])(
+    "treats an entry row whose %s cell changed as a miss with one warning",
+    async (_, sql, cell) => {
+      const home = newHome();
+      const store = new SqliteCacheStore(home);
+      await store.set("k", "right", "t.k");
+      const db = new Database(join(home, "cache.db"));
+      db.prepare(sql).run(cell);
+      db.close();
+      spy();
+      expect(await store.get("k")).toBeUndefined();
+      expect(warnings.join("")).toMatch(/damaged/);
+      await store.close();
+    },
+  );
+
+  it("answers an entry whose data cell holds another entry's output as a miss, never that output", async () => {
+    const home = newHome();
+    const store = new SqliteCacheStore(home);
+    await Promise.all([store.set("k1", "one", "t.k"), store.set("k2", "two", "t.k")]);
+    const db = new Database(join(home, "cache.db"));
+    db.prepare(
+      "UPDATE entries SET data = (SELECT data FROM entries WHERE key = 'k2') WHERE key = 'k1'",
+    ).run();
+    db.close();
+    spy();
+    expect(await store.get("k1")).toBeUndefined();
+    expect((await store.get("k2"))?.value).toBe("two");
     await store.close();
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { entrySeal } from "../../../src/cache/cache-schema.js";
 import { SqliteCacheStore } from "../../../src/cache/sqlite-cache-store.js";
 import { encodeValue } from "../../../src/cache/value-codec.js";
 import { RunStore } from "../../../src/record/run-store.js";
@@ -25,7 +26,34 @@ describe("schema version 1 files", () => {
     db.close();
     const store = new SqliteCacheStore(home);
     expect((await store.get("k1"))?.value).toEqual({ answer: 42 });
-    expect(store.database?.pragma("user_version", { simple: true })).toBe(2);
+    expect(store.database?.pragma("user_version", { simple: true })).toBe(3);
+    await store.close();
+  });
+});
+
+describe("schema version 2 files", () => {
+  it("keep their entries, which point at objects, as hits; new small outputs go in their entries", async () => {
+    const home = newHome();
+    const db = new Database(join(home, "cache.db"));
+    db.exec(`
+      CREATE TABLE objects (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB, masked BLOB) WITHOUT ROWID;
+      CREATE TABLE entries (key TEXT PRIMARY KEY, task TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL, seal TEXT) WITHOUT ROWID;
+      PRAGMA user_version = 2;`);
+    const { bytes, hash } = encodeValue({ answer: 42 });
+    db.prepare("INSERT INTO objects VALUES (?, ?, ?, NULL)").run(hash, bytes.byteLength, bytes);
+    db.prepare("INSERT INTO entries VALUES ('k1', 't.f', ?, 0, ?)").run(
+      hash,
+      entrySeal("k1", "t.f", hash),
+    );
+    db.close();
+    const store = new SqliteCacheStore(home);
+    expect((await store.get("k1"))?.value).toEqual({ answer: 42 });
+    await store.set("k2", { answer: 43 }, "t.f");
+    expect((await store.get("k2"))?.value).toEqual({ answer: 43 });
+    expect(store.database?.pragma("user_version", { simple: true })).toBe(3);
+    expect(store.database?.prepare("SELECT key FROM entries WHERE data IS NOT NULL").all()).toEqual(
+      [{ key: "k2" }],
+    );
     await store.close();
   });
 
