@@ -80,6 +80,7 @@ export {
 } from "./api/timeout.js";
 export type { SharedCache } from "./cache/shared-tier.js";
 // Running
+export type { Checkpoint } from "./context/checkpoint.js";
 export {
   type ActionId,
   type AssignedDevice,

@@ -4,8 +4,11 @@
  * attempt holds is given back only after its end is recorded.
  * @module
  */
+
+import { join } from "node:path";
 import type { TaskTemplate } from "../api/task.js";
 import { cacheVersion } from "../cache/cache-key.js";
+import { checkpointSize } from "../context/checkpoint.js";
 import {
   type ControllerChannel,
   type MapItem,
@@ -39,6 +42,8 @@ export interface AttemptRun {
   readonly customContext: Readonly<Record<string, string>>;
   /** Pin each attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). */
   readonly pinCpus?: boolean;
+  /** The run resumes a stored one (its actions may have checkpoints already). */
+  readonly resumed?: boolean;
   readonly emit: (event: RunEvent) => void;
   /** Where task output is captured (handed to executors). */
   readonly logs: LogSink;
@@ -155,6 +160,7 @@ export class AttemptStage {
             at: run.clock.now(),
             phase,
             ...detail,
+            ...(phase === "running" ? this.#startsFrom(id, attempt) : {}),
           }),
         attemptFinished: (attempt, error, at) =>
           emit(
@@ -180,6 +186,16 @@ export class AttemptStage {
         resolve();
       });
     });
+  }
+
+  /**
+   * The checkpoint an attempt starts from, for the record. Only a retry or a resumed run can
+   * find one (a new run's folder is fresh), so a first attempt costs no `stat`.
+   */
+  #startsFrom(id: string, attempt: number): { checkpointBytes?: number } {
+    if (attempt === 0 && this.#run.resumed !== true) return {};
+    const bytes = checkpointSize(join(this.#run.runBaseDir, id));
+    return bytes === undefined ? {} : { checkpointBytes: bytes };
   }
 
   #context(
