@@ -33,6 +33,7 @@ export {
   TPU,
   type TpuType,
 } from "./api/devices.js";
+export { Dir } from "./api/dir.js";
 export { File } from "./api/file.js";
 export {
   type AutoImageOptions,
