@@ -8,10 +8,11 @@ import { describe, expect, it } from "vitest";
 import { inProcess, inThread } from "../fixtures/dirs/tasks.js";
 
 describe("flyte.Dir in workers", () => {
-  for (const [runtime, read] of [
+  const tasks: [string, typeof inThread][] = [
     ["thread", inThread],
     ["process", inProcess],
-  ] as const) {
+  ];
+  for (const [runtime, read] of tasks) {
     it(`runs a cached task again only when a file under the directory changes (${runtime})`, async () => {
       const cacheDir = mkdtempSync(join(tmpdir(), "flyte-ts-dirs-cache-"));
       const root = mkdtempSync(join(tmpdir(), "flyte-ts-dirs-data-"));
