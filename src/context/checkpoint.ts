@@ -52,8 +52,9 @@ export class Checkpoint {
    * copied (a directory is refused: pack it into one file, e.g. a tar, first). Resolves once the
    * checkpoint is on disk (fsynced).
    * @throws TypeError when `data` is neither bytes nor a path to a regular file.
-   * @throws RuntimeSystemError (code `CheckpointNoSpace`) when the disk is full; the previous
-   *   checkpoint stays intact and readable.
+   * @throws RuntimeSystemError (code `CheckpointNoSpace`) when the disk is full, or (code
+   *   `CheckpointNotSaved`) when the folder cannot be written; the previous checkpoint stays
+   *   intact and readable.
    */
   async save(data: Uint8Array | string): Promise<void> {
     let source: string | undefined;
@@ -68,12 +69,12 @@ export class Checkpoint {
         `Expected the checkpoint of action \`${this.#action}\` to be a Buffer, a Uint8Array or the path of a file, got ${describe(data)}. Encode the state to bytes first (e.g. Buffer.from(JSON.stringify(state))).`,
       );
     }
-    await mkdir(this.#folder, { recursive: true });
     const temporary = join(
       this.#folder,
       `.${CHECKPOINT_FILE}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`,
     );
     try {
+      await mkdir(this.#folder, { recursive: true });
       if (source === undefined) {
         const file = await open(temporary, "wx");
         try {
@@ -93,7 +94,7 @@ export class Checkpoint {
       }
       await rename(temporary, this.path);
     } catch (error) {
-      await rm(temporary, { force: true });
+      await rm(temporary, { force: true }).catch(() => {});
       throw await this.#saveError(error, bytes);
     }
     await syncFolder(this.#folder);
@@ -135,15 +136,23 @@ export class Checkpoint {
 
   async #saveError(error: unknown, bytes: number): Promise<Error> {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOSPC" && code !== "EDQUOT") return error as Error;
+    const previous = previousSize(this.path);
+    const kept =
+      previous === undefined
+        ? "No earlier checkpoint exists."
+        : `The previous checkpoint (${formatBytes(previous)}) is intact.`;
+    if (code !== "ENOSPC" && code !== "EDQUOT") {
+      return new RuntimeSystemError(
+        `Cannot save the checkpoint of action \`${this.#action}\` in ${this.#folder}: ${(error as Error).message}. ${kept} Check that the run's folder is writable.`,
+        { cause: error, code: "CheckpointNotSaved" },
+      );
+    }
     const free = await statfs(this.#folder).then(
       (s) => `${formatBytes(s.bavail * s.bsize)} free`,
       () => "free space unknown",
     );
-    const previous = previousSize(this.path);
     return new RuntimeSystemError(
-      `Cannot save the checkpoint of action \`${this.#action}\` (${formatBytes(bytes)}) in ${this.#folder}: the disk is full (${free}). ` +
-        `${previous === undefined ? "No earlier checkpoint exists." : `The previous checkpoint (${formatBytes(previous)}) is intact.`} ` +
+      `Cannot save the checkpoint of action \`${this.#action}\` (${formatBytes(bytes)}) in ${this.#folder}: the disk is full (${free}). ${kept} ` +
         "Free disk space, save a smaller checkpoint, or point the run elsewhere (`withRunContext({ runBaseDir })`).",
       { cause: error, code: "CheckpointNoSpace" },
     );

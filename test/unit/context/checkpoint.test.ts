@@ -58,6 +58,17 @@ describe("Checkpoint", () => {
     expect(await checkpoint.load()).toBeUndefined();
   });
 
+  it("says which checkpoint could not be written when its folder cannot be made", async () => {
+    const dir = newDir();
+    writeFileSync(join(dir, "run"), "a file where the run's folder should be");
+    const checkpoint = new Checkpoint(join(dir, "run", "a0"), "a0");
+    const failure = checkpoint.save(Buffer.from("state"));
+    await expect(failure).rejects.toMatchObject({ code: "CheckpointNotSaved" });
+    await expect(failure).rejects.toThrow(
+      /Cannot save the checkpoint of action `a0` in .*run\/a0: .*ENOTDIR.*No earlier checkpoint exists\. Check that the run's folder is writable\./,
+    );
+  });
+
   it("never leaves a torn checkpoint when the saving process is killed with SIGKILL", async () => {
     const folder = join(newDir(), "a0");
     const child = spawn(
