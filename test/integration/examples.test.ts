@@ -134,6 +134,22 @@ describe.concurrent("examples", () => {
     ).toBe(true);
   });
 
+  test("map keeps input order and puts each failure in its place", async ({ expect }) => {
+    const r = await cli("run", "examples/map.ts", "main", "--count", "5");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "item 0: 0",
+      "item 1: 10",
+      "item 2: 20",
+      "item 3: failed with RangeError: item 3 is out of range",
+      "item 4: 40",
+      "sum of items 0-2: 30",
+    ]);
+  });
+});
+
+// Run after the concurrent ones, so as not to add to their burst of processes on a small machine.
+describe("examples, one at a time", () => {
   test("checkpoints lets the retry of a crashed training run go on from its last epoch", async ({
     expect,
   }) => {
@@ -167,22 +183,6 @@ describe.concurrent("examples", () => {
     expect(r).toEqual({ code: 0, stdout: "words: 5, 5, 6 (ran 2 of 3 calls)\n", stderr: "" });
   });
 
-  test("map keeps input order and puts each failure in its place", async ({ expect }) => {
-    const r = await cli("run", "examples/map.ts", "main", "--count", "5");
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim().split("\n")).toEqual([
-      "item 0: 0",
-      "item 1: 10",
-      "item 2: 20",
-      "item 3: failed with RangeError: item 3 is out of range",
-      "item 4: 40",
-      "sum of items 0-2: 30",
-    ]);
-  });
-});
-
-// Run after the concurrent ones, so as not to add to their burst of processes on a small machine.
-describe("examples, one at a time", () => {
   test("porting runs the seed's spellings: GiB, env, Backoff, deadline, custom context, map over a partial", async ({
     expect,
   }) => {
