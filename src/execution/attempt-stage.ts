@@ -4,7 +4,6 @@
  * attempt holds is given back only after its end is recorded.
  * @module
  */
-
 import { join } from "node:path";
 import type { TaskTemplate } from "../api/task.js";
 import { cacheVersion } from "../cache/cache-key.js";
@@ -101,6 +100,8 @@ export class AttemptStage {
       secrets !== undefined && template.secrets.some((s) => s.mount !== undefined);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     const emit = run.emit;
+    // Looked at before the body is dispatched, so a body's own first save is not taken for it.
+    let startsFrom: { checkpointBytes?: number } = {};
     return runAttempts(
       {
         taskName: template.name,
@@ -112,6 +113,7 @@ export class AttemptStage {
       },
       async (attempt, signal, hooks) => {
         const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
+        startsFrom = this.#startsFrom(id, attempt);
         hooks.admitted(admissionOf(lease));
         this.#holding.count++;
         let secretFiles: SecretFiles | undefined;
@@ -160,7 +162,7 @@ export class AttemptStage {
             at: run.clock.now(),
             phase,
             ...detail,
-            ...(phase === "running" ? this.#startsFrom(id, attempt) : {}),
+            ...(phase === "running" ? startsFrom : {}),
           }),
         attemptFinished: (attempt, error, at) =>
           emit(
