@@ -33,6 +33,7 @@ export {
   TPU,
   type TpuType,
 } from "./api/devices.js";
+export { Dir } from "./api/dir.js";
 export { File } from "./api/file.js";
 export {
   type AutoImageOptions,
@@ -80,6 +81,7 @@ export {
 } from "./api/timeout.js";
 export type { SharedCache } from "./cache/shared-tier.js";
 // Running
+export type { Checkpoint } from "./context/checkpoint.js";
 export {
   type ActionId,
   type AssignedDevice,

@@ -35,6 +35,7 @@
  * | `0x12` | Map                                   | `u32` count, then key node + value node per entry, entries in byte order of their encoding |
  * | `0x13` | Set                                   | `u32` count, then element nodes in byte order of their encoding |
  * | `0x14` | `flyte.File` (`{ kind: "flyte.File", path }`) | `u64` size + the 32-byte SHA-256 of the file's content |
+ * | `0x15` | `flyte.Dir` (`{ kind: "flyte.Dir", path }`) | `u64` total size + the 32-byte SHA-256 of its tree (`dir-digest.ts`) |
  *
  * The dtype names are `int8`, `uint8clamped`, `int16`, `uint16`, `int32`, `uint32`, `float32`,
  * `float64`, `bigint64`, `biguint64` (and `float16` where the runtime has it).
@@ -57,6 +58,8 @@
  * A `flyte.File` is keyed by its content only: the same bytes at another path give the same key,
  * and an edit gives a new one. Its digest is streamed and remembered by (path, size, mtime)
  * (`file-digest.ts`). Tag `0x14` was added without a schema bump: no earlier value encodes to it.
+ * A `flyte.Dir` is keyed by the relative paths and contents of everything under it, never its
+ * own path or timestamps; tag `0x15` was added the same way.
  *
  * The hash ({@link canonicalHash}) is SHA-256 over the ASCII salt `flyte-ts/canonical/v<N>\n`
  * followed by the encoding.
@@ -65,8 +68,10 @@
  */
 import { hash } from "node:crypto";
 import { endianness } from "node:os";
+import { Dir } from "../api/dir.js";
 import { File } from "../api/file.js";
 import { RuntimeDataValidationError } from "../errors.js";
+import { dirDigest } from "./dir-digest.js";
 import { fileDigest } from "./file-digest.js";
 
 /**
@@ -109,6 +114,7 @@ const Tag = {
   map: 0x12,
   set: 0x13,
   file: 0x14,
+  dir: 0x15,
 } as const;
 
 type TypedArray = Exclude<NodeJS.TypedArray, Uint8Array>;
@@ -282,6 +288,7 @@ class Writer {
     const prototype = Object.getPrototypeOf(o) as object | null;
     if (prototype === Object.prototype || prototype === null) {
       if (File.is(o)) this.#file(o);
+      else if (Dir.is(o)) this.#dir(o);
       else this.#container(o, this.#plainObject);
       return;
     }
@@ -367,12 +374,30 @@ class Writer {
           `\`${path}\` is the file ${file.path}, which cannot be read (${error instanceof Error ? error.message : String(error)}). Check the path.`,
       );
     }
+    this.#digest(Tag.file, digest.size, digest.digest);
+  }
+
+  #dir(dir: Dir): void {
+    let digest: { bytes: number; digest: Buffer };
+    try {
+      digest = dirDigest(dir.path);
+    } catch (error) {
+      throw new Refusal(
+        (path) =>
+          `\`${path}\` is the directory ${dir.path}, whose content cannot be hashed: ${error instanceof Error ? error.message : String(error)}. Pass flyte.Dir.fromLocal() the path of a readable directory.`,
+      );
+    }
+    this.#digest(Tag.dir, digest.bytes, digest.digest);
+  }
+
+  /** A tag, a `u64` size and a 32-byte digest. */
+  #digest(tag: number, size: number, digest: Buffer): void {
     this.#ensure(41);
-    this.#buf[this.pos] = Tag.file;
-    this.#view.setUint32(this.pos + 1, Math.floor(digest.size / 2 ** 32));
-    this.#view.setUint32(this.pos + 5, digest.size >>> 0);
+    this.#buf[this.pos] = tag;
+    this.#view.setUint32(this.pos + 1, Math.floor(size / 2 ** 32));
+    this.#view.setUint32(this.pos + 5, size >>> 0);
     this.pos += 9;
-    this.pos += digest.digest.copy(this.#buf, this.pos);
+    this.pos += digest.copy(this.#buf, this.pos);
   }
 
   #symbolKeys(o: object): void {

@@ -3,7 +3,8 @@
  * cannot: `--n ten` for a number, broken JSON for an array, `--mode turbo` for `"fast" | "slow"`.
  * @module
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { Dir } from "../api/dir.js";
 import { File } from "../api/file.js";
 import { describeType, type ParamType } from "./parameter-types.js";
 
@@ -78,6 +79,7 @@ const unionOrder: readonly ParamType["kind"][] = [
   "object",
   "date",
   "file",
+  "dir",
   "json",
   "string",
   "undefined",
@@ -118,6 +120,10 @@ export function coerceText(type: ParamType, text: string): Coerced {
       return existsSync(text)
         ? ok(File.fromLocal(text))
         : fail(`expects a file path, but there is no file ${shown(text)}`);
+    case "dir":
+      return isDirectory(text)
+        ? ok(Dir.fromLocal(text))
+        : fail(`expects a directory path, but there is no directory ${shown(text)}`);
     case "literal": {
       const value = type.value;
       if (typeof value === "string") {
@@ -180,6 +186,7 @@ export function coerceJson(type: ParamType, value: unknown, at = ""): Coerced {
       return expects(type, value, at);
     case "date":
     case "file":
+    case "dir":
       return typeof value === "string" ? coerceText(type, value) : expects(type, value, at);
     case "literal":
       return value === type.value ? ok(value) : expects(type, value, at);
@@ -220,5 +227,13 @@ export function coerceJson(type: ParamType, value: unknown, at = ""): Coerced {
     }
     default:
       return type satisfies never;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

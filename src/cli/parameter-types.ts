@@ -16,6 +16,8 @@ export type ParamType =
   | { readonly kind: "date" }
   /** `flyte.File`: a path on the command line. */
   | { readonly kind: "file" }
+  /** `flyte.Dir`: a directory path on the command line. */
+  | { readonly kind: "dir" }
   | { readonly kind: "literal"; readonly value: string | number | boolean }
   | { readonly kind: "array"; readonly element: ParamType }
   | { readonly kind: "tuple"; readonly elements: readonly ParamType[] }
@@ -42,6 +44,8 @@ const keywords: Readonly<Record<string, ParamType>> = {
   Date: { kind: "date" },
   File: { kind: "file" },
   "flyte.File": { kind: "file" },
+  Dir: { kind: "dir" },
+  "flyte.Dir": { kind: "dir" },
   true: { kind: "literal", value: true },
   false: { kind: "literal", value: false },
 };
@@ -220,6 +224,8 @@ export function describeType(type: ParamType): string {
       return "date (ISO 8601)";
     case "file":
       return "file path";
+    case "dir":
+      return "directory path";
     case "literal":
       return JSON.stringify(type.value);
     case "array": {

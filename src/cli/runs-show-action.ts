@@ -93,7 +93,13 @@ export async function showAction(
       attempt.error === undefined
         ? ""
         : ` · ${attempt.error.name}: ${attempt.error.message.split("\n")[0]}`;
-    out(`attempt ${attempt.attempt}: started ${formatTime(attempt.startedAt)}${took}${outcome}\n`);
+    const from =
+      attempt.checkpointBytes === undefined
+        ? ""
+        : ` · from checkpoint (${attempt.checkpointBytes} B)`;
+    out(
+      `attempt ${attempt.attempt}: started ${formatTime(attempt.startedAt)}${took}${from}${outcome}\n`,
+    );
   }
   if (action.error !== undefined) out(`error:    ${action.error.name}: ${action.error.message}\n`);
   out(

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ErrorData } from "../errors.js";
+import type { Checkpoint } from "./checkpoint.js";
 import type { Report } from "./report.js";
 
 /** Where a run executes. Only `"local"` runs here; the others emit or offload. */
@@ -140,6 +141,11 @@ export function taskContext(run: RunContextData, attempt: AttemptContextData): T
 export interface TaskContext extends TaskContextData {
   /** Aborts when the attempt must stop: its `maxRuntime` passed or the run was cancelled. */
   readonly signal: AbortSignal;
+  /**
+   * The action's checkpoint: `save(bytesOrFilePath)` after each step, `load()` at the start to
+   * continue from the last step saved by an earlier attempt or before the run was resumed.
+   */
+  readonly checkpoint: Checkpoint;
 }
 
 /** A traced call's recorded result, kept per action so the next attempt can replay it. */

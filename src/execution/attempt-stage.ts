@@ -4,8 +4,10 @@
  * attempt holds is given back only after its end is recorded.
  * @module
  */
+import { join } from "node:path";
 import type { TaskTemplate } from "../api/task.js";
 import { cacheVersion } from "../cache/cache-key.js";
+import { checkpointSize } from "../context/checkpoint.js";
 import {
   type ControllerChannel,
   type MapItem,
@@ -39,6 +41,8 @@ export interface AttemptRun {
   readonly customContext: Readonly<Record<string, string>>;
   /** Pin each attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). */
   readonly pinCpus?: boolean;
+  /** The run resumes a stored one (its actions may have checkpoints already). */
+  readonly resumed?: boolean;
   readonly emit: (event: RunEvent) => void;
   /** Where task output is captured (handed to executors). */
   readonly logs: LogSink;
@@ -96,6 +100,8 @@ export class AttemptStage {
       secrets !== undefined && template.secrets.some((s) => s.mount !== undefined);
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     const emit = run.emit;
+    // Looked at before the body is dispatched, so a body's own first save is not taken for it.
+    let startsFrom: { checkpointBytes?: number } = {};
     return runAttempts(
       {
         taskName: template.name,
@@ -107,6 +113,7 @@ export class AttemptStage {
       },
       async (attempt, signal, hooks) => {
         const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
+        startsFrom = this.#startsFrom(id, attempt);
         hooks.admitted(admissionOf(lease));
         this.#holding.count++;
         let secretFiles: SecretFiles | undefined;
@@ -155,6 +162,7 @@ export class AttemptStage {
             at: run.clock.now(),
             phase,
             ...detail,
+            ...(phase === "running" ? startsFrom : {}),
           }),
         attemptFinished: (attempt, error, at) =>
           emit(
@@ -180,6 +188,16 @@ export class AttemptStage {
         resolve();
       });
     });
+  }
+
+  /**
+   * The checkpoint an attempt starts from, for the record. Only a retry or a resumed run can
+   * find one (a new run's folder is fresh), so a first attempt costs no `stat`.
+   */
+  #startsFrom(id: string, attempt: number): { checkpointBytes?: number } {
+    if (attempt === 0 && this.#run.resumed !== true) return {};
+    const bytes = checkpointSize(join(this.#run.runBaseDir, id));
+    return bytes === undefined ? {} : { checkpointBytes: bytes };
   }
 
   #context(

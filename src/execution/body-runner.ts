@@ -6,6 +6,7 @@
  * @module
  */
 import type { TaskTemplate } from "../api/task.js";
+import { Checkpoint } from "../context/checkpoint.js";
 import {
   type ControllerChannel,
   type Frame,
@@ -40,7 +41,11 @@ export async function runBody<T>(
 ): Promise<T> {
   const { task, context } = body;
   const frame: Frame = {
-    context: { ...context, signal: body.signal },
+    context: {
+      ...context,
+      signal: body.signal,
+      checkpoint: new Checkpoint(context.outputPath, context.action.name),
+    },
     channel: body.channel,
     traces: body.traces,
     sequences: new Map(),

@@ -86,6 +86,11 @@ export type RunEvent =
       readonly cpus?: readonly number[];
       /** With `backoff`: how long until the next attempt. */
       readonly delayMs?: number;
+      /**
+       * With `running`: the size in bytes of the action's checkpoint when the body started (the
+       * attempt starts from it); absent when there was none.
+       */
+      readonly checkpointBytes?: number;
     }
   | {
       readonly type: "attempt-finished";

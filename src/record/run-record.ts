@@ -31,6 +31,8 @@ export interface AttemptRecord {
   cpus?: readonly number[];
   /** The backoff that followed this attempt before the next one, in ms. */
   backoffMs?: number;
+  /** The size in bytes of the checkpoint the attempt started from (`ctx().checkpoint`), when any. */
+  checkpointBytes?: number;
 }
 
 /** One action of a run. */
@@ -84,6 +86,7 @@ export function applyPhase(attempt: AttemptRecord, event: PhaseEvent): void {
       return;
     case "running":
       attempt.runningAt = event.at;
+      if (event.checkpointBytes !== undefined) attempt.checkpointBytes = event.checkpointBytes;
       return;
     case "backoff":
       if (event.delayMs !== undefined) attempt.backoffMs = event.delayMs;

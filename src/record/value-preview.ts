@@ -4,6 +4,7 @@
  * costs as much as a short one). Not JSON: `12n`, `Map(2) {"a" => 1, …}`, `Uint8Array(1024)`.
  * @module
  */
+import { Dir } from "../api/dir.js";
 import { File } from "../api/file.js";
 
 /** Characters a preview is cut to by default. */
@@ -47,6 +48,7 @@ function walk(value: unknown, budget: number, depth: number, seen: Set<object>):
   if (value instanceof RegExp) return String(value);
   if (value instanceof Error) return `${value.name}: ${quote(value.message, budget)}`;
   if (File.is(value)) return `File(${value.path})`;
+  if (Dir.is(value)) return `Dir(${value.path})`;
   if (ArrayBuffer.isView(value)) {
     const length = (value as unknown as { length?: number }).length ?? value.byteLength;
     return `${value.constructor.name}(${length})`;

@@ -267,6 +267,7 @@ export class RunContext {
         home,
         customContext: Object.freeze({ ...options.customContext }),
         pinCpus: options.pinCpus === true,
+        resumed: options.resume !== undefined,
         emit,
         logs,
       },

@@ -150,6 +150,39 @@ describe.concurrent("examples", () => {
 
 // Run after the concurrent ones, so as not to add to their burst of processes on a small machine.
 describe("examples, one at a time", () => {
+  test("checkpoints lets the retry of a crashed training run go on from its last epoch", async ({
+    expect,
+  }) => {
+    const r = await cli(
+      "run",
+      "examples/checkpoints.ts",
+      "train",
+      "--epochs",
+      "6",
+      "--name",
+      "checkpoints-demo",
+      "--quiet",
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      epochs: 6,
+      loss: 0.167,
+      attempts: [
+        { attempt: 0, from: 0 },
+        { attempt: 1, from: 3 },
+      ],
+    });
+    const shown = await cli("runs", "show", "checkpoints-demo", "a0");
+    expect(shown.stdout).toMatch(/^attempt 1: .* · from checkpoint \(\d+ B\)$/m);
+  });
+
+  test("dirs runs a task on a directory again only when a file under it changes", async ({
+    expect,
+  }) => {
+    const r = await cli("run", "examples/dirs.ts", "main", "--quiet");
+    expect(r).toEqual({ code: 0, stdout: "words: 5, 5, 6 (ran 2 of 3 calls)\n", stderr: "" });
+  });
+
   test("porting runs the seed's spellings: GiB, env, Backoff, deadline, custom context, map over a partial", async ({
     expect,
   }) => {

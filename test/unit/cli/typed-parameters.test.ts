@@ -27,6 +27,7 @@ describe("parameter types", () => {
     expect(parseType("Record<string, number>").kind).toBe("object");
     expect(parseType("{ a: number; b: string }").kind).toBe("object");
     expect(parseType("flyte.File")).toEqual({ kind: "file" });
+    expect(parseType("flyte.Dir")).toEqual({ kind: "dir" });
     expect(parseType("Whatever")).toEqual({ kind: "json", text: "Whatever" });
   });
 
@@ -44,6 +45,17 @@ describe("parameter types", () => {
 });
 
 describe("coercing flag text", () => {
+  it("makes a flyte.Dir of a directory path and refuses a path that is not a directory", () => {
+    expect(coerceText({ kind: "dir" }, "test")).toEqual({
+      ok: true,
+      value: { kind: "flyte.Dir", path: `${process.cwd()}/test` },
+    });
+    expect(coerceText({ kind: "dir" }, "package.json")).toEqual({
+      ok: false,
+      problem: 'expects a directory path, but there is no directory "package.json"',
+    });
+  });
+
   it("parses numbers strictly and says what it expected", () => {
     expect(coerceText({ kind: "number" }, "0.01")).toEqual({ ok: true, value: 0.01 });
     expect(coerceText({ kind: "number" }, "ten")).toEqual({
