@@ -28,7 +28,9 @@ export {
   type DeviceKind,
   type DeviceOptions,
   GPU,
+  GPU_SHARE_UNITS,
   type GpuQuantity,
+  type GpuShareOptions,
   type GpuType,
   TPU,
   type TpuType,
@@ -98,7 +100,7 @@ export type { Duration } from "./internal/time.js";
 // Offload (when one machine is not enough)
 export { type BuildContext, writeBuildContext } from "./offload/build-context.js";
 export { type DockerfilePlan, planDockerfile } from "./offload/dockerfile.js";
-export { type JobOptions, jobFor } from "./offload/kubernetes.js";
+export { GPU_FRACTION_ANNOTATIONS, type JobOptions, jobFor } from "./offload/kubernetes.js";
 // Records
 export type { ActionStatus, RunEvent, RunObserver, RunStatus } from "./record/events.js";
 export type { LogEntry, LogObserver, LogSink, LogStream } from "./record/logs.js";

@@ -266,7 +266,8 @@ function admissionOf(lease: Lease): Admission {
     ...(lease.devices.length > 0
       ? {
           devices: lease.devices.map(
-            (d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`,
+            (d) =>
+              `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}${d.share === undefined ? "" : `@${d.share}`}`,
           ),
         }
       : {}),
