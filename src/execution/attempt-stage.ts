@@ -19,7 +19,7 @@ import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
 import { type Lease, lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
-import { type Admission, runAttempts } from "./attempt.js";
+import { type Admission, type AttemptHooks, runAttempts } from "./attempt.js";
 import type { CancelScope } from "./cancel-scope.js";
 import type { ExecuteRequest, ExecutorFactory } from "./executor.js";
 import { type SecretFiles, writeSecretFiles } from "./secret-files.js";
@@ -106,7 +106,7 @@ export class AttemptStage {
         executorOwnsQueueTime: executor.remote === true && executor.reportsPhases === true,
       },
       async (attempt, signal, hooks) => {
-        const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
+        const lease = executor.remote ? noLease : await this.#admit(id, template, signal, hooks);
         hooks.admitted(admissionOf(lease));
         this.#holding.count++;
         let secretFiles: SecretFiles | undefined;
@@ -226,7 +226,12 @@ export class AttemptStage {
   }
 
   /** Admission: a lease at once when the scheduler can tell without waiting. */
-  #admit(id: string, template: TaskTemplate, signal: AbortSignal): Lease | Promise<Lease> {
+  #admit(
+    id: string,
+    template: TaskTemplate,
+    signal: AbortSignal,
+    hooks: AttemptHooks,
+  ): Lease | Promise<Lease> {
     const request = {
       taskName: template.name,
       action: id,
@@ -236,6 +241,8 @@ export class AttemptStage {
       signal,
       clock: this.#run.clock,
       pinCpus: this.#run.pinCpus === true,
+      limits: template.limits,
+      waiting: hooks.waiting,
     };
     return this.#scheduler.admitNow?.(request) ?? this.#scheduler.admit(request);
   }

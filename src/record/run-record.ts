@@ -31,6 +31,8 @@ export interface AttemptRecord {
   cpus?: readonly number[];
   /** The backoff that followed this attempt before the next one, in ms. */
   backoffMs?: number;
+  /** The last limit (concurrency or rate) it waited for before admission, when one held it. */
+  limitedBy?: string;
 }
 
 /** One action of a run. */
@@ -71,6 +73,9 @@ type PhaseEvent = Extract<RunEvent, { type: "attempt-phase" }>;
 /** Records one phase's time and facts on its attempt. */
 export function applyPhase(attempt: AttemptRecord, event: PhaseEvent): void {
   switch (event.phase) {
+    case "limited":
+      if (event.reason !== undefined) attempt.limitedBy = event.reason;
+      return;
     case "admitted":
       attempt.admittedAt = event.at;
       if (event.devices !== undefined) attempt.devices = event.devices;

@@ -15,6 +15,7 @@ import { AttemptStage } from "../execution/attempt-stage.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { notRecorded } from "../internal/not-recorded.js";
+import { LimitedScheduler } from "../scheduler/limited-scheduler.js";
 import { describe } from "../internal/problems.js";
 import { systemClock } from "../internal/time.js";
 import { warn } from "../internal/warn.js";
@@ -270,7 +271,7 @@ export class RunContext {
         emit,
         logs,
       },
-      scheduler,
+      new LimitedScheduler(scheduler, engine.limits, options.maxActionConcurrency),
       executorFor,
       controller,
     );
