@@ -389,7 +389,11 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
         : taskLimits(
             template.name,
             {
-              maxConcurrency: readMaxConcurrency(problems, "maxConcurrency", options.maxConcurrency),
+              maxConcurrency: readMaxConcurrency(
+                problems,
+                "maxConcurrency",
+                options.maxConcurrency,
+              ),
               rateLimit: readRateLimit(problems, "rateLimit", options.rateLimit),
             },
             { scope: template.name, limits: template.limits },

@@ -142,8 +142,7 @@ export function applyOption(options: CliOptions, flag: Flag): boolean {
         );
       }
       run.maxActionConcurrency = n;
-    }
-    else run.customContext = keyValue(flag, run.customContext);
+    } else run.customContext = keyValue(flag, run.customContext);
     return true;
   }
   const runSwitch = runSwitches[flag.name];

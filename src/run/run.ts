@@ -15,7 +15,6 @@ import { AttemptStage } from "../execution/attempt-stage.js";
 import { CancelScope } from "../execution/cancel-scope.js";
 import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { notRecorded } from "../internal/not-recorded.js";
-import { LimitedScheduler } from "../scheduler/limited-scheduler.js";
 import { describe } from "../internal/problems.js";
 import { systemClock } from "../internal/time.js";
 import { warn } from "../internal/warn.js";
@@ -28,6 +27,7 @@ import { captureInlineOutput, RunLogs, whileObserving } from "../record/logs.js"
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
+import { LimitedScheduler } from "../scheduler/limited-scheduler.js";
 import { registerActiveRun } from "./active-runs.js";
 import { Controller } from "./controller.js";
 import { defaultEngine, Engine, type EngineOptions } from "./engine.js";
