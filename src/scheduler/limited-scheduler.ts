@@ -108,7 +108,7 @@ export class LimitedScheduler implements Scheduler {
       if (this.#run !== undefined) {
         await waitFor(
           this.#run,
-          `waiting for a slot of the run's maxActionConcurrency (${this.#run.max} actions at once)`,
+          `waiting for a slot of the run's maxActionConcurrency (${this.#run.max} action${this.#run.max === 1 ? "" : "s"} at once)`,
         );
       }
       const slots = limits === undefined ? undefined : this.#book.slotsOf(limits);
