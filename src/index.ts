@@ -51,6 +51,7 @@ export {
   type PodTemplateOptions,
   type V1PodTemplateLike,
 } from "./api/pod-template.js";
+export { RateLimit, type RateLimitOptions, type TaskLimits } from "./api/limits.js";
 export { type CpuValue, Resources, type ResourcesOptions } from "./api/resources.js";
 export { type RetryOptions, RetryStrategy } from "./api/retry.js";
 export { ReusePolicy, type ReusePolicyOptions } from "./api/reuse-policy.js";

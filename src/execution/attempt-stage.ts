@@ -108,6 +108,14 @@ export class AttemptStage {
       async (attempt, signal, hooks) => {
         const lease = executor.remote ? noLease : await this.#admit(id, template, signal, hooks);
         hooks.admitted(admissionOf(lease));
+        // A rate-limited start counts when the body starts, not when it was admitted.
+        const started =
+          lease.started === undefined
+            ? hooks.started
+            : () => {
+                lease.started?.();
+                hooks.started();
+              };
         this.#holding.count++;
         let secretFiles: SecretFiles | undefined;
         try {
@@ -125,14 +133,14 @@ export class AttemptStage {
             env: attemptEnv(template.envVars, secrets, lease.env),
             logs: run.logs,
             placed: (lane, where) => hooks.placed({ lane, ...where }),
-            started: hooks.started,
+            started,
             ended: hooks.ended,
             mapItem: action.mapItem,
           };
           const running = executor.execute(request);
           if (!executor.reportsPhases) {
             hooks.placed({ lane: template.environment.name });
-            hooks.started();
+            started();
           }
           return await running;
         } finally {

@@ -98,16 +98,26 @@ export class SlotGate {
   }
 }
 
+/** A start a {@link RateGate} let through: counted as reserved until the body starts. */
+export interface RateTicket {
+  /** The body started now: its start counts in the window from here. Idempotent. */
+  start(): void;
+  /** The attempt ended without starting its body: the reservation is given back. Idempotent. */
+  cancel(): void;
+}
+
 /**
- * At most `max` starts in any window of `perMs` (a sliding window over the last `max` start
- * times, in the clock's milliseconds).
+ * At most `max` bodies start in any window of `perMs` (a sliding window, in the clock's
+ * milliseconds). An attempt let through holds a reservation until its body starts, and the start
+ * is counted at that moment: attempts let through together that then wait for a worker cannot
+ * start in a burst past the rate. Invariant: starts in the window plus reservations ≤ `max`.
  */
 export class RateGate {
   readonly max: number;
   readonly perMs: number;
-  /** The last `max` start times, oldest at `#next` once full. */
+  /** Start times still in the window, oldest first. */
   readonly #starts: number[] = [];
-  #next = 0;
+  #reserved = 0;
   readonly #queue = new WaitQueue();
   #timer: CancelTimer | undefined;
 
@@ -121,53 +131,62 @@ export class RateGate {
     return this.#queue.length;
   }
 
-  /** Milliseconds until the next start is allowed (0: now). */
-  #waitMs(now: number): number {
-    if (this.#starts.length < this.max) return 0;
-    const oldest = this.#starts[this.#next] as number;
-    return Math.max(0, oldest + this.perMs - now);
-  }
-
-  #record(now: number): void {
-    if (this.#starts.length < this.max) this.#starts.push(now);
-    else {
-      this.#starts[this.#next] = now;
-      this.#next = (this.#next + 1) % this.max;
+  #inWindow(now: number): number {
+    while (this.#starts.length > 0 && (this.#starts[0] as number) <= now - this.perMs) {
+      this.#starts.shift();
     }
+    return this.#starts.length + this.#reserved;
   }
 
-  /** Starts now if the rate allows and nobody waits before; false otherwise. */
-  tryTake(clock: Clock): boolean {
-    if (this.#queue.length > 0) return false;
-    const now = clock.now();
-    if (this.#waitMs(now) > 0) return false;
-    this.#record(now);
-    return true;
+  #ticket(clock: Clock): RateTicket {
+    let state: "reserved" | "started" | "cancelled" = "reserved";
+    return {
+      start: () => {
+        if (state !== "reserved") return;
+        state = "started";
+        this.#reserved--;
+        this.#starts.push(clock.now());
+        this.#pump(clock);
+      },
+      cancel: () => {
+        if (state !== "reserved") return;
+        state = "cancelled";
+        this.#reserved--;
+        this.#pump(clock);
+      },
+    };
   }
 
-  /** Resolves when this caller may start, in arrival order. */
-  take(clock: Clock, signal: AbortSignal): Promise<void> {
-    if (this.tryTake(clock)) return Promise.resolve();
+  /** A ticket now if the rate allows and nobody waits before; `undefined` otherwise. */
+  tryTake(clock: Clock): RateTicket | undefined {
+    if (this.#queue.length > 0 || this.#inWindow(clock.now()) >= this.max) return undefined;
+    this.#reserved++;
+    return this.#ticket(clock);
+  }
+
+  /** Resolves with a ticket when this caller may start, in arrival order. */
+  async take(clock: Clock, signal: AbortSignal): Promise<RateTicket> {
+    const now = this.tryTake(clock);
+    if (now !== undefined) return now;
     const waited = this.#queue.wait(signal);
-    this.#arm(clock);
-    return waited;
+    this.#pump(clock);
+    await waited;
+    // #pump reserved the place before waking this waiter.
+    return this.#ticket(clock);
   }
 
-  /** Lets waiters start while the rate allows; sets a timer for the rest. */
+  /** Lets waiters through while the window has room; sets a timer for when it next frees. */
   #pump(clock: Clock): void {
-    this.#timer = undefined;
-    for (;;) {
-      const now = clock.now();
-      if (this.#queue.length === 0 || this.#waitMs(now) > 0) break;
-      this.#record(now);
+    while (this.#queue.length > 0 && this.#inWindow(clock.now()) < this.max) {
+      this.#reserved++;
       this.#queue.wakeFirst();
     }
-    if (this.#queue.length > 0) this.#arm(clock);
-  }
-
-  #arm(clock: Clock): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = clock.setTimer(this.#waitMs(clock.now()), () => this.#pump(clock));
+    if (this.#queue.length === 0 || this.#timer !== undefined || this.#starts.length === 0) return;
+    const oldest = this.#starts[0] as number;
+    this.#timer = clock.setTimer(Math.max(0, oldest + this.perMs - clock.now()), () => {
+      this.#timer = undefined;
+      this.#pump(clock);
+    });
   }
 }
 

@@ -1,27 +1,34 @@
 /**
  * Admission under limits: before the host's scheduler is asked for resources, an attempt takes a
- * slot of its run's `maxActionConcurrency` and of its environment's (or task's) `maxConcurrency`,
- * in that order; after the resources, it waits for its `rateLimit`, so that the rate counts
- * attempts about to start, not attempts that then wait for a GPU. Each wait names its limit to
- * the attempt (the phase `limited`, and the `maxQueuedTime` error). A task without limits in a
- * run without `maxActionConcurrency` goes straight to the host's scheduler.
+ * slot of its run's `maxActionConcurrency`, then of its environment's (or task's)
+ * `maxConcurrency`, then a reserved start of its `rateLimit`, in that order; the start counts in
+ * the rate's window when the body really starts (the lease's `started`), so attempts that then
+ * wait for a worker cannot start in a burst. Each wait names its limit to the attempt (the phase
+ * `limited`, and the `maxQueuedTime` error). A task without limits in a run without
+ * `maxActionConcurrency` goes straight to the host's scheduler.
  * @module
  */
 import type { TaskLimits } from "../api/limits.js";
 import { formatMs, systemClock } from "../internal/time.js";
-import { type LimitBook, type RateGate, SlotGate } from "./limit-gates.js";
+import { type LimitBook, type RateGate, type RateTicket, SlotGate } from "./limit-gates.js";
 import type { AdmissionRequest, Lease, Scheduler } from "./scheduler.js";
 
 /** A lease that also holds limit slots: lent and given back with the resources. */
 class LimitedLease implements Lease {
   readonly #inner: Lease;
   readonly #slots: readonly SlotGate[];
+  readonly #ticket: RateTicket | undefined;
   #lent = 0;
   #released = false;
 
-  constructor(inner: Lease, slots: readonly SlotGate[]) {
+  constructor(inner: Lease, slots: readonly SlotGate[], ticket: RateTicket | undefined) {
     this.#inner = inner;
     this.#slots = slots;
+    this.#ticket = ticket;
+  }
+
+  started(): void {
+    this.#ticket?.start();
   }
 
   get devices() {
@@ -39,6 +46,7 @@ class LimitedLease implements Lease {
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    this.#ticket?.cancel();
     this.#inner.release();
     if (this.#lent > 0) return; // Lent slots were given back when lent.
     for (const slot of this.#slots) slot.give();
@@ -104,6 +112,7 @@ export class LimitedScheduler implements Scheduler {
       taken.push(gate);
     };
     let lease: Lease | undefined;
+    let ticket: RateTicket | undefined;
     try {
       if (this.#run !== undefined) {
         await waitFor(
@@ -118,26 +127,32 @@ export class LimitedScheduler implements Scheduler {
           `waiting for a slot of the maxConcurrency of ${limits.concurrency.scope} (${slots.max} at once, across runs)`,
         );
       }
+      const rate = limits === undefined ? undefined : this.#book.rateOf(limits);
+      if (rate !== undefined) {
+        ticket = rate.tryTake(request.clock ?? systemClock);
+        if (ticket === undefined) {
+          ticket = await this.#rate(rate, limits as TaskLimits, request);
+          named = true;
+        }
+      }
       // The resources: the wait, if any, is the host's (named by the default reason).
       if (named) request.waiting?.(undefined);
       lease = await this.#inner.admit(request);
-      const rate = limits === undefined ? undefined : this.#book.rateOf(limits);
-      if (rate !== undefined) await this.#rate(rate, limits as TaskLimits, request);
-      return taken.length === 0 ? lease : new LimitedLease(lease, taken);
+      return new LimitedLease(lease, taken, ticket);
     } catch (error) {
+      ticket?.cancel();
       lease?.release();
       for (const gate of taken) gate.give();
       throw error;
     }
   }
 
-  async #rate(gate: RateGate, limits: TaskLimits, request: AdmissionRequest): Promise<void> {
+  #rate(gate: RateGate, limits: TaskLimits, request: AdmissionRequest): Promise<RateTicket> {
     const clock = request.clock ?? systemClock;
-    if (gate.tryTake(clock)) return;
     const scope = limits.rate?.scope ?? "the task";
     request.waiting?.(
       `waiting for the rateLimit of ${scope} (${gate.max} per ${formatMs(gate.perMs)})`,
     );
-    await gate.take(clock, request.signal);
+    return gate.take(clock, request.signal);
   }
 }

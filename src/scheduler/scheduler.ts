@@ -47,6 +47,11 @@ export interface Lease {
   lend(): void;
   /** The holder resumed: take the lent CPU back, at once, even past capacity. */
   reclaim(): void;
+  /**
+   * The attempt's body started: a `rateLimit` counts the start from now. Present only on leases
+   * that hold a rate-limited start.
+   */
+  started?(): void;
 }
 
 /** Admits attempts against what the host has. */

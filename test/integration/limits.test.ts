@@ -198,14 +198,14 @@ describe("an environment's maxConcurrency", () => {
 });
 
 describe("rateLimit", () => {
-  it("starts at most max attempts per window, in order, as the injected clock moves", async () => {
+  it("starts at most max bodies per window, in order, as the injected clock moves", async () => {
     const clock = new ManualClock(1_000_000);
     const r = recorder();
-    const admitted = () =>
+    const pingPhase = (phase: string) =>
       r.events.filter(
         (e) =>
           e.type === "attempt-phase" &&
-          e.phase === "admitted" &&
+          e.phase === phase &&
           r.events.some(
             (q) =>
               q.type === "action-queued" && q.action === e.action && q.task === "limits-api.ping",
@@ -214,17 +214,21 @@ describe("rateLimit", () => {
     const running = flyte
       .withRunContext({ cacheDir: home, clock, onEvent: r.onEvent })
       .run(pings, 5);
-    await r.until(() => admitted().length === 2 && limitedReasons(r.events).length === 3);
+    // A start counts in the window when the body starts: wait for the bodies, then move time.
+    await r.until(() => pingPhase("running").length === 2 && limitedReasons(r.events).length === 3);
+    expect(pingPhase("admitted")).toHaveLength(2);
     expect(limitedReasons(r.events)[0]).toBe(
       "waiting for the rateLimit of environment `limits-api` (2 per 1.0s)",
     );
     expect(await clock.nextTimer()).toBe(1000);
-    clock.advance(1000);
-    await r.until(() => admitted().length === 4);
+    clock.advance(999);
+    expect(pingPhase("admitted")).toHaveLength(2);
+    clock.advance(1);
+    await r.until(() => pingPhase("running").length === 4);
     clock.advance(1000);
     const run = await running;
     expect(await run.outputs()).toEqual([0, 1, 2, 3, 4]);
-    expect(admitted().map((e) => e.at - 1_000_000)).toEqual([0, 0, 1000, 1000, 2000]);
+    expect(pingPhase("running").map((e) => e.at - 1_000_000)).toEqual([0, 0, 1000, 1000, 2000]);
   });
 
   it("fails an attempt held past maxQueuedTime with an error naming the rate limit", async () => {

@@ -11,7 +11,13 @@ describe("RateGate", () => {
     const clock = new ManualClock(10_000);
     const gate = new RateGate(2, 1000);
     const started: number[] = [];
-    const all = [0, 1, 2, 3, 4].map((i) => gate.take(clock, never).then(() => started.push(i)));
+    // Each body starts as soon as it is let through.
+    const all = [0, 1, 2, 3, 4].map((i) =>
+      gate.take(clock, never).then((ticket) => {
+        ticket.start();
+        started.push(i);
+      }),
+    );
     await flush();
     expect(started).toEqual([0, 1]);
     expect(await clock.nextTimer()).toBe(1000);
@@ -27,10 +33,42 @@ describe("RateGate", () => {
     expect(gate.waiting).toBe(0);
   });
 
+  it("counts a start when the body starts, so attempts let through together cannot burst later", async () => {
+    const clock = new ManualClock(0);
+    const gate = new RateGate(2, 1000);
+    const a = gate.tryTake(clock);
+    const b = gate.tryTake(clock);
+    expect(gate.tryTake(clock)).toBeUndefined();
+    // Both wait 5 s for a worker, then start: the window counts from their start.
+    clock.advance(5000);
+    a?.start();
+    b?.start();
+    expect(gate.tryTake(clock)).toBeUndefined();
+    clock.advance(999);
+    expect(gate.tryTake(clock)).toBeUndefined();
+    clock.advance(1);
+    expect(gate.tryTake(clock)).toBeDefined();
+  });
+
+  it("gives a reservation back when the attempt ends without starting", async () => {
+    const clock = new ManualClock(0);
+    const gate = new RateGate(1, 1000);
+    const first = gate.tryTake(clock);
+    let second = false;
+    const waiting = gate.take(clock, never).then(() => {
+      second = true;
+    });
+    await flush();
+    expect(second).toBe(false);
+    first?.cancel();
+    await waiting;
+    expect(second).toBe(true);
+  });
+
   it("counts a sliding window: a start late in one window delays the next", async () => {
     const clock = new ManualClock(0);
     const gate = new RateGate(1, 1000);
-    expect(gate.tryTake(clock)).toBe(true);
+    gate.tryTake(clock)?.start();
     clock.advance(600);
     let second = false;
     const waiting = gate.take(clock, never).then(() => {
@@ -40,13 +78,13 @@ describe("RateGate", () => {
     clock.advance(400);
     await waiting;
     expect(second).toBe(true);
-    expect(gate.tryTake(clock)).toBe(false);
+    expect(gate.tryTake(clock)).toBeUndefined();
   });
 
   it("drops a waiter whose signal aborts, and lets the next go in its place", async () => {
     const clock = new ManualClock(0);
     const gate = new RateGate(1, 1000);
-    gate.tryTake(clock);
+    gate.tryTake(clock)?.start();
     const abort = new AbortController();
     const first = gate.take(clock, abort.signal);
     const second = gate.take(clock, never);
