@@ -45,13 +45,13 @@ export {
   type UvScriptOptions,
 } from "./api/image.js";
 export type { ImageLayer, PipOptions, Platform } from "./api/image-layers.js";
+export { RateLimit, type RateLimitOptions, type TaskLimits } from "./api/limits.js";
 export type { PartialTask } from "./api/partial.js";
 export {
   PodTemplate,
   type PodTemplateOptions,
   type V1PodTemplateLike,
 } from "./api/pod-template.js";
-export { RateLimit, type RateLimitOptions, type TaskLimits } from "./api/limits.js";
 export { type CpuValue, Resources, type ResourcesOptions } from "./api/resources.js";
 export { type RetryOptions, RetryStrategy } from "./api/retry.js";
 export { ReusePolicy, type ReusePolicyOptions } from "./api/reuse-policy.js";
