@@ -163,17 +163,17 @@ export interface LimitSettings {
 export function taskLimits(
   taskName: string,
   own: LimitSettings,
-  inherited: { readonly scope: string; readonly limits: TaskLimits | undefined },
+  inherited: TaskLimits | undefined,
 ): TaskLimits | undefined {
   const taskScope = `task \`${taskName}\``;
   const concurrency =
     own.maxConcurrency !== undefined
       ? { scope: taskScope, max: own.maxConcurrency }
-      : inherited.limits?.concurrency;
+      : inherited?.concurrency;
   const rate =
     own.rateLimit !== undefined
       ? { scope: taskScope, max: own.rateLimit.max, perMs: own.rateLimit.perMs }
-      : inherited.limits?.rate;
+      : inherited?.rate;
   if (concurrency === undefined && rate === undefined) return undefined;
   return Object.freeze({
     ...(concurrency === undefined ? {} : { concurrency: Object.freeze({ ...concurrency }) }),

@@ -595,7 +595,7 @@ export class TaskEnvironment extends Environment implements TaskOwner {
           maxConcurrency: readMaxConcurrency(problems, "maxConcurrency", options.maxConcurrency),
           rateLimit: readRateLimit(problems, "rateLimit", options.rateLimit),
         },
-        { scope: this.name, limits: this.limits },
+        this.limits,
       ),
       runtime: this.runtime,
       moduleUrl,

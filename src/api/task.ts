@@ -396,7 +396,7 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
               ),
               rateLimit: readRateLimit(problems, "rateLimit", options.rateLimit),
             },
-            { scope: template.name, limits: template.limits },
+            template.limits,
           ),
   };
   problems.throwIfAny();
