@@ -208,6 +208,7 @@ export function timelineData(run: RunRecordData): TimelineData {
 /** A bar's tooltip lines: where it ran, how long it waited and ran, its error. */
 function attemptDetail(attempt: AttemptRecord, waitMs: number, runMs: number): string {
   const lines = [`waited ${formatMs(waitMs)}, ran ${formatMs(runMs)}`];
+  if (attempt.limitedBy !== undefined) lines.push(`(${attempt.limitedBy})`);
   const where: string[] = [];
   if (attempt.lane !== undefined) where.push(attempt.lane);
   if (attempt.pid !== undefined) where.push(`pid ${attempt.pid}`);

@@ -1,6 +1,6 @@
 // examples/limits.ts through the CLI: a fan-out under a rate limit, a concurrency limit across
 // runs and --max-action-concurrency, with the limits named in the run record.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, test } from "vitest";
@@ -72,6 +72,11 @@ describe.concurrent("examples/limits.ts", () => {
     const reasons = lookups.flatMap((a) => a.attempts.flatMap((t) => t.limitedBy ?? []));
     expect(reasons).toContain(
       "waiting for the rateLimit of environment `weather-api` (5 per 1.0s)",
+    );
+    // The report's bars say what held them.
+    const report = await readFile(join(home, "runs", "limits", "report.html"), "utf8");
+    expect(report).toContain(
+      "(waiting for the rateLimit of environment `weather-api` (5 per 1.0s))",
     );
   });
 
