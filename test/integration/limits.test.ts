@@ -78,6 +78,9 @@ const overridden = drivers.task(async function overridden(n: number) {
 
 let home: string;
 
+// A hang guard, generous: these runs take seconds, but a loaded 2-core host stretches them.
+const testMs = 240_000;
+
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "flyte-ts-limits-"));
 });
@@ -155,101 +158,124 @@ describe("maxActionConcurrency", () => {
         true,
       );
     },
+    testMs,
   );
 
-  it("rejects a limit below 1 or not an integer, naming the option", () => {
-    expect(() => flyte.withRunContext({ maxActionConcurrency: 0 })).toThrow(
-      /maxActionConcurrency.*integer of 1 or more, got 0/s,
-    );
-    expect(() => flyte.withRunContext({ maxActionConcurrency: 1.5 })).toThrow(
-      flyte.errors.InvalidConfigError,
-    );
-  });
+  it(
+    "rejects a limit below 1 or not an integer, naming the option",
+    () => {
+      expect(() => flyte.withRunContext({ maxActionConcurrency: 0 })).toThrow(
+        /maxActionConcurrency.*integer of 1 or more, got 0/s,
+      );
+      expect(() => flyte.withRunContext({ maxActionConcurrency: 1.5 })).toThrow(
+        flyte.errors.InvalidConfigError,
+      );
+    },
+    testMs,
+  );
 });
 
 describe("an environment's maxConcurrency", () => {
-  it("holds across two runs at once in the process", async () => {
-    const a = recorder();
-    const b = recorder();
-    const [ra, rb] = await Promise.all([
-      flyte.withRunContext({ cacheDir: home, onEvent: a.onEvent }).run(fanOne, 3),
-      flyte.withRunContext({ cacheDir: home, onEvent: b.onEvent }).run(fanOne, 3),
-    ]);
-    expect(await ra.outputs()).toEqual([0, 1, 2]);
-    expect(await rb.outputs()).toEqual([0, 1, 2]);
-    const both = [...a.events, ...b.events];
-    expect(peakRunning(both, "limits-single.one")).toBe(1);
-    expect(limitedReasons(both)).toContain(
-      "waiting for a slot of the maxConcurrency of environment `limits-single` (1 at once, across runs)",
-    );
-  });
+  it(
+    "holds across two runs at once in the process",
+    async () => {
+      const a = recorder();
+      const b = recorder();
+      const [ra, rb] = await Promise.all([
+        flyte.withRunContext({ cacheDir: home, onEvent: a.onEvent }).run(fanOne, 3),
+        flyte.withRunContext({ cacheDir: home, onEvent: b.onEvent }).run(fanOne, 3),
+      ]);
+      expect(await ra.outputs()).toEqual([0, 1, 2]);
+      expect(await rb.outputs()).toEqual([0, 1, 2]);
+      const both = [...a.events, ...b.events];
+      expect(peakRunning(both, "limits-single.one")).toBe(1);
+      expect(limitedReasons(both)).toContain(
+        "waiting for a slot of the maxConcurrency of environment `limits-single` (1 at once, across runs)",
+      );
+    },
+    testMs,
+  );
 
-  it("holds for an override's own limit, made in a worker", async () => {
-    const r = recorder();
-    const run = await flyte
-      .withRunContext({ cacheDir: home, onEvent: r.onEvent })
-      .run(overridden, 3);
-    expect(await run.outputs()).toEqual([0, 1, 2]);
-    expect(peakRunning(r.events, "limits-leaves.leaf")).toBe(1);
-    expect(limitedReasons(r.events)).toContain(
-      "waiting for a slot of the maxConcurrency of task `limits-leaves.leaf` (1 at once, across runs)",
-    );
-  });
+  it(
+    "holds for an override's own limit, made in a worker",
+    async () => {
+      const r = recorder();
+      const run = await flyte
+        .withRunContext({ cacheDir: home, onEvent: r.onEvent })
+        .run(overridden, 3);
+      expect(await run.outputs()).toEqual([0, 1, 2]);
+      expect(peakRunning(r.events, "limits-leaves.leaf")).toBe(1);
+      expect(limitedReasons(r.events)).toContain(
+        "waiting for a slot of the maxConcurrency of task `limits-leaves.leaf` (1 at once, across runs)",
+      );
+    },
+    testMs,
+  );
 });
 
 describe("rateLimit", () => {
-  it("starts at most max bodies per window, in order, as the injected clock moves", async () => {
-    const clock = new ManualClock(1_000_000);
-    const r = recorder();
-    const pingPhase = (phase: string) =>
-      r.events.filter(
-        (e) =>
-          e.type === "attempt-phase" &&
-          e.phase === phase &&
-          r.events.some(
-            (q) =>
-              q.type === "action-queued" && q.action === e.action && q.task === "limits-api.ping",
-          ),
-      ) as Extract<RunEvent, { type: "attempt-phase" }>[];
-    const running = flyte
-      .withRunContext({ cacheDir: home, clock, onEvent: r.onEvent })
-      .run(pings, 5);
-    // A start counts in the window when the body starts: wait for the bodies, then move time.
-    await r.until(() => pingPhase("running").length === 2 && limitedReasons(r.events).length === 3);
-    expect(pingPhase("admitted")).toHaveLength(2);
-    expect(limitedReasons(r.events)[0]).toBe(
-      "waiting for the rateLimit of environment `limits-api` (2 per 1.0s)",
-    );
-    expect(await clock.nextTimer()).toBe(1000);
-    clock.advance(999);
-    expect(pingPhase("admitted")).toHaveLength(2);
-    clock.advance(1);
-    await r.until(() => pingPhase("running").length === 4);
-    clock.advance(1000);
-    const run = await running;
-    expect(await run.outputs()).toEqual([0, 1, 2, 3, 4]);
-    expect(pingPhase("running").map((e) => e.at - 1_000_000)).toEqual([0, 0, 1000, 1000, 2000]);
-  });
+  it(
+    "starts at most max bodies per window, in order, as the injected clock moves",
+    async () => {
+      const clock = new ManualClock(1_000_000);
+      const r = recorder();
+      const pingPhase = (phase: string) =>
+        r.events.filter(
+          (e) =>
+            e.type === "attempt-phase" &&
+            e.phase === phase &&
+            r.events.some(
+              (q) =>
+                q.type === "action-queued" && q.action === e.action && q.task === "limits-api.ping",
+            ),
+        ) as Extract<RunEvent, { type: "attempt-phase" }>[];
+      const running = flyte
+        .withRunContext({ cacheDir: home, clock, onEvent: r.onEvent })
+        .run(pings, 5);
+      // A start counts in the window when the body starts: wait for the bodies, then move time.
+      await r.until(
+        () => pingPhase("running").length === 2 && limitedReasons(r.events).length === 3,
+      );
+      expect(pingPhase("admitted")).toHaveLength(2);
+      expect(limitedReasons(r.events)[0]).toBe(
+        "waiting for the rateLimit of environment `limits-api` (2 per 1.0s)",
+      );
+      expect(await clock.nextTimer()).toBe(1000);
+      clock.advance(999);
+      expect(pingPhase("admitted")).toHaveLength(2);
+      clock.advance(1);
+      await r.until(() => pingPhase("running").length === 4);
+      clock.advance(1000);
+      const run = await running;
+      expect(await run.outputs()).toEqual([0, 1, 2, 3, 4]);
+      expect(pingPhase("running").map((e) => e.at - 1_000_000)).toEqual([0, 0, 1000, 1000, 2000]);
+    },
+    testMs,
+  );
 
-  it("fails an attempt held past maxQueuedTime with an error naming the rate limit", async () => {
-    const clock = new ManualClock(0);
-    const r = recorder();
-    const running = flyte
-      .withRunContext({ cacheDir: home, clock, onEvent: r.onEvent })
-      .run(twoPatient);
-    await r.until(
-      (events) =>
-        limitedReasons(events).length === 1 &&
-        events.some(
-          (e) => e.type === "attempt-finished" && e.error === undefined && e.action !== "a0",
-        ),
-    );
-    clock.advance(5000);
-    const run = await running;
-    const [first, second] = await run.outputs();
-    expect(first).toBe(1);
-    expect(second).toContain(
-      "waited past its maxQueuedTime of 5.0s before its body started; it was still waiting for the rateLimit of task `limits-api.patient` (1 per 1m00s)",
-    );
-  });
+  it(
+    "fails an attempt held past maxQueuedTime with an error naming the rate limit",
+    async () => {
+      const clock = new ManualClock(0);
+      const r = recorder();
+      const running = flyte
+        .withRunContext({ cacheDir: home, clock, onEvent: r.onEvent })
+        .run(twoPatient);
+      await r.until(
+        (events) =>
+          limitedReasons(events).length === 1 &&
+          events.some(
+            (e) => e.type === "attempt-finished" && e.error === undefined && e.action !== "a0",
+          ),
+      );
+      clock.advance(5000);
+      const run = await running;
+      const [first, second] = await run.outputs();
+      expect(first).toBe(1);
+      expect(second).toContain(
+        "waited past its maxQueuedTime of 5.0s before its body started; it was still waiting for the rateLimit of task `limits-api.patient` (1 per 1m00s)",
+      );
+    },
+    testMs,
+  );
 });
