@@ -28,7 +28,9 @@ export {
   type DeviceKind,
   type DeviceOptions,
   GPU,
+  GPU_SHARE_UNITS,
   type GpuQuantity,
+  type GpuShareOptions,
   type GpuType,
   TPU,
   type TpuType,
@@ -44,6 +46,7 @@ export {
   type UvScriptOptions,
 } from "./api/image.js";
 export type { ImageLayer, PipOptions, Platform } from "./api/image-layers.js";
+export { RateLimit, type RateLimitOptions, type TaskLimits } from "./api/limits.js";
 export type { PartialTask } from "./api/partial.js";
 export {
   PodTemplate,
@@ -100,7 +103,7 @@ export type { Duration } from "./internal/time.js";
 // Offload (when one machine is not enough)
 export { type BuildContext, writeBuildContext } from "./offload/build-context.js";
 export { type DockerfilePlan, planDockerfile } from "./offload/dockerfile.js";
-export { type JobOptions, jobFor } from "./offload/kubernetes.js";
+export { GPU_FRACTION_ANNOTATIONS, type JobOptions, jobFor } from "./offload/kubernetes.js";
 // Records
 export type { ActionStatus, RunEvent, RunObserver, RunStatus } from "./record/events.js";
 export type { LogEntry, LogObserver, LogSink, LogStream } from "./record/logs.js";

@@ -75,7 +75,17 @@ export interface DeviceOptions {
   partition?: string;
   /** The accelerator family. Left out, the scheduler treats the device as a GPU. */
   kind?: DeviceKind;
+  /**
+   * A share of one GPU, above 0 and below 1 (Ray's `num_gpus=0.5`): tasks whose shares add up to
+   * at most 1 run on the same device at once and see the same `CUDA_VISIBLE_DEVICES`. Counted in
+   * thousandths (`1/3` counts as 0.333). Only with `quantity: 1`, not with a MIG `partition`, not
+   * for TPUs. @default undefined (whole devices)
+   */
+  fraction?: number;
 }
+
+/** A fraction of a GPU is counted in this many units per device (no float drift). */
+export const GPU_SHARE_UNITS = 1000;
 
 /**
  * An accelerator requirement: how many devices, of which model and partition. Usually built with
@@ -95,12 +105,14 @@ export class Device {
   readonly partition: string | undefined;
   /** The accelerator family, or `undefined` when not said (treated as a GPU). */
   readonly kind: DeviceKind | undefined;
+  /** The share of one GPU (above 0, below 1), or `undefined` for whole devices. */
+  readonly fraction: number | undefined;
 
   /** @throws InvalidConfigError listing every invalid option. */
   constructor(options: DeviceOptions) {
     const problems = new Problems("Device");
-    checkKeys(problems, options, ["quantity", "device", "partition", "kind"]);
-    const { quantity, device, partition, kind } = options ?? ({} as DeviceOptions);
+    checkKeys(problems, options, ["quantity", "device", "partition", "kind", "fraction"]);
+    const { quantity, device, partition, kind, fraction } = options ?? ({} as DeviceOptions);
     if (typeof quantity !== "number" || !Number.isInteger(quantity) || quantity < 1) {
       problems.add(
         "quantity",
@@ -112,18 +124,69 @@ export class Device {
     if (kind !== undefined && kind !== "gpu" && kind !== "tpu") {
       problems.add("kind", `Expected \`kind\` to be "gpu" or "tpu", got ${describe(kind)}.`);
     }
+    checkFraction(problems, "fraction", fraction, { quantity, partition, kind });
     problems.throwIfAny();
     this.quantity = quantity;
     this.device = device;
     this.partition = partition;
     this.kind = kind;
+    // A share of 1 is the whole device: exclusive, as any whole-device request.
+    this.fraction = fraction === undefined || fraction === 1 ? undefined : fraction;
     Object.freeze(this);
+  }
+
+  /** The share in {@link GPU_SHARE_UNITS} (thousandths), or `undefined` for whole devices. */
+  get shareUnits(): number | undefined {
+    return this.fraction === undefined ? undefined : Math.round(this.fraction * GPU_SHARE_UNITS);
   }
 
   /** A short description such as `2 x A100 (1g.5gb)` or `1 x any gpu`. */
   toString(): string {
     const model = this.device ?? `any ${this.kind ?? "gpu"}`;
+    if (this.fraction !== undefined) return `${this.fraction} of 1 x ${model}`;
     return `${this.quantity} x ${model}${this.partition ? ` (${this.partition})` : ""}`;
+  }
+}
+
+/**
+ * Checks a GPU share: a number above 0 and at most 1, at least 1/1000, of one whole GPU (no MIG
+ * partition, no TPU, quantity 1).
+ */
+export function checkFraction(
+  problems: Problems,
+  path: string,
+  fraction: unknown,
+  with_: { quantity?: unknown; partition?: unknown; kind?: unknown },
+): void {
+  if (fraction === undefined) return;
+  if (typeof fraction !== "number" || !Number.isFinite(fraction) || fraction <= 0 || fraction > 1) {
+    problems.add(
+      path,
+      `Expected \`${path}\` to be a share of one GPU above 0 and at most 1 (e.g. 0.5), got ${describe(fraction)}. ` +
+        "Ask for whole GPUs with an integer count instead of a fraction above 1.",
+    );
+    return;
+  }
+  if (Math.round(fraction * GPU_SHARE_UNITS) < 1) {
+    problems.add(
+      path,
+      `Expected \`${path}\` to be at least 1/${GPU_SHARE_UNITS} of a GPU, got ${fraction}: shares are counted in thousandths.`,
+    );
+  }
+  if (with_.kind === "tpu") {
+    problems.add(path, "A TPU chip cannot be shared: leave `fraction` out for TPUs.");
+  }
+  if (with_.partition !== undefined) {
+    problems.add(
+      path,
+      "A MIG slice cannot be shared: give either a MIG `partition` (an exclusive slice) or a `fraction` of a whole GPU, not both.",
+    );
+  }
+  if (with_.quantity !== undefined && with_.quantity !== 1) {
+    problems.add(
+      path,
+      `A fraction is a share of one GPU, so \`quantity\` must be 1, got ${describe(with_.quantity)}.`,
+    );
   }
 }
 
@@ -146,14 +209,28 @@ function quoteList(values: readonly (string | number)[]): string {
  *
  * @param device the model, one of {@link GPU_TYPES}
  * @param quantity how many, 1 to 8
- * @param partition a MIG profile, e.g. `"1g.5gb"` on an A100
+ * @param partition a MIG profile, e.g. `"1g.5gb"` on an A100, or `{ fraction }` for a share of
+ *   one GPU (see {@link DeviceOptions.fraction})
  * @throws InvalidConfigError listing every invalid argument
  * @example
  * ```ts
  * new flyte.Resources({ gpu: flyte.GPU("A100", 1, "1g.5gb") });
+ * new flyte.Resources({ gpu: flyte.GPU("H100", 1, { fraction: 0.5 }) }); // half an H100
  * ```
  */
-export function GPU(device: GpuType, quantity: GpuQuantity, partition?: string): Device {
+export function GPU(
+  device: GpuType,
+  quantity: GpuQuantity,
+  partition?: string | GpuShareOptions,
+): Device {
+  if (typeof partition === "object" && partition !== null) {
+    const problems = new Problems("GPU");
+    checkKeys(problems, partition, ["fraction"]);
+    problems.throwIfAny();
+    const made = GPU(device, quantity);
+    if (partition.fraction === undefined) return made;
+    return new Device({ quantity, device, kind: "gpu", fraction: partition.fraction });
+  }
   const problems = new Problems("GPU");
   const known = (GPU_TYPES as readonly unknown[]).includes(device);
   if (!known) {
@@ -187,6 +264,12 @@ export function GPU(device: GpuType, quantity: GpuQuantity, partition?: string):
     kind: "gpu",
     ...(partition === undefined ? {} : { partition }),
   });
+}
+
+/** The third argument of {@link GPU} for a share of one GPU. */
+export interface GpuShareOptions {
+  /** The share of one GPU, above 0 and at most 1 (see {@link DeviceOptions.fraction}). */
+  fraction?: number;
 }
 
 /**

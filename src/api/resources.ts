@@ -5,7 +5,14 @@
  * @module
  */
 import { checkKeys, describe, Problems } from "../internal/problems.js";
-import { Device, GPU, GPU_TYPES, type GpuQuantity, type GpuType } from "./devices.js";
+import {
+  checkFraction,
+  Device,
+  GPU,
+  GPU_TYPES,
+  type GpuQuantity,
+  type GpuType,
+} from "./devices.js";
 
 /** A CPU amount: a number of cores (`2`, `0.5`) or a Kubernetes quantity string (`"2"`, `"500m"`). */
 export type CpuValue = number | string;
@@ -24,8 +31,9 @@ export interface ResourcesOptions {
    */
   memory?: string | readonly [string, string];
   /**
-   * An accelerator: a GPU count (`1`; `0` asks for none), a `"<type>:<count>"` string such as
-   * `"A100:2"`, or a {@link Device} from {@link GPU} / {@link TPU}.
+   * An accelerator: a GPU count (`1`; `0` asks for none), a share of one GPU (`0.5`, shared with
+   * other tasks on the same device), a `"<type>:<count>"` string such as `"A100:2"`, or a
+   * {@link Device} from {@link GPU} / {@link TPU}.
    */
   gpu?: number | string | Device;
   /** Ephemeral disk as a quantity string, e.g. `"10Gi"` or `"10GiB"`. */
@@ -209,15 +217,32 @@ function parseRange(
   return { request: problems.nested(path, () => parse(value, path)), limit: undefined };
 }
 
-const gpuFormat = `a GPU count (an integer of 0 or more), a string "<type>:<count>" with type one of ${GPU_TYPES.map((t) => JSON.stringify(t)).join(", ")} and count 1 to 8 (e.g. "A100:2"), or a Device from GPU() or TPU()`;
+const gpuFormat = `a GPU count (an integer of 0 or more, or a share of one GPU between 0 and 1 such as 0.5), a string "<type>:<count>" with type one of ${GPU_TYPES.map((t) => JSON.stringify(t)).join(", ")} and count 1 to 8 (e.g. "A100:2"), or a Device from GPU() or TPU()`;
 
 /** Reads the `gpu` option into a Device, or `null` when no accelerator is asked for. */
 function parseGpu(problems: Problems, gpu: unknown): Device | null {
   if (gpu === undefined) return null;
   if (gpu instanceof Device) return gpu;
   if (typeof gpu === "number") {
+    if (gpu > 0 && gpu < 1) {
+      // Ray's num_gpus=0.5: a share of one GPU of any model.
+      const before = new Problems("Resources");
+      checkFraction(before, "gpu", gpu, {});
+      if (!before.empty) {
+        checkFraction(problems, "gpu", gpu, {});
+        return null;
+      }
+      return new Device({ quantity: 1, kind: "gpu", fraction: gpu });
+    }
     if (!Number.isInteger(gpu) || gpu < 0) {
-      problems.add("gpu", `Expected \`gpu\` to be ${gpuFormat}, got ${describe(gpu)}.`);
+      problems.add(
+        "gpu",
+        `Expected \`gpu\` to be ${gpuFormat}, got ${describe(gpu)}.${
+          Number.isFinite(gpu) && gpu > 1
+            ? " A fraction shares one GPU (0 < gpu < 1); above 1, ask for a whole number of GPUs."
+            : ""
+        }`,
+      );
       return null;
     }
     // Upstream accepts gpu=0 and then crashes in get_device(); here 0 plainly means "no GPU".

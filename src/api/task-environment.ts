@@ -8,6 +8,15 @@ import { parametersOf } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
 import { Image } from "./image.js";
+import {
+  environmentLimits,
+  type RateLimit,
+  type RateLimitOptions,
+  readMaxConcurrency,
+  readRateLimit,
+  type TaskLimits,
+  taskLimits,
+} from "./limits.js";
 import { isV1PodTemplate, PodTemplate, type V1PodTemplateLike } from "./pod-template.js";
 import { Resources, type ResourcesOptions } from "./resources.js";
 import { RetryStrategy } from "./retry.js";
@@ -78,6 +87,20 @@ export interface TaskEnvironmentOptions extends EnvironmentOptions {
    * @default undefined (runs here)
    */
   offload?: Offload;
+  /**
+   * At most this many actions of the environment's tasks run at once, counted together across
+   * every run in this process (flyte-ts addition; not `ReusePolicy.concurrency`, which is how many
+   * tasks one reusable worker runs at once). A parent awaiting its children lends its slot back.
+   * A task's own `maxConcurrency` replaces it for that task. @default no limit
+   */
+  maxConcurrency?: number;
+  /**
+   * At most `max` attempts of the environment's tasks start in any window of `per`, across every
+   * run in this process: for tasks calling a rate-limited API. A task's own `rateLimit` replaces
+   * it for that task. @default no limit
+   * @example `rateLimit: { max: 10, per: "1s" }`
+   */
+  rateLimit?: RateLimit | RateLimitOptions;
 }
 
 const environmentKeys = [
@@ -126,6 +149,8 @@ const taskEnvironmentKeys = [
   "reusable",
   "runtime",
   "offload",
+  "maxConcurrency",
+  "rateLimit",
 ] as const;
 
 /**
@@ -372,6 +397,12 @@ export class TaskEnvironment extends Environment implements TaskOwner {
   declare readonly runtime: Runtime;
   /** Where a hybrid run sends this environment's tasks, or `undefined` for this host. */
   declare readonly offload: Offload | undefined;
+  /** How many of its actions run at once in this process, or `undefined` for no limit. */
+  declare readonly maxConcurrency: number | undefined;
+  /** How often its attempts start, or `undefined` for no limit. */
+  declare readonly rateLimit: RateLimit | undefined;
+  /** Both limits with their scope (this environment), or `undefined` when none is set. */
+  declare readonly limits: TaskLimits | undefined;
   readonly #tasks = new Map<string, AnyTask>();
 
   constructor(options: TaskEnvironmentOptions) {
@@ -384,8 +415,14 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       reusable: ReusePolicy | undefined;
       runtime: Runtime;
       offload: Offload | undefined;
+      maxConcurrency: number | undefined;
+      rateLimit: RateLimit | undefined;
+      limits: TaskLimits | undefined;
     };
     self.offload = checkOffload(problems, options.offload, this.resources);
+    self.maxConcurrency = readMaxConcurrency(problems, "maxConcurrency", options.maxConcurrency);
+    self.rateLimit = readRateLimit(problems, "rateLimit", options.rateLimit);
+    self.limits = environmentLimits(this.name, self);
     self.cache =
       problems.nested("cache", () => Cache.from(options.cache ?? "disable")) ??
       new Cache("disable");
@@ -452,6 +489,8 @@ export class TaskEnvironment extends Environment implements TaskOwner {
       runtime: this.runtime,
       ...(this.offload === undefined ? {} : { offload: this.offload }),
       ...(this.reusable === undefined ? {} : { reusable: this.reusable }),
+      ...(this.maxConcurrency === undefined ? {} : { maxConcurrency: this.maxConcurrency }),
+      ...(this.rateLimit === undefined ? {} : { rateLimit: this.rateLimit }),
     };
   }
 
@@ -550,6 +589,14 @@ export class TaskEnvironment extends Environment implements TaskOwner {
           : checkPodTemplate(problems, options.podTemplate),
       docs: options.docs,
       report: options.report ?? false,
+      limits: taskLimits(
+        name,
+        {
+          maxConcurrency: readMaxConcurrency(problems, "maxConcurrency", options.maxConcurrency),
+          rateLimit: readRateLimit(problems, "rateLimit", options.rateLimit),
+        },
+        this.limits,
+      ),
       runtime: this.runtime,
       moduleUrl,
       definedAt,

@@ -11,6 +11,14 @@ import type { Parameter } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
 import type { Image } from "./image.js";
+import {
+  type RateLimit,
+  type RateLimitOptions,
+  readMaxConcurrency,
+  readRateLimit,
+  type TaskLimits,
+  taskLimits,
+} from "./limits.js";
 import { type PartialTask, partialOf } from "./partial.js";
 import type { PodTemplate, V1PodTemplateLike } from "./pod-template.js";
 import { Resources, type ResourcesOptions } from "./resources.js";
@@ -43,6 +51,8 @@ export interface TaskOwner {
    * `undefined` runs them here.
    */
   readonly offload?: Offload | undefined;
+  /** The environment's `maxConcurrency` and `rateLimit`, when it sets any. */
+  readonly limits?: TaskLimits | undefined;
 }
 
 /**
@@ -79,6 +89,16 @@ export interface TaskOptions {
   podTemplate?: string | PodTemplate | V1PodTemplateLike;
   /** Whether the task writes an HTML report (flushed on success). @default false */
   report?: boolean;
+  /**
+   * At most this many actions of this task run at once, across every run in this process;
+   * replaces the environment's `maxConcurrency` for this task. @default the environment's
+   */
+  maxConcurrency?: number;
+  /**
+   * At most `max` attempts of this task start in any window of `per`, across every run in this
+   * process; replaces the environment's `rateLimit` for this task. @default the environment's
+   */
+  rateLimit?: RateLimit | RateLimitOptions;
 }
 
 /** Options of `task.override({...})`: a new task with some settings replaced. */
@@ -95,6 +115,10 @@ export interface OverrideOptions {
   /** The seed's spelling of `envVars` (`override(env=...)`); give one or the other. */
   env?: Record<string, string>;
   secrets?: SecretRequest;
+  /** A `maxConcurrency` of this override's own (see {@link TaskOptions.maxConcurrency}). */
+  maxConcurrency?: number;
+  /** A `rateLimit` of this override's own (see {@link TaskOptions.rateLimit}). */
+  rateLimit?: RateLimit | RateLimitOptions;
 }
 
 /** A task's settings after defaults and inheritance from its environment. */
@@ -124,6 +148,11 @@ export interface TaskTemplate {
   readonly podTemplate: string | PodTemplate | undefined;
   readonly docs: string | undefined;
   readonly report: boolean;
+  /**
+   * The limits its attempts are admitted under (`maxConcurrency`, `rateLimit`), each with the
+   * scope it is counted in; `undefined` when none applies.
+   */
+  readonly limits?: TaskLimits | undefined;
   readonly runtime: Runtime;
   /** The module where `env.task` was called; workers import it to find the task. */
   readonly moduleUrl: string | undefined;
@@ -264,7 +293,15 @@ const overrideKeys = [
   "envVars",
   "env",
   "secrets",
+  "maxConcurrency",
+  "rateLimit",
 ] as const;
+/** Override options kept under another name in the template. */
+const templateKeyOf: Partial<Record<(typeof overrideKeys)[number], keyof TaskTemplate>> = {
+  env: "envVars",
+  maxConcurrency: "limits",
+  rateLimit: "limits",
+};
 const notOverridable: Record<string, string> = {
   name: "Name",
   image: "Image",
@@ -346,12 +383,27 @@ function overrideTemplate(template: TaskTemplate, options: OverrideOptions): Tas
       options.secrets === undefined
         ? template.secrets
         : (problems.nested("secrets", () => normalizeSecrets(options.secrets)) ?? []),
+    limits:
+      options.maxConcurrency === undefined && options.rateLimit === undefined
+        ? template.limits
+        : taskLimits(
+            template.name,
+            {
+              maxConcurrency: readMaxConcurrency(
+                problems,
+                "maxConcurrency",
+                options.maxConcurrency,
+              ),
+              rateLimit: readRateLimit(problems, "rateLimit", options.rateLimit),
+            },
+            template.limits,
+          ),
   };
   problems.throwIfAny();
   const changed: Record<string, unknown> = { ...template.overrides };
   for (const option of overrideKeys) {
     if (options[option] === undefined) continue;
-    const key = option === "env" ? "envVars" : option;
+    const key = (templateKeyOf[option] ?? option) as keyof TaskTemplate;
     try {
       // `null` stands for a setting turned off (`reusable: "off"`).
       changed[key] = next[key] === undefined ? null : encodeSetting(next[key]);
@@ -374,6 +426,8 @@ export function checkTaskOptions(problems: Problems, options: unknown): options 
     "secrets",
     "podTemplate",
     "report",
+    "maxConcurrency",
+    "rateLimit",
   ];
   if (!checkKeys(problems, options, known)) return false;
   const o = options as Record<string, unknown>;

@@ -3,6 +3,7 @@
  * slices) and TPU chips — as a table, or as JSON for scripts.
  * @module
  */
+import { GPU_SHARE_UNITS } from "../api/devices.js";
 import { InvalidConfigError } from "../errors.js";
 import { nativeStatus } from "../internal/native.js";
 import { detectInventory, type HostInventory } from "../scheduler/inventory.js";
@@ -15,6 +16,7 @@ export const devicesHelp = `Usage: flyte-ts devices [--json]
 Prints what the local scheduler admits tasks against: CPUs and memory (cgroup limits applied),
 NVIDIA GPUs with their MIG slices (NVML through the native addon, else nvidia-smi), AMD GPUs
 (rocm-smi) and TPU chips (/dev/accel*, /dev/vfio). FLYTE_TS_FAKE_DEVICES="H100:8" simulates devices.
+MODE "shareable": the GPU takes whole-device tasks and shares (Resources({ gpu: 0.5 })).
 
 Options:
   --json      print the inventory as JSON
@@ -33,7 +35,8 @@ export function formatInventory(host: HostInventory, native: string): string {
   const rows: string[][] = [];
   for (const gpu of host.gpus) {
     const memory = gpu.memoryBytes === undefined ? "" : formatBytes(gpu.memoryBytes);
-    const state = gpu.migEnabled ? "MIG" : "";
+    // A GPU not split by MIG takes whole-device requests and shares (`gpu: 0.5`) alike.
+    const state = gpu.migEnabled ? "MIG" : "shareable";
     rows.push([`${gpu.vendor} gpu`, String(gpu.index), gpu.name, memory, state, gpu.uuid]);
     for (const slice of gpu.mig) {
       const sliceMemory = slice.memoryBytes === undefined ? "" : formatBytes(slice.memoryBytes);
@@ -62,6 +65,12 @@ export function formatInventory(host: HostInventory, native: string): string {
           .join("  "),
       );
     }
+  }
+  if (host.gpus.some((g) => !g.migEnabled)) {
+    lines.push(
+      "",
+      `A shareable GPU runs one whole-device task, or tasks asking for shares (gpu: 0.5) that add up to at most 1 (counted in 1/${GPU_SHARE_UNITS}); MIG slices and TPU chips are never shared.`,
+    );
   }
   for (const warning of host.warnings) lines.push(`warning: ${warning}`);
   return `${lines.join("\n")}\n`;
@@ -104,7 +113,9 @@ export async function devicesCommand(args: readonly string[]): Promise<ExitCode>
   }
   const host = await detectHost();
   if (args.includes("--json")) {
-    process.stdout.write(`${JSON.stringify({ ...host, native: nativeStatus() }, null, 2)}\n`);
+    const gpuShareUnits = GPU_SHARE_UNITS;
+    const json = { ...host, native: nativeStatus(), gpuShareUnits };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     process.stdout.write(formatInventory(host, nativeStatus()));
   }

@@ -39,6 +39,7 @@ export type RunOptionsFromFlags = Pick<
   | "envVars"
   | "customContext"
   | "pinCpus"
+  | "maxActionConcurrency"
 >;
 
 type ViewSwitch = "verbose" | "help" | "quiet" | "json" | "logs";
@@ -64,7 +65,13 @@ const textFlags: Readonly<Record<string, RunText>> = {
 };
 
 /** Flags that take a value and need their own reading. */
-const specialValueFlags = new Set(["mode", "copy-style", "env", "custom-context"]);
+const specialValueFlags = new Set([
+  "mode",
+  "copy-style",
+  "env",
+  "custom-context",
+  "max-action-concurrency",
+]);
 
 /** Switches that set a run option. */
 const runSwitches: Readonly<Record<string, RunSwitch>> = {
@@ -127,7 +134,15 @@ export function applyOption(options: CliOptions, flag: Flag): boolean {
     else if (flag.name === "copy-style")
       run.copyStyle = flag.value as RunOptions["copyStyle"] & string;
     else if (flag.name === "env") run.envVars = keyValue(flag, run.envVars);
-    else run.customContext = keyValue(flag, run.customContext);
+    else if (flag.name === "max-action-concurrency") {
+      const n = Number(flag.value);
+      if (!/^\d+$/.test(flag.value.trim()) || n < 1) {
+        throw new UsageError(
+          `--max-action-concurrency expects an integer of 1 or more, got ${JSON.stringify(flag.value)}.`,
+        );
+      }
+      run.maxActionConcurrency = n;
+    } else run.customContext = keyValue(flag, run.customContext);
     return true;
   }
   const runSwitch = runSwitches[flag.name];

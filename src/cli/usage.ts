@@ -91,6 +91,7 @@ Run options (withRunContext's, on the command line):
   --env KEY=VALUE          an environment variable for every pooled task of the run (repeatable)
   --custom-context K=V     a flyte.ctx().customContext entry (repeatable)
   --pin-cpus               give every attempt whole cores of its own
+  --max-action-concurrency <n>  at most n actions of the run at once (awaiting parents lend theirs)
 
 Output options:
   --verbose          print stacks with errors, and where the run record was written

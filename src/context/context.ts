@@ -45,6 +45,11 @@ export interface AssignedDevice {
   readonly name: string;
   /** The MIG profile of a slice (`"1g.10gb"`), else `undefined`. */
   readonly partition: string | undefined;
+  /**
+   * The share of the GPU this attempt holds (`0.5`) when it asked for a fraction; other attempts
+   * may share the device. Absent for a device held whole.
+   */
+  readonly share?: number;
 }
 
 /** The serialisable part of a task context: what crosses to a worker with each attempt. */

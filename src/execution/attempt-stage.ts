@@ -21,7 +21,7 @@ import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
 import { type Lease, lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
-import { type Admission, runAttempts } from "./attempt.js";
+import { type Admission, type AttemptHooks, runAttempts } from "./attempt.js";
 import type { CancelScope } from "./cancel-scope.js";
 import type { ExecuteRequest, ExecutorFactory } from "./executor.js";
 import { type SecretFiles, writeSecretFiles } from "./secret-files.js";
@@ -112,9 +112,17 @@ export class AttemptStage {
         executorOwnsQueueTime: executor.remote === true && executor.reportsPhases === true,
       },
       async (attempt, signal, hooks) => {
-        const lease = executor.remote ? noLease : await this.#admit(id, template, signal);
+        const lease = executor.remote ? noLease : await this.#admit(id, template, signal, hooks);
         startsFrom = this.#startsFrom(id, attempt);
         hooks.admitted(admissionOf(lease));
+        // A rate-limited start counts when the body starts, not when it was admitted.
+        const started =
+          lease.started === undefined
+            ? hooks.started
+            : () => {
+                lease.started?.();
+                hooks.started();
+              };
         this.#holding.count++;
         let secretFiles: SecretFiles | undefined;
         try {
@@ -132,14 +140,14 @@ export class AttemptStage {
             env: attemptEnv(template.envVars, secrets, lease.env),
             logs: run.logs,
             placed: (lane, where) => hooks.placed({ lane, ...where }),
-            started: hooks.started,
+            started,
             ended: hooks.ended,
             mapItem: action.mapItem,
           };
           const running = executor.execute(request);
           if (!executor.reportsPhases) {
             hooks.placed({ lane: template.environment.name });
-            hooks.started();
+            started();
           }
           return await running;
         } finally {
@@ -244,7 +252,12 @@ export class AttemptStage {
   }
 
   /** Admission: a lease at once when the scheduler can tell without waiting. */
-  #admit(id: string, template: TaskTemplate, signal: AbortSignal): Lease | Promise<Lease> {
+  #admit(
+    id: string,
+    template: TaskTemplate,
+    signal: AbortSignal,
+    hooks: AttemptHooks,
+  ): Lease | Promise<Lease> {
     const request = {
       taskName: template.name,
       action: id,
@@ -254,6 +267,8 @@ export class AttemptStage {
       signal,
       clock: this.#run.clock,
       pinCpus: this.#run.pinCpus === true,
+      limits: template.limits,
+      waiting: hooks.waiting,
     };
     return this.#scheduler.admitNow?.(request) ?? this.#scheduler.admit(request);
   }
@@ -284,7 +299,8 @@ function admissionOf(lease: Lease): Admission {
     ...(lease.devices.length > 0
       ? {
           devices: lease.devices.map(
-            (d) => `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}`,
+            (d) =>
+              `${d.kind}${d.index}${d.partition ? `/${d.partition}` : ""}${d.share === undefined ? "" : `@${d.share}`}`,
           ),
         }
       : {}),

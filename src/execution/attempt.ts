@@ -49,8 +49,12 @@ export interface Admission {
   readonly cpus?: readonly number[];
 }
 
-/** The facts of a phase: the admission's, the placement's, or the backoff's delay. */
-export type PhaseDetail = Admission & Partial<Placement> & { readonly delayMs?: number };
+/**
+ * The facts of a phase: the admission's, the placement's, the backoff's delay, or the limit a
+ * `limited` attempt waits for.
+ */
+export type PhaseDetail = Admission &
+  Partial<Placement> & { readonly delayMs?: number; readonly reason?: string };
 
 /** Called as attempts move through their phases (for the run record). */
 export interface AttemptObserver {
@@ -63,6 +67,11 @@ export interface AttemptObserver {
 
 /** What an attempt's body reports as it goes: each at most once, in this order. */
 export interface AttemptHooks {
+  /**
+   * Before admission: a limit holds the attempt (`reason` names it: a rate limit, a concurrency
+   * limit), or `undefined` once only resources are left to wait for.
+   */
+  waiting(reason: string | undefined): void;
   /** The scheduler admitted the attempt; it now waits for a worker slot. */
   admitted(admission: Admission): void;
   /** A worker took the attempt. */
@@ -189,6 +198,8 @@ function runOneAttempt<T>(
     let phase: "started" | "admitted" | "placed" | "running" = "started";
     let cancelTimer: CancelTimer | undefined;
     let endedAt: number | undefined;
+    /** The limit a waiting attempt is held by, when one holds it. */
+    let limitedBy: string | undefined;
     const releases: (() => void)[] = [];
     /** Marks the attempt settled and records it finished; false when it already was. */
     const settle = (error?: unknown): boolean => {
@@ -216,12 +227,17 @@ function runOneAttempt<T>(
         fail(
           new TaskTimeoutError(
             `Task \`${taskName}\` attempt ${attempt} waited past its maxQueuedTime of ${formatMs(queuedMs)} before its body started; ` +
-              `it was still ${waitingFor[phase]}. Raise \`maxQueuedTime\` in the task's Timeout, or run fewer tasks at once.`,
+              `it was still ${(phase === "started" ? limitedBy : undefined) ?? waitingFor[phase]}. Raise \`maxQueuedTime\` in the task's Timeout, or run fewer tasks at once.`,
           ),
         );
       });
     }
     const hooks: AttemptHooks = {
+      waiting(reason) {
+        if (settled || phase !== "started") return;
+        limitedBy = reason;
+        if (reason !== undefined) observer.attemptPhase(attempt, "limited", { reason });
+      },
       admitted(admission) {
         if (settled || phase !== "started") return;
         phase = "admitted";

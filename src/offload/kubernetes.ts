@@ -10,6 +10,7 @@ import { kubernetesQuantity, type Resources } from "../api/resources.js";
 import type { Secret } from "../api/secret.js";
 import type { TaskTemplate } from "../api/task.js";
 import { sha256Hex } from "../internal/hash.js";
+import { warnOnce } from "../internal/warn.js";
 
 /** JSON data as emitted. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -22,6 +23,15 @@ export const LABELS = {
   run: "flyte-ts.dev/run",
   action: "flyte-ts.dev/action",
   task: "flyte-ts.dev/task",
+} as const;
+
+/**
+ * The pod annotations that record a GPU share the cluster was not asked for: Kubernetes' device
+ * plugin hands out whole GPUs only, so a fraction is emitted as one whole `nvidia.com/gpu`.
+ */
+export const GPU_FRACTION_ANNOTATIONS = {
+  fraction: "flyte-ts.dev/gpu-fraction",
+  note: "flyte-ts.dev/gpu-fraction-note",
 } as const;
 
 /** GPU models → the product label NVIDIA's GPU feature discovery puts on nodes. */
@@ -100,6 +110,8 @@ export function labelValue(text: string): string {
  *   `ephemeral-storage` from `disk`; GPUs as `nvidia.com/gpu` limits (a MIG partition as
  *   `nvidia.com/mig-<profile>`), a GPU model as a node affinity on `nvidia.com/gpu.product` or
  *   `cloud.google.com/gke-accelerator`; TPUs as `google.com/tpu` plus the GKE TPU selectors;
+ *   a GPU share (`gpu: 0.5`) as one whole `nvidia.com/gpu` — Kubernetes cannot be asked for part
+ *   of a GPU — with the share in the pod annotations {@link GPU_FRACTION_ANNOTATIONS} and a warning;
  * - `/dev/shm` as a memory-backed `emptyDir` sized by `shm`;
  * - secrets as `secretKeyRef` environment variables (Secret name = group, or the key when there
  *   is no group), never their values; `envVars` as plain variables;
@@ -206,9 +218,13 @@ function podFor(
     spec.activeDeadlineSeconds = Math.ceil(maxRuntimeMs / 1000);
   placeDevice(spec, device);
   const metadata: JsonObject = { labels: { ...fromTemplate?.labels, ...labels } };
-  if (fromTemplate !== undefined && Object.keys(fromTemplate.annotations).length > 0) {
-    metadata.annotations = { ...fromTemplate.annotations };
+  const annotations: JsonObject = { ...fromTemplate?.annotations };
+  if (device?.fraction !== undefined) {
+    annotations[GPU_FRACTION_ANNOTATIONS.fraction] = String(device.fraction);
+    annotations[GPU_FRACTION_ANNOTATIONS.note] = fractionNote(device.fraction);
+    warnOnce(`Task \`${template.name}\`: ${fractionNote(device.fraction)}`);
   }
+  if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
   return { metadata, spec };
 }
 
@@ -251,6 +267,14 @@ function containerResources(resources: Resources | undefined, device: Device | n
   if (Object.keys(requests).length > 0) out.requests = requests;
   if (Object.keys(limits).length > 0) out.limits = limits;
   return out;
+}
+
+function fractionNote(fraction: number): string {
+  return (
+    `asks for ${fraction} of a GPU, which Kubernetes cannot schedule (its device plugin hands out whole GPUs), ` +
+    "so the Job asks for 1 whole nvidia.com/gpu. To share GPUs on the cluster, enable the NVIDIA device plugin's " +
+    "time-slicing or MPS (then one nvidia.com/gpu is a share), or ask for a MIG partition."
+  );
 }
 
 function deviceResource(device: Device): string {

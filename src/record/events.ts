@@ -8,10 +8,11 @@ import type { ErrorData } from "../errors.js";
 import type { Parameter } from "../internal/parameters.js";
 
 /**
- * The phases of one attempt after it started waiting for admission, in order; `"backoff"` follows
- * a failed attempt that will be retried.
+ * The phases of one attempt after it started waiting for admission, in order; `"limited"` (a
+ * concurrency or rate limit holds it, before admission) only when a limit applies; `"backoff"`
+ * follows a failed attempt that will be retried.
  */
-export type AttemptPhase = "admitted" | "placed" | "running" | "backoff";
+export type AttemptPhase = "limited" | "admitted" | "placed" | "running" | "backoff";
 
 /**
  * The state of an action: `queued` (made, not yet attempting), `waiting` (an attempt waits for
@@ -91,6 +92,8 @@ export type RunEvent =
        * attempt starts from it); absent when there was none.
        */
       readonly checkpointBytes?: number;
+      /** With `limited`: the limit it waits for, e.g. "waiting for the rateLimit of environment `llm` (10 per 1.0s)". */
+      readonly reason?: string;
     }
   | {
       readonly type: "attempt-finished";

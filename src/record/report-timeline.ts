@@ -13,11 +13,17 @@ import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js
 export type AttemptOutcome = "succeeded" | "failed" | "timeout" | "cancelled" | "running";
 
 /**
- * The lane an attempt is drawn in: its devices (a GPU runs one attempt at a time), else its
+ * The lane an attempt is drawn in: its devices (a GPU held whole runs one attempt at a time;
+ * attempts holding shares of one GPU, `gpu0@0.5`, stack in rows of its lane `gpu0`), else its
  * pinned cores, else its worker, else its environment.
  */
 export function laneOf(action: ActionRecord, attempt: AttemptRecord): string {
-  if (attempt.devices !== undefined && attempt.devices.length > 0) return attempt.devices.join(",");
+  if (attempt.devices !== undefined && attempt.devices.length > 0) {
+    const first = attempt.devices[0] as string;
+    const at = first.indexOf("@");
+    if (at > 0) return first.slice(0, at);
+    return attempt.devices.join(",");
+  }
   if (attempt.cpus !== undefined && attempt.cpus.length > 0)
     return `cores ${attempt.cpus.join(",")}`;
   if (attempt.lane !== undefined) return attempt.lane;
@@ -202,11 +208,16 @@ export function timelineData(run: RunRecordData): TimelineData {
 /** A bar's tooltip lines: where it ran, how long it waited and ran, its error. */
 function attemptDetail(attempt: AttemptRecord, waitMs: number, runMs: number): string {
   const lines = [`waited ${formatMs(waitMs)}, ran ${formatMs(runMs)}`];
+  if (attempt.limitedBy !== undefined) lines.push(`(${attempt.limitedBy})`);
   const where: string[] = [];
   if (attempt.lane !== undefined) where.push(attempt.lane);
   if (attempt.pid !== undefined) where.push(`pid ${attempt.pid}`);
   if (attempt.threadId !== undefined) where.push(`thread ${attempt.threadId}`);
-  if (attempt.devices?.length) where.push(attempt.devices.join(", "));
+  if (attempt.devices?.length) {
+    where.push(
+      attempt.devices.map((d) => d.replace(/@(.+)$/, " ($1 of the GPU, shared)")).join(", "),
+    );
+  }
   if (attempt.cpus?.length) where.push(`cores ${attempt.cpus.join(",")}`);
   if (where.length > 0) lines.push(`on ${where.join(" · ")}`);
   if (attempt.error) lines.push(`${attempt.error.name}: ${attempt.error.message}`);

@@ -33,6 +33,8 @@ export interface AttemptRecord {
   backoffMs?: number;
   /** The size in bytes of the checkpoint the attempt started from (`ctx().checkpoint`), when any. */
   checkpointBytes?: number;
+  /** The last limit (concurrency or rate) it waited for before admission, when one held it. */
+  limitedBy?: string;
 }
 
 /** One action of a run. */
@@ -73,6 +75,9 @@ type PhaseEvent = Extract<RunEvent, { type: "attempt-phase" }>;
 /** Records one phase's time and facts on its attempt. */
 export function applyPhase(attempt: AttemptRecord, event: PhaseEvent): void {
   switch (event.phase) {
+    case "limited":
+      if (event.reason !== undefined) attempt.limitedBy = event.reason;
+      return;
     case "admitted":
       attempt.admittedAt = event.at;
       if (event.devices !== undefined) attempt.devices = event.devices;

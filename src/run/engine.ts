@@ -1,6 +1,7 @@
 /**
  * The engine: the long-lived state of flyte-ts in a process — the resource scheduler and its
- * ledger, the worker pools, the stores of each `.flyte` folder. Runs borrow them. One default
+ * ledger, the concurrency and rate limits of environments and tasks, the worker pools, the stores
+ * of each `.flyte` folder. Runs borrow them. One default
  * engine per process serves `flyte.run` and `withRunContext`; `flyte-ts/testing` makes isolated
  * ones. (Task definitions are not engine state: `env.task` registers a task when its module is
  * imported, before any engine exists.)
@@ -12,6 +13,7 @@ import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import type { ExecutorFactory } from "../execution/executor.js";
 import { PoolStore } from "../execution/pool-executor.js";
 import { RunStore } from "../record/run-store.js";
+import { LimitBook } from "../scheduler/limit-gates.js";
 import { LocalScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 
@@ -46,6 +48,11 @@ export interface HomeStores {
  */
 export class Engine {
   readonly pools = new PoolStore();
+  /**
+   * The environments' and tasks' `maxConcurrency` and `rateLimit` gates: they hold across every
+   * run that uses this engine.
+   */
+  readonly limits = new LimitBook();
   readonly #options: EngineOptions;
   #scheduler: Scheduler | undefined;
   readonly #stores = new Map<string, { cache: SqliteCacheStore; runs: RunStore }>();

@@ -109,6 +109,15 @@ export interface RunOptions {
    * @default false
    */
   progress?: boolean | "tty" | "plain";
+  /**
+   * At most this many actions of the run hold a slot at once (flyte's `--max-action-concurrency`),
+   * the root included; the rest wait, first come first served, shown as waiting for the run's
+   * limit. A parent awaiting its children lends its slot to them, so any limit of 1 or more
+   * finishes (upstream counts awaiting parents and rejects 1). Cache hits take no slot; actions
+   * offloaded to a cluster are not counted. `flyte-ts run --max-action-concurrency N`.
+   * @default no limit
+   */
+  maxActionConcurrency?: number;
 }
 
 const runOptionKeys = [
@@ -138,6 +147,7 @@ const runOptionKeys = [
   "envVars",
   "replace",
   "progress",
+  "maxActionConcurrency",
 ] as const;
 
 /** Checks `options` and returns a copy. @throws InvalidConfigError listing every problem */
@@ -170,6 +180,17 @@ export function checkRunOptions(options: RunOptions): RunOptions {
     problems.add(
       "progress",
       `Expected \`progress\` to be true, false, "tty" or "plain", got ${describe(o.progress)}.`,
+    );
+  }
+  if (
+    o.maxActionConcurrency !== undefined &&
+    (typeof o.maxActionConcurrency !== "number" ||
+      !Number.isInteger(o.maxActionConcurrency) ||
+      o.maxActionConcurrency < 1)
+  ) {
+    problems.add(
+      "maxActionConcurrency",
+      `Expected \`maxActionConcurrency\` to be an integer of 1 or more, got ${describe(o.maxActionConcurrency)}. Leave it out for no limit.`,
     );
   }
   if (o.resume !== undefined && o.name !== undefined && o.name !== o.resume) {

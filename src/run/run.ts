@@ -27,6 +27,7 @@ import { captureInlineOutput, RunLogs, whileObserving } from "../record/logs.js"
 import { type ActionRecord, RunRecord } from "../record/run-record.js";
 import { telemetryObserver } from "../record/telemetry.js";
 import { reportFileName, writeRunReport } from "../record/write-report.js";
+import { LimitedScheduler } from "../scheduler/limited-scheduler.js";
 import { registerActiveRun } from "./active-runs.js";
 import { Controller } from "./controller.js";
 import { defaultEngine, Engine, type EngineOptions } from "./engine.js";
@@ -271,7 +272,7 @@ export class RunContext {
         emit,
         logs,
       },
-      scheduler,
+      new LimitedScheduler(scheduler, engine.limits, options.maxActionConcurrency),
       executorFor,
       controller,
     );

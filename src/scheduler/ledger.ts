@@ -1,22 +1,28 @@
 /**
  * The ledger: what the host has and who holds what. CPU is counted in milli-cores, memory in bytes;
- * GPUs, MIG slices and TPU chips are exclusive slots; pinned cores are counted per core id. The
+ * GPUs, MIG slices and TPU chips are slots counted in thousandths: a whole-device request takes a
+ * free slot whole, a fractional request (`gpu: 0.5`) takes its share of a whole GPU that is free or
+ * only shared (never of a MIG slice or a TPU chip); pinned cores are counted per core id. The
  * ledger only answers "does this fit now" and "could this ever fit"; queueing and fairness are the
  * scheduler's.
  * @module
  */
+import { GPU_SHARE_UNITS } from "../api/devices.js";
 import type { AssignedDevice } from "../context/context.js";
 import type { HostInventory } from "./inventory.js";
 import { matchesModel, matchesTpu } from "./models.js";
 import type { DeviceNeed, Needs } from "./needs.js";
 
-/** One exclusive device: a whole GPU, a MIG slice, or a TPU chip. */
+/** One device: a whole GPU, a MIG slice, or a TPU chip. */
 interface Slot {
   readonly device: AssignedDevice;
   /** The product name matched against a requested model (a MIG slice: its parent's). */
   readonly model: string;
   readonly memoryBytes: number | undefined;
-  held: boolean;
+  /** Thousandths held: 0 free, {@link GPU_SHARE_UNITS} held whole (or shared up to full). */
+  used: number;
+  /** Whether the units held are shares (only then may another share be added). */
+  shared: boolean;
 }
 
 /** What one admitted attempt took; given back exactly once. */
@@ -27,6 +33,8 @@ export interface Grant {
   readonly cores: readonly number[];
   /** @internal the slots behind `devices` */
   readonly slots: readonly Slot[];
+  /** The share of the one slot held, in thousandths; 0 when the slots are held whole. */
+  readonly shareUnits: number;
 }
 
 /** What is held right now (all zero when nothing leaked). */
@@ -72,7 +80,8 @@ export class Ledger {
           },
           model: gpu.name,
           memoryBytes: gpu.memoryBytes,
-          held: false,
+          used: 0,
+          shared: false,
         });
       }
       for (const mig of gpu.mig) {
@@ -87,7 +96,8 @@ export class Ledger {
           },
           model: gpu.name,
           memoryBytes: gpu.memoryBytes,
-          held: false,
+          used: 0,
+          shared: false,
         });
       }
     }
@@ -103,7 +113,8 @@ export class Ledger {
         },
         model: chip.type,
         memoryBytes: undefined,
-        held: false,
+        used: 0,
+        shared: false,
       });
     }
   }
@@ -165,7 +176,11 @@ export class Ledger {
     const need = needs.device;
     if (need !== undefined) {
       const most = Math.max(0, ...this.#groups(need).map((g) => g.length));
-      if (need.kind === "gpu" && need.partition !== undefined && need.count > 1) {
+      if (need.shareUnits !== undefined && most === 0) {
+        problems.push(
+          `${need.label} but this host has no whole GPU to share (${this.describeDevices()})`,
+        );
+      } else if (need.kind === "gpu" && need.partition !== undefined && need.count > 1) {
         problems.push(
           `${need.label}, but a process can use only one MIG slice (CUDA shows it one MIG device); ask for 1`,
         );
@@ -182,12 +197,17 @@ export class Ledger {
   tryTake(needs: Needs): Grant | undefined {
     if (needs.cpuMilli > this.#cpuFree || needs.memoryBytes > this.#memoryFree) return undefined;
     let slots: Slot[] = [];
-    if (needs.device !== undefined) {
+    const share = needs.device?.shareUnits ?? 0;
+    if (share > 0) {
+      const slot = this.#bestShare(needs.device as DeviceNeed, share);
+      if (slot === undefined) return undefined;
+      slots = [slot];
+    } else if (needs.device !== undefined) {
       const count = needs.device.count;
       for (const group of this.#groups(needs.device)) {
         slots = [];
         for (const slot of group) {
-          if (!slot.held) slots.push(slot);
+          if (slot.used === 0) slots.push(slot);
           if (slots.length === count) break;
         }
         if (slots.length === count) break;
@@ -204,19 +224,64 @@ export class Ledger {
     }
     const devices: AssignedDevice[] = [];
     for (const slot of slots) {
-      slot.held = true;
-      devices.push(slot.device);
+      if (share > 0) {
+        slot.used += share;
+        slot.shared = true;
+        devices.push({ ...slot.device, share: share / GPU_SHARE_UNITS });
+      } else {
+        slot.used = GPU_SHARE_UNITS;
+        devices.push(slot.device);
+      }
     }
     this.#cpuFree -= needs.cpuMilli;
     this.#memoryFree -= needs.memoryBytes;
-    return { cpuMilli: needs.cpuMilli, memoryBytes: needs.memoryBytes, devices, cores, slots };
+    return {
+      cpuMilli: needs.cpuMilli,
+      memoryBytes: needs.memoryBytes,
+      devices,
+      cores,
+      slots,
+      shareUnits: share,
+    };
+  }
+
+  /**
+   * The whole GPU a share of `units` fits on: the fullest that still has room (best fit, so shares
+   * pack together and whole devices stay free for whole requests), lowest index first on a tie.
+   */
+  #bestShare(need: DeviceNeed, units: number): Slot | undefined {
+    let best: Slot | undefined;
+    for (const group of this.#groups(need)) {
+      for (const slot of group) {
+        if (slot.device.kind !== "gpu") continue;
+        if (slot.used > 0 && !slot.shared) continue;
+        if (slot.used + units > GPU_SHARE_UNITS) continue;
+        if (best === undefined || slot.used > best.used) best = slot;
+      }
+    }
+    return best;
   }
 
   /** Gives back everything in `grant` (call once per grant). */
   give(grant: Grant): void {
     this.giveCpu(grant);
     this.#memoryFree += grant.memoryBytes;
-    for (const slot of grant.slots) slot.held = false;
+    for (const slot of grant.slots) {
+      slot.used = grant.shareUnits > 0 ? slot.used - grant.shareUnits : 0;
+      if (slot.used === 0) slot.shared = false;
+    }
+  }
+
+  /**
+   * Each GPU that is shared now, with the thousandths held (`flyte-ts status`, tests): `gpu0` →
+   * 500 while two tasks hold a quarter each.
+   */
+  shares(): ReadonlyMap<string, number> {
+    const out = new Map<string, number>();
+    for (const slot of this.#slots) {
+      if (slot.shared) out.set(`${slot.device.kind}${slot.device.index}`, slot.used);
+    }
+    return out;
   }
 
   /** Gives back only the CPU of `grant` (a holder waiting on children lends it). */
@@ -236,7 +301,7 @@ export class Ledger {
     return {
       cpuMilli: this.cpuMilli - this.#cpuFree,
       memoryBytes: this.memoryBytes - this.#memoryFree,
-      devices: this.#slots.filter((s) => s.held).length,
+      devices: this.#slots.filter((s) => s.used > 0).length,
       cores: this.#coreHolds.reduce((n, h) => n + h, 0),
     };
   }

@@ -14,6 +14,11 @@ export interface DeviceNeed {
   readonly model: string | undefined;
   /** A MIG profile (GPUs) or a slice topology (TPUs), or `undefined`. */
   readonly partition: string | undefined;
+  /**
+   * A share of one whole GPU in thousandths (`GPU_SHARE_UNITS`), or `undefined` for whole devices
+   * (then `count` is 1).
+   */
+  readonly shareUnits: number | undefined;
   /** How a message names it: `2 x A100 80G`, `1 x any gpu (1g.10gb)`, `V5P slice 2x2x1 (4 chips)`. */
   readonly label: string;
   /** A key shared by every need with the same device requirement. */
@@ -76,14 +81,27 @@ function deviceNeed(resources: Resources): DeviceNeed | undefined {
     const perSlice = partition === undefined ? 1 : (topologyChips(partition) ?? 1);
     const count = perSlice * device.quantity;
     const label = `${model ?? "TPU"}${partition ? ` slice ${partition}` : ""} (${count} chip${count === 1 ? "" : "s"})`;
-    return { kind, count, model, partition, label, key: `tpu|${model}|${count}` };
+    return {
+      kind,
+      count,
+      model,
+      partition,
+      shareUnits: undefined,
+      label,
+      key: `tpu|${model}|${count}`,
+    };
   }
-  const label = `${device.quantity} x ${model ?? "any GPU"}${partition ? ` (${partition})` : ""}`;
+  const shareUnits = device.shareUnits;
+  const label =
+    shareUnits === undefined
+      ? `${device.quantity} x ${model ?? "any GPU"}${partition ? ` (${partition})` : ""}`
+      : `${device.fraction} of one ${model ?? "GPU"}`;
   return {
     kind,
     count: device.quantity,
     model,
     partition: partition?.toLowerCase(),
+    shareUnits,
     label,
     key: `gpu|${model}|${partition}|${device.quantity}`,
   };

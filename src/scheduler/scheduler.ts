@@ -3,6 +3,7 @@
  * task's Resources ask for; the lease is returned when the attempt ends, whatever the outcome.
  * @module
  */
+import type { TaskLimits } from "../api/limits.js";
 import type { Resources } from "../api/resources.js";
 import type { AssignedDevice, ControllerChannel } from "../context/context.js";
 import type { Clock } from "../internal/time.js";
@@ -20,6 +21,13 @@ export interface AdmissionRequest {
   readonly clock?: Clock;
   /** Pin the attempt to whole cores of its own (`withRunContext({ pinCpus: true })`). @default false */
   readonly pinCpus?: boolean;
+  /** The task's `maxConcurrency` and `rateLimit`, when it has any. */
+  readonly limits?: TaskLimits | undefined;
+  /**
+   * Told what the attempt waits for when a limit holds it (`undefined` once only resources are
+   * left to wait for), so the attempt's phases and its `maxQueuedTime` error can name the limit.
+   */
+  readonly waiting?: ((reason: string | undefined) => void) | undefined;
 }
 
 /** What an admitted attempt holds until it ends. */
@@ -39,6 +47,11 @@ export interface Lease {
   lend(): void;
   /** The holder resumed: take the lent CPU back, at once, even past capacity. */
   reclaim(): void;
+  /**
+   * The attempt's body started: a `rateLimit` counts the start from now. Present only on leases
+   * that hold a rate-limited start.
+   */
+  started?(): void;
 }
 
 /** Admits attempts against what the host has. */

@@ -16,8 +16,11 @@ describe.concurrent("flyte-ts devices", () => {
     expect(r.stdout).toMatch(/^CPUs {5}16 \(fake\)$/m);
     expect(r.stdout).toMatch(/^KIND +INDEX +NAME +MEMORY +MODE +ID$/m);
     expect(
-      r.stdout.match(/^nvidia gpu +\d +NVIDIA H100 80GB HBM3 +80\.0 GiB +GPU-/gm),
+      r.stdout.match(/^nvidia gpu +\d +NVIDIA H100 80GB HBM3 +80\.0 GiB +shareable +GPU-/gm),
     ).toHaveLength(2);
+    expect(r.stdout).toContain(
+      "A shareable GPU runs one whole-device task, or tasks asking for shares",
+    );
     expect(r.stdout).toMatch(/^nvidia gpu +2 +NVIDIA A100-SXM4-80GB +80\.0 GiB +MIG +GPU-/m);
     expect(r.stdout.match(/^ {2}mig +2\.\d +3g\.40gb +40\.0 GiB +MIG-/gm)).toHaveLength(2);
     expect(r.stdout.match(/^tpu +\d +v5p/gm)).toHaveLength(4);

@@ -31,6 +31,11 @@ describe("the public option types", () => {
     expectTypeOf<flyte.MapInput<[number]>>().toEqualTypeOf<number>();
     expectTypeOf<flyte.TaskContextData>().toHaveProperty("secretsDir");
     expectTypeOf<flyte.RunEngine>().toHaveProperty("scheduler");
+    expectTypeOf<flyte.RateLimitOptions>().toHaveProperty("per");
+    expectTypeOf<flyte.TaskLimits>().toHaveProperty("rate");
+    expectTypeOf<flyte.GpuShareOptions>().toHaveProperty("fraction");
+    expectTypeOf<flyte.RunOptions>().toHaveProperty("maxActionConcurrency");
+    expectTypeOf<flyte.TaskEnvironmentOptions>().toHaveProperty("rateLimit");
   });
 
   it("type a partial task's results as the task's", () => {

@@ -323,4 +323,30 @@ describe("Kubernetes names", () => {
     expect(labelValue("x".repeat(80)).length).toBeLessThanOrEqual(63);
     expect(labelValue("-weird value-")).toBe("weird_value");
   });
+
+  it("asks for a whole GPU for a fractional request and says so in the pod's annotations", () => {
+    const shareEnv = new TaskEnvironment({
+      name: "shares",
+      resources: new Resources({ gpu: GPU("H100", 1, { fraction: 0.5 }) }),
+    });
+    const evaluate = shareEnv.task(async function evaluateShare() {});
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof write;
+    let shared: JsonObject;
+    try {
+      shared = jobFor({ template: evaluate, image: "i", command, runName: "r", actionName: "a1" });
+    } finally {
+      process.stderr.write = write;
+    }
+    validate(shared);
+    expect(primary(shared).resources).toEqual({ limits: { "nvidia.com/gpu": 1 } });
+    const pod = (shared.spec as JsonObject).template as JsonObject;
+    const annotations = (pod.metadata as JsonObject).annotations as JsonObject;
+    expect(annotations["flyte-ts.dev/gpu-fraction"]).toBe("0.5");
+    expect(annotations["flyte-ts.dev/gpu-fraction-note"]).toMatch(
+      /asks for 0\.5 of a GPU, which Kubernetes cannot schedule .* 1 whole nvidia\.com\/gpu/,
+    );
+    expect(written.join("")).toContain("Task `shares.evaluateShare`: asks for 0.5 of a GPU");
+  });
 });
