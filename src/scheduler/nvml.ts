@@ -3,6 +3,7 @@
  * wedged driver can block for long, so they run on a worker thread under a time limit.
  * @module
  */
+import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { type NvmlAnswer, nativeAddon, nativeAddonPath } from "../internal/native.js";
 import type { GpuInfo } from "./inventory.js";
@@ -16,6 +17,9 @@ parentPort.postMessage(require(workerData).nvmlDevices());
 
 /** Asks NVML on a worker thread; `{ ok: false }` on a missing addon, a failure or the time limit. */
 export function askNvml(timeoutMs: number): Promise<NvmlAnswer> {
+  if (!nvidiaDriverMayBeLoaded()) {
+    return Promise.resolve({ ok: false, error: "no NVIDIA driver on this host" });
+  }
   if (nativeAddon() === undefined) {
     return Promise.resolve({ ok: false, error: "native addon not available" });
   }
@@ -35,6 +39,15 @@ export function askNvml(timeoutMs: number): Promise<NvmlAnswer> {
       resolve({ ok: false, error: error.message });
     });
   });
+}
+
+/**
+ * On Linux NVML needs the NVIDIA kernel driver, which shows as `/proc/driver/nvidia` (also inside
+ * containers) or `/dev/nvidiactl`: without either, the probe's thread is not started.
+ */
+function nvidiaDriverMayBeLoaded(): boolean {
+  if (process.platform !== "linux") return true;
+  return existsSync("/proc/driver/nvidia") || existsSync("/dev/nvidiactl");
 }
 
 /** The MIG profile in a MIG device's NVML name: `"NVIDIA A100-SXM4-80GB MIG 1g.10gb"` → `"1g.10gb"`. */
