@@ -141,6 +141,16 @@ export class WorkerPool {
     return this.#workers.size;
   }
 
+  /** Whether no attempt is queued or on a worker (a pool that may wait for the next run). */
+  isIdle(): boolean {
+    if (this.#closed) return false;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      if (!(this.#queue[i] as Job).settled) return false;
+    }
+    for (const worker of this.#workers) if (worker.jobs.size > 0) return false;
+    return true;
+  }
+
   /** Runs one attempt on a worker and resolves with its output. */
   execute(request: ExecuteRequest): Promise<unknown> {
     const { template } = request;

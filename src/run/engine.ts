@@ -25,6 +25,12 @@ export interface EngineOptions {
   cache?: CacheStore;
   /** The run store, for every `.flyte` folder. @default `<flyte dir>/runs.db` */
   runStore?: RunStore;
+  /**
+   * How long the workers of an environment without a `ReusePolicy` stay warm after the run that
+   * started them, in ms, for the next run in this process to take; 0 stops them with their run.
+   * The clock starts when the run ends. @default 3000
+   */
+  warmPoolIdleMs?: number;
 }
 
 /** The stores of one `.flyte` folder. */
@@ -45,13 +51,14 @@ export interface HomeStores {
  * ```
  */
 export class Engine {
-  readonly pools = new PoolStore();
+  readonly pools: PoolStore;
   readonly #options: EngineOptions;
   #scheduler: Scheduler | undefined;
   readonly #stores = new Map<string, { cache: SqliteCacheStore; runs: RunStore }>();
 
   constructor(options: EngineOptions = {}) {
     this.#options = options;
+    this.pools = new PoolStore(options.warmPoolIdleMs);
   }
 
   /** The resource scheduler, made at first use (host detection starts then). */
@@ -82,7 +89,7 @@ export class Engine {
     };
   }
 
-  /** Stops every reusable environment's workers. Runs started later start new ones. */
+  /** Stops every reusable environment's workers and the warm ones. Runs started later start new ones. */
   shutdown(): Promise<void> {
     return this.pools.close();
   }
@@ -97,8 +104,8 @@ export function defaultEngine(): Engine {
 }
 
 /**
- * Stops every reusable environment's workers in this process. Runs started later start new
- * workers. A process exits without it (idle workers do not keep it alive); call it to free
+ * Stops every reusable environment's workers in this process, and the workers other
+ * environments keep warm for a few seconds after a run. Runs started later start new workers. A process exits without it (idle workers do not keep it alive); call it to free
  * memory or reload code.
  *
  * @example
