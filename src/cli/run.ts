@@ -14,8 +14,8 @@ import {
   type LiveView,
   type ViewMode,
 } from "../record/live-view.js";
+import { reportFileName } from "../record/report-file.js";
 import { RunStore, type StoredCall } from "../record/run-store.js";
-import { reportFileName } from "../record/write-report.js";
 import { shutdown } from "../run/engine.js";
 import { storedCallOf } from "../run/resume-check.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";

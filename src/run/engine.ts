@@ -14,6 +14,7 @@ import { PoolStore } from "../execution/pool-executor.js";
 import { RunStore } from "../record/run-store.js";
 import { LocalScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import { setDefaultEngine, shutdown, theDefaultEngine } from "./shutdown.js";
 
 /** What an engine is made with; each part left out gets its default. */
 export interface EngineOptions {
@@ -95,25 +96,9 @@ export class Engine {
   }
 }
 
-let theDefault: Engine | undefined;
-
 /** This process's engine, made at first use. */
 export function defaultEngine(): Engine {
-  theDefault ??= new Engine();
-  return theDefault;
+  return theDefaultEngine() ?? setDefaultEngine(new Engine());
 }
 
-/**
- * Stops every reusable environment's workers in this process, and the workers other
- * environments keep warm for a few seconds after a run. Runs started later start new workers. A process exits without it (idle workers do not keep it alive); call it to free
- * memory or reload code.
- *
- * @example
- * ```ts
- * await flyte.run(main);
- * await flyte.shutdown();
- * ```
- */
-export function shutdown(): Promise<void> {
-  return theDefault?.shutdown() ?? Promise.resolve();
-}
+export { shutdown };
