@@ -80,6 +80,15 @@ class WarmPools {
     this.#idleMs = idleMs;
   }
 
+  /** Whether pools are kept at all (an idle time above 0). */
+  get enabled(): boolean {
+    return this.#idleMs > 0;
+  }
+
+  has(key: string): boolean {
+    return this.#parked.has(key);
+  }
+
   take(key: string): WorkerPool | undefined {
     const parked = this.#parked.get(key);
     if (parked === undefined) return undefined;
@@ -147,7 +156,9 @@ class PoolExecutor implements Executor {
     const key = `${this.#prefix}|${envDigest(request.env)}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = (this.#reusable ? undefined : this.#warm.take(key)) ?? this.#newPool(request.env);
+      pool =
+        (this.#reusable ? undefined : this.#warm.take(key)) ??
+        newPool(this.#kind, this.#template, request.env);
       this.#pools.set(key, pool);
     }
     const idleTtlMs = this.#template.reusable?.idleTtlMs;
@@ -161,29 +172,33 @@ class PoolExecutor implements Executor {
     this.#pools.clear();
     await Promise.all(pools.map(([key, pool]) => this.#warm.park(key, pool)));
   }
+}
 
-  #newPool(env: Readonly<Record<string, string>>): WorkerPool {
-    const template = this.#template;
-    const policy = template.reusable;
-    const memoryBytes =
-      template.resources?.memoryLimitBytes ?? template.resources?.memoryRequestBytes;
-    return new WorkerPool({
-      name: template.environment.name,
-      spec: {
-        kind: this.#kind,
-        env,
-        heapLimitMb:
-          memoryBytes === undefined ? undefined : Math.max(16, Math.floor(memoryBytes / mib)),
-      },
-      minWorkers: policy?.minReplicas ?? 0,
-      maxWorkers: policy?.maxReplicas ?? availableParallelism(),
-      concurrency: policy?.concurrency ?? 1,
-      // Bodies that only await share a worker, up to this many per worker; a reusable
-      // environment's `concurrency` stays an exact limit.
-      maxAwaitingPerWorker: policy === undefined ? awaitingPerWorker : 0,
-      idleTtlMs: policy?.scaledownTtlMs,
-    });
-  }
+/** A new pool for `template`'s environment whose workers get `env` added to the host's. */
+function newPool(
+  kind: WorkerKind,
+  template: TaskTemplate,
+  env: Readonly<Record<string, string>>,
+): WorkerPool {
+  const policy = template.reusable;
+  const memoryBytes =
+    template.resources?.memoryLimitBytes ?? template.resources?.memoryRequestBytes;
+  return new WorkerPool({
+    name: template.environment.name,
+    spec: {
+      kind,
+      env,
+      heapLimitMb:
+        memoryBytes === undefined ? undefined : Math.max(16, Math.floor(memoryBytes / mib)),
+    },
+    minWorkers: policy?.minReplicas ?? 0,
+    maxWorkers: policy?.maxReplicas ?? availableParallelism(),
+    concurrency: policy?.concurrency ?? 1,
+    // Bodies that only await share a worker, up to this many per worker; a reusable
+    // environment's `concurrency` stays an exact limit.
+    maxAwaitingPerWorker: policy === undefined ? awaitingPerWorker : 0,
+    idleTtlMs: policy?.scaledownTtlMs,
+  });
 }
 
 // A task's own envVars object is passed on every call that adds nothing to it (run/controller.ts).
@@ -215,7 +230,7 @@ function executorKey(template: TaskTemplate): string {
 
 /**
  * The worker pools of one engine. A reusable environment's pools are kept here and outlive runs;
- * other pools belong to the run that started them.
+ * other pools belong to one run while it runs, then wait warm here for the next.
  */
 export class PoolStore {
   // Keyed by environment, policy, heap limit and the digest of the workers' environment
@@ -253,6 +268,25 @@ export class PoolStore {
       }
       return executor;
     };
+  }
+
+  /**
+   * Starts the first worker of a run's root task before the run gets to it (while it opens its
+   * stores and loads the controller), parked where the run's executor will look for it. Only
+   * where the attempt's environment is known now: a non-reusable pooled environment with no
+   * secrets, devices or core pinning, and a run that adds no variables; otherwise nothing.
+   */
+  prestart(template: TaskTemplate, version: string): void {
+    if (!this.#warm.enabled || template.runtime === "inline" || template.reusable !== undefined) {
+      return;
+    }
+    if (template.secrets.length > 0 || template.resources?.getDevice() != null) return;
+    const hostEnv = envDigest(process.env as Record<string, string>);
+    const key = `${executorKey(template)}|${hostEnv}|${envDigest(template.envVars)}`;
+    if (this.#warm.has(key)) return;
+    const pool = newPool(template.runtime, template, template.envVars);
+    pool.prestart(template, version);
+    void this.#warm.park(key, pool);
   }
 
   /** Workers alive in the pools kept warm between runs (non-reusable environments). */

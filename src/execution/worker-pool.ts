@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { TaskTemplate } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
 import { isBatch } from "./batch.js";
@@ -139,6 +140,17 @@ export class WorkerPool {
   /** Workers alive now (started or starting). */
   get size(): number {
     return this.#workers.size;
+  }
+
+  /**
+   * Starts a worker ahead of the first attempt, which has `template`'s module loaded once it is
+   * ready (`version`: the task's cache version, as its attempts will say it).
+   */
+  prestart(template: TaskTemplate, version: string): void {
+    if (this.#closed || template.moduleUrl === undefined) return;
+    const info = { moduleUrl: template.moduleUrl, taskName: template.name, version };
+    this.#known.set(keyOf(taskKeys, template), info);
+    if (this.#workers.size === 0) this.#spawn();
   }
 
   /** Whether no attempt is queued or on a worker (a pool that may wait for the next run). */

@@ -6,6 +6,7 @@
  * imported, before any engine exists.)
  * @module
  */
+import type { TaskTemplate } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import { useDigestMemo } from "../cache/file-digest.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
@@ -14,6 +15,7 @@ import { PoolStore } from "../execution/pool-executor.js";
 import { RunStore } from "../record/run-store.js";
 import { LocalScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import type { RunOptions } from "./run-options.js";
 import { setDefaultEngine, shutdown, theDefaultEngine } from "./shutdown.js";
 
 /** What an engine is made with; each part left out gets its default. */
@@ -71,6 +73,22 @@ export class Engine {
   /** The executors of one run (see {@link PoolStore.executorsForRun}). */
   executorsForRun(): ExecutorFactory {
     return this.#options.executorFor ?? this.pools.executorsForRun();
+  }
+
+  /**
+   * Starts the worker of a run's root `task` ahead of the run's first attempt when nothing can
+   * change where it runs (a local run that adds no variables, no resume, no caching, no core
+   * pinning, this engine's own pools); the run's executor then finds it warm. See
+   * {@link PoolStore.prestart}.
+   */
+  prestartRoot(task: TaskTemplate, options: RunOptions): void {
+    if (this.#options.executorFor !== undefined || task.environment.offload !== undefined) return;
+    if ((options.mode ?? "local") !== "local" || options.offload !== undefined) return;
+    if (options.dryRun || options.resume !== undefined || options.pinCpus) return;
+    if (options.envVars !== undefined && Object.keys(options.envVars).length > 0) return;
+    // A cached root may not need a worker at all.
+    if (task.cache.isEnabled()) return;
+    this.pools.prestart(task, "");
   }
 
   /**

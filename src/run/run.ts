@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { isTask, type Task } from "../api/task.js";
+import { isTask, type Task, type TaskTemplate } from "../api/task.js";
 import { RuntimeUserError } from "../errors.js";
 import { describe } from "../internal/problems.js";
 import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
@@ -114,7 +114,11 @@ export class RunContext {
       );
     }
     if (inWorker()) throw runStartedDuringImport(task.name);
-    const [engine, { startRun }] = await Promise.all([this.#engineNow(), import("./start-run.js")]);
+    const engine = await this.#engineNow();
+    // The root's worker starts now, loading its modules on another core while this thread loads
+    // the controller and opens the stores.
+    engine.prestartRoot(task as unknown as TaskTemplate, this.#options);
+    const { startRun } = await import("./start-run.js");
     return startRun(this.#options, engine, task, args);
   }
 }
