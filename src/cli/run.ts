@@ -17,6 +17,9 @@ import {
 import { reportFileName } from "../record/report-file.js";
 import { RunStore, type StoredCall } from "../record/run-store.js";
 import { shutdown } from "../run/engine.js";
+// What a run loads, loaded before a TypeScript program registers tsx's loader (after which each
+// module costs a round trip to Node's loader thread).
+import "../run/start-run.js";
 import { storedCallOf } from "../run/resume-check.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";
