@@ -17,9 +17,6 @@ parentPort.postMessage(require(workerData).nvmlDevices());
 
 /** Asks NVML on a worker thread; `{ ok: false }` on a missing addon, a failure or the time limit. */
 export function askNvml(timeoutMs: number): Promise<NvmlAnswer> {
-  if (!nvidiaDriverMayBeLoaded()) {
-    return Promise.resolve({ ok: false, error: "no NVIDIA driver on this host" });
-  }
   if (nativeAddon() === undefined) {
     return Promise.resolve({ ok: false, error: "native addon not available" });
   }
@@ -79,6 +76,8 @@ export function gpusFromNvml(answer: NvmlAnswer & { ok: true }): GpuInfo[] {
 
 /** Finds NVIDIA GPUs with NVML; `found: false` when NVML is not usable (then nvidia-smi is asked). */
 export async function detectNvmlGpus(timeoutMs: number): Promise<ProbeResult<GpuInfo>> {
+  if (!nvidiaDriverMayBeLoaded())
+    return { found: false, source: "nvml", devices: [], warnings: [] };
   const answer = await askNvml(timeoutMs);
   if (!answer.ok) return { found: false, source: "nvml", devices: [], warnings: [] };
   return { found: true, source: "nvml", devices: gpusFromNvml(answer), warnings: [] };
