@@ -1,6 +1,7 @@
-// coldstart: a whole `flyte-ts run` of a one-task program and a whole program calling run(),
-// against a floor script (piscina pool + one task + exit); then an exit soak of the program
-// counting abnormal exits (non-zero, a signal, or not exiting within 20 s).
+// coldstart: a whole `flyte-ts run` of a one-task program (JavaScript, and TypeScript through
+// tsx) and a whole program calling run(), against a floor script (piscina pool + one task +
+// exit); then an exit soak of the program counting abnormal exits (non-zero, a signal, or not
+// exiting within 20 s).
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { interleaved, report } from "./common.js";
@@ -11,7 +12,8 @@ const soak = Number(process.env.BENCH_SOAK ?? 1000);
 
 function node(args) {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { timeout: 20_000 }, (error) => {
+    const env = { ...process.env, FLYTE_TS_HOME: process.env.BENCH_HOME ?? ".flyte-bench" };
+    execFile(process.execPath, args, { timeout: 20_000, env }, (error) => {
       resolve(error === null ? 0 : (error.code ?? error.signal ?? "timeout"));
     });
   });
@@ -33,6 +35,20 @@ report(
   cli.floorMs,
   "ms",
   cli.engineMs / cli.floorMs,
+  "<= 1.5x floor",
+);
+const typescript = await interleaved(
+  5,
+  () => ok([bin, "run", here("./coldstart-task.ts"), "inc", "--x", "1"]),
+  () => ok([here("./coldstart-floor.js")]),
+);
+report(
+  "coldstart",
+  "flyte-ts run, one task of a TypeScript program (tsx), whole process",
+  typescript.engineMs,
+  typescript.floorMs,
+  "ms",
+  typescript.engineMs / typescript.floorMs,
   "<= 1.5x floor",
 );
 const program = await interleaved(

@@ -110,7 +110,6 @@ export type { LogEntry, LogObserver, LogSink, LogStream } from "./record/logs.js
 export { type ReportExtras, renderRunReport } from "./record/report.js";
 export type { ActionRecord, AttemptRecord, RunRecordData } from "./record/run-record.js";
 export { telemetryObserver } from "./record/telemetry.js";
-export { shutdown } from "./run/engine.js";
 export { main } from "./run/main.js";
 export { type MapInput, type MapOptions, type MapResults, map } from "./run/map.js";
 export {
@@ -122,6 +121,7 @@ export {
   run,
   withRunContext,
 } from "./run/run.js";
+export { shutdown } from "./run/shutdown.js";
 // Host inventory
 export {
   type DetectOptions,

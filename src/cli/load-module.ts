@@ -1,11 +1,14 @@
 /**
  * Loads the user's module: TypeScript directly through tsx, with `flyte-ts` pinned to the CLI's
- * own engine (the same loader workers use: `execution/task-loader.ts`).
+ * own engine (the same loader workers use: `execution/task-loader.ts`). A JavaScript module whose
+ * `flyte-ts` already is this engine is imported plainly: registering the loader starts Node's
+ * loader thread and sends every later import through it, a third of a cold `flyte-ts run`.
  * @module
  */
-import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ensureTypeScriptLoader } from "../execution/task-loader.js";
 import { UsageError } from "./usage.js";
 
@@ -19,7 +22,7 @@ export async function loadModule(file: string): Promise<Readonly<Record<string, 
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new UsageError(`File ${file} does not exist (looked for ${path}).`);
   }
-  await ensureTypeScriptLoader();
+  if (needsLoader(path)) await ensureTypeScriptLoader();
   try {
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
@@ -40,4 +43,27 @@ function loadedAsCommonJs(error: unknown): boolean {
     code === "ERR_REQUIRE_ESM" ||
     (error instanceof SyntaxError && /outside a module/.test(error.message))
   );
+}
+
+/** This engine's package folder (the one holding its package.json), real path. */
+const enginePackage = realpathSync(
+  dirname(fileURLToPath(new URL("../../package.json", import.meta.url))),
+);
+
+/** A relative import of a TypeScript file, in JavaScript source. */
+const importsTypeScript = /(?:from\s*|import\s*\(\s*|import\s+)["'][^"']+\.[cm]?tsx?["']/;
+
+/**
+ * Whether importing the module at `path` needs the loader: TypeScript, a JavaScript module that
+ * imports TypeScript, or one whose `flyte-ts` is not this engine (or cannot be found from it).
+ */
+function needsLoader(path: string): boolean {
+  if (!/\.[cm]?js$/.test(path)) return true;
+  try {
+    const found = createRequire(path).resolve("flyte-ts/package.json");
+    if (realpathSync(dirname(found)) !== enginePackage) return true;
+    return importsTypeScript.test(readFileSync(path, "utf8"));
+  } catch {
+    return true;
+  }
 }

@@ -5,17 +5,8 @@
  */
 import { knownSecrets } from "../internal/secret-mask.js";
 import { version } from "../version.js";
-import { buildCommand } from "./build.js";
-import { cacheCommand } from "./cache.js";
-import { deployCommand } from "./deploy.js";
-import { devicesCommand } from "./devices.js";
 import { didYouMean } from "./did-you-mean.js";
-import { executeCommand } from "./execute.js";
 import { formatError } from "./print.js";
-import { runCommand } from "./run.js";
-import { runsCommand } from "./runs.js";
-import { runsLogsCommand } from "./runs-logs.js";
-import { statusCommand } from "./status.js";
 import { ExitCode, mainHelp, UsageError } from "./usage.js";
 
 const commands = ["run", "cache", "runs", "execute", "build", "deploy", "devices", "status"];
@@ -35,22 +26,26 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
     case "--version":
       process.stdout.write(`${version}\n`);
       return ExitCode.ok;
+    // Each command's module is imported when it is the one asked for: a `flyte-ts run` does not
+    // pay for loading `deploy`'s Kubernetes client or `cache`'s admin code (cold start).
     case "run":
-      return runCommand(rest);
+      return (await import("./run.js")).runCommand(rest);
     case "cache":
-      return cacheCommand(rest);
+      return (await import("./cache.js")).cacheCommand(rest);
     case "runs":
-      return rest[0] === "logs" ? runsLogsCommand(rest.slice(1)) : runsCommand(rest);
+      return rest[0] === "logs"
+        ? (await import("./runs-logs.js")).runsLogsCommand(rest.slice(1))
+        : (await import("./runs.js")).runsCommand(rest);
     case "execute":
-      return executeCommand(rest);
+      return (await import("./execute.js")).executeCommand(rest);
     case "build":
-      return buildCommand(rest);
+      return (await import("./build.js")).buildCommand(rest);
     case "deploy":
-      return deployCommand(rest);
+      return (await import("./deploy.js")).deployCommand(rest);
     case "devices":
-      return devicesCommand(rest);
+      return (await import("./devices.js")).devicesCommand(rest);
     case "status":
-      return statusCommand(rest);
+      return (await import("./status.js")).statusCommand(rest);
     default:
       throw new UsageError(
         `Unknown command \`${command}\`.${didYouMean(command, commands)} See \`flyte-ts --help\`.`,

@@ -14,9 +14,12 @@ import {
   type LiveView,
   type ViewMode,
 } from "../record/live-view.js";
+import { reportFileName } from "../record/report-file.js";
 import { RunStore, type StoredCall } from "../record/run-store.js";
-import { reportFileName } from "../record/write-report.js";
 import { shutdown } from "../run/engine.js";
+// What a run loads, loaded before a TypeScript program registers tsx's loader (after which each
+// module costs a round trip to Node's loader thread).
+import "../run/start-run.js";
 import { storedCallOf } from "../run/resume-check.js";
 import { type RunContext, type RunOptions, withRunContext } from "../run/run.js";
 import { bindArguments, describeParameters, matchParameter } from "./bind-parameters.js";

@@ -3,7 +3,6 @@
  * same action replays the recorded result instead of running the helper again.
  * @module
  */
-import { SpanStatusCode } from "@opentelemetry/api";
 import { canonicalHash } from "../cache/canonical.js";
 import { errorFromData, errorToData, RuntimeDataValidationError } from "../errors.js";
 import { shortId } from "../internal/hash.js";
@@ -16,7 +15,7 @@ import {
   runInFrame,
   type TraceRecord,
 } from "./context.js";
-import { startTracedCallSpan } from "./trace-span.js";
+import { spanApi, startTracedCallSpan } from "./trace-span.js";
 
 /**
  * Wraps `fn` (sync, async, or an async generator) so that, inside a task, each call is recorded
@@ -70,7 +69,7 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
       if (span !== undefined) {
         if (entry?.ok === false) {
           const message = `${entry.error.name}: ${entry.error.message}`;
-          span.setStatus({ code: SpanStatusCode.ERROR, message });
+          span.setStatus({ code: spanApi().SpanStatusCode.ERROR, message });
         }
         outsideFrame(() => span.end());
       }

@@ -2,7 +2,10 @@
  * The pooled executors: `runtime: "thread"` and `runtime: "process"`. Pools are per environment
  * and per set of environment variables (env vars, secrets and device pinning differ between
  * them). A reusable environment's pools outlive the run, in this process, until the environment
- * has been idle for `idleTtl` or {@link shutdown}; other pools end with the run.
+ * has been idle for `idleTtl` or {@link shutdown}. Other pools belong to one run while it runs;
+ * when it ends they are kept warm, idle, for a short time ({@link defaultWarmPoolIdleMs}), so the
+ * next run in the process with the same environment, variables and process environment takes
+ * them instead of starting workers again.
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -58,6 +61,71 @@ function untilIdle(
   });
 }
 
+/**
+ * How long the workers of a non-reusable environment stay warm after the run that used them
+ * ended, in ms: a run started meanwhile in the same process takes them. Idle workers do not keep
+ * the process alive, and `flyte.shutdown()` stops them at once.
+ */
+export const defaultWarmPoolIdleMs = 3_000;
+
+/**
+ * Non-reusable pools between runs: parked when their run ends, taken by the next run that needs
+ * the same key, closed after `idleMs` untaken.
+ */
+class WarmPools {
+  readonly #idleMs: number;
+  readonly #parked = new Map<string, { pool: WorkerPool; timer: NodeJS.Timeout }>();
+
+  constructor(idleMs: number) {
+    this.#idleMs = idleMs;
+  }
+
+  /** Whether pools are kept at all (an idle time above 0). */
+  get enabled(): boolean {
+    return this.#idleMs > 0;
+  }
+
+  has(key: string): boolean {
+    return this.#parked.has(key);
+  }
+
+  take(key: string): WorkerPool | undefined {
+    const parked = this.#parked.get(key);
+    if (parked === undefined) return undefined;
+    this.#parked.delete(key);
+    clearTimeout(parked.timer);
+    return parked.pool;
+  }
+
+  /** Keeps `pool` warm for the next run; a busy pool (or one more for a held key) is closed. */
+  park(key: string, pool: WorkerPool): Promise<void> {
+    if (this.#idleMs <= 0 || !pool.isIdle() || this.#parked.has(key)) return pool.close();
+    const timer = setTimeout(() => {
+      if (this.#parked.get(key)?.pool !== pool) return;
+      this.#parked.delete(key);
+      void pool.close();
+    }, this.#idleMs).unref();
+    this.#parked.set(key, { pool, timer });
+    return Promise.resolve();
+  }
+
+  /** Pools parked now (their workers are idle). */
+  get pools(): WorkerPool[] {
+    return [...this.#parked.values()].map((parked) => parked.pool);
+  }
+
+  close(): Promise<void> {
+    const parked = [...this.#parked.values()];
+    this.#parked.clear();
+    return Promise.all(
+      parked.map(({ pool, timer }) => {
+        clearTimeout(timer);
+        return pool.close();
+      }),
+    ).then(() => undefined);
+  }
+}
+
 /** Runs attempts on a pool of workers picked by the attempt's environment variables. */
 class PoolExecutor implements Executor {
   readonly reportsPhases = true;
@@ -66,25 +134,31 @@ class PoolExecutor implements Executor {
   readonly #pools: Map<string, WorkerPool>;
   readonly #reusable: boolean;
   readonly #prefix: string;
+  /** Where a non-reusable executor's pools wait between runs (and come from). */
+  readonly #warm: WarmPools;
 
   constructor(
     kind: WorkerKind,
     template: TaskTemplate,
     prefix: string,
     reusablePools: Map<string, WorkerPool>,
+    warm: WarmPools,
   ) {
     this.#kind = kind;
     this.#template = template;
     this.#reusable = template.reusable !== undefined;
     this.#pools = this.#reusable ? reusablePools : new Map();
     this.#prefix = prefix;
+    this.#warm = warm;
   }
 
   execute(request: ExecuteRequest): Promise<unknown> {
     const key = `${this.#prefix}|${envDigest(request.env)}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = this.#newPool(request.env);
+      pool =
+        (this.#reusable ? undefined : this.#warm.take(key)) ??
+        newPool(this.#kind, this.#template, request.env);
       this.#pools.set(key, pool);
     }
     const idleTtlMs = this.#template.reusable?.idleTtlMs;
@@ -94,33 +168,37 @@ class PoolExecutor implements Executor {
 
   async close(): Promise<void> {
     if (this.#reusable) return;
-    const pools = [...this.#pools.values()];
+    const pools = [...this.#pools];
     this.#pools.clear();
-    await Promise.all(pools.map((pool) => pool.close()));
+    await Promise.all(pools.map(([key, pool]) => this.#warm.park(key, pool)));
   }
+}
 
-  #newPool(env: Readonly<Record<string, string>>): WorkerPool {
-    const template = this.#template;
-    const policy = template.reusable;
-    const memoryBytes =
-      template.resources?.memoryLimitBytes ?? template.resources?.memoryRequestBytes;
-    return new WorkerPool({
-      name: template.environment.name,
-      spec: {
-        kind: this.#kind,
-        env,
-        heapLimitMb:
-          memoryBytes === undefined ? undefined : Math.max(16, Math.floor(memoryBytes / mib)),
-      },
-      minWorkers: policy?.minReplicas ?? 0,
-      maxWorkers: policy?.maxReplicas ?? availableParallelism(),
-      concurrency: policy?.concurrency ?? 1,
-      // Bodies that only await share a worker, up to this many per worker; a reusable
-      // environment's `concurrency` stays an exact limit.
-      maxAwaitingPerWorker: policy === undefined ? awaitingPerWorker : 0,
-      idleTtlMs: policy?.scaledownTtlMs,
-    });
-  }
+/** A new pool for `template`'s environment whose workers get `env` added to the host's. */
+function newPool(
+  kind: WorkerKind,
+  template: TaskTemplate,
+  env: Readonly<Record<string, string>>,
+): WorkerPool {
+  const policy = template.reusable;
+  const memoryBytes =
+    template.resources?.memoryLimitBytes ?? template.resources?.memoryRequestBytes;
+  return new WorkerPool({
+    name: template.environment.name,
+    spec: {
+      kind,
+      env,
+      heapLimitMb:
+        memoryBytes === undefined ? undefined : Math.max(16, Math.floor(memoryBytes / mib)),
+    },
+    minWorkers: policy?.minReplicas ?? 0,
+    maxWorkers: policy?.maxReplicas ?? availableParallelism(),
+    concurrency: policy?.concurrency ?? 1,
+    // Bodies that only await share a worker, up to this many per worker; a reusable
+    // environment's `concurrency` stays an exact limit.
+    maxAwaitingPerWorker: policy === undefined ? awaitingPerWorker : 0,
+    idleTtlMs: policy?.scaledownTtlMs,
+  });
 }
 
 // A task's own envVars object is passed on every call that adds nothing to it (run/controller.ts).
@@ -152,31 +230,70 @@ function executorKey(template: TaskTemplate): string {
 
 /**
  * The worker pools of one engine. A reusable environment's pools are kept here and outlive runs;
- * other pools belong to the run that started them.
+ * other pools belong to one run while it runs, then wait warm here for the next.
  */
 export class PoolStore {
   // Keyed by environment, policy, heap limit and the digest of the workers' environment
   // variables (values are never kept in keys).
   readonly #reusable = new Map<string, WorkerPool>();
+  readonly #warm: WarmPools;
   readonly #inline = new InlineExecutor();
+
+  /**
+   * @param warmPoolIdleMs - how long a non-reusable environment's pool stays warm after its run,
+   *   in ms (0: it ends with the run). @default {@link defaultWarmPoolIdleMs}
+   */
+  constructor(warmPoolIdleMs: number = defaultWarmPoolIdleMs) {
+    this.#warm = new WarmPools(warmPoolIdleMs);
+  }
 
   /**
    * The executors of one run, by task runtime: a pool executor per environment for `"thread"`
    * and `"process"`, the inline executor for `"inline"`. Close the ones the run used when it
-   * ends (reusable pools stay).
+   * ends (reusable pools stay; the others are kept warm for the next run).
    */
   executorsForRun(): ExecutorFactory {
     const executors = new Map<string, Executor>();
+    // A warm pool's workers took a copy of process.env when they started: a run that changed it
+    // since gets pools of its own.
+    const hostEnv = envDigest(process.env as Record<string, string>);
     return (template) => {
       if (template.runtime === "inline") return this.#inline;
       const key = executorKey(template);
       let executor = executors.get(key);
       if (executor === undefined) {
-        executor = new PoolExecutor(template.runtime, template, key, this.#reusable);
+        const prefix = template.reusable === undefined ? `${key}|${hostEnv}` : key;
+        executor = new PoolExecutor(template.runtime, template, prefix, this.#reusable, this.#warm);
         executors.set(key, executor);
       }
       return executor;
     };
+  }
+
+  /**
+   * Starts the first worker of a run's root task before the run gets to it (while it opens its
+   * stores and loads the controller), parked where the run's executor will look for it. Only
+   * where the attempt's environment is known now: a non-reusable pooled environment with no
+   * secrets, devices or core pinning, and a run that adds no variables; otherwise nothing.
+   */
+  prestart(template: TaskTemplate, version: string): void {
+    if (!this.#warm.enabled || template.runtime === "inline" || template.reusable !== undefined) {
+      return;
+    }
+    if (template.secrets.length > 0 || template.resources?.getDevice() != null) return;
+    const hostEnv = envDigest(process.env as Record<string, string>);
+    const key = `${executorKey(template)}|${hostEnv}|${envDigest(template.envVars)}`;
+    if (this.#warm.has(key)) return;
+    const pool = newPool(template.runtime, template, template.envVars);
+    pool.prestart(template, version);
+    void this.#warm.park(key, pool);
+  }
+
+  /** Workers alive in the pools kept warm between runs (non-reusable environments). */
+  warmSize(): number {
+    let size = 0;
+    for (const pool of this.#warm.pools) size += pool.size;
+    return size;
   }
 
   /** Workers alive in each reusable pool, by environment name. */
@@ -189,10 +306,10 @@ export class PoolStore {
     return sizes;
   }
 
-  /** Stops every reusable pool's workers; later runs start new ones. */
+  /** Stops every reusable pool's workers and the warm ones; later runs start new ones. */
   async close(): Promise<void> {
     const pools = [...this.#reusable.values()];
     this.#reusable.clear();
-    await Promise.all(pools.map((pool) => pool.close()));
+    await Promise.all([...pools.map((pool) => pool.close()), this.#warm.close()]);
   }
 }

@@ -31,11 +31,17 @@ async function defineTestGlobals(): Promise<void> {
  * `src/` tree), whose error classes would not match the errors this worker rebuilds.
  */
 export function ensureTypeScriptLoader(): Promise<void> {
-  typeScriptLoader ??= import("tsx/esm/api").then(({ register }) => {
+  if (typeScriptLoader !== undefined) return typeScriptLoader;
+  const engine = new URL("../index.js", import.meta.url).href;
+  // Once the loader is registered every import goes through Node's loader thread, one round trip
+  // per module: the engine's own modules, which the user's module imports, are loaded first.
+  // (From src/, as under vitest, there is no index.js beside this file: nothing to load first.)
+  const first = import(engine).catch(() => undefined);
+  typeScriptLoader = Promise.all([import("tsx/esm/api"), first]).then(([{ register }]) => {
     register();
     // Hooks run last-registered first, so these see "flyte-ts" before tsx does.
     const data: EngineModules = {
-      "flyte-ts": new URL("../index.js", import.meta.url).href,
+      "flyte-ts": engine,
       "flyte-ts/testing": new URL("../testing.js", import.meta.url).href,
       // A worker importing a vitest file for its top-level tasks must not run its tests.
       ...(inWorker() ? { vitest: new URL("./vitest-stub.js", import.meta.url).href } : {}),

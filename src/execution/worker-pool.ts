@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { TaskTemplate } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
 import { isBatch } from "./batch.js";
@@ -139,6 +140,27 @@ export class WorkerPool {
   /** Workers alive now (started or starting). */
   get size(): number {
     return this.#workers.size;
+  }
+
+  /**
+   * Starts a worker ahead of the first attempt, which has `template`'s module loaded once it is
+   * ready (`version`: the task's cache version, as its attempts will say it).
+   */
+  prestart(template: TaskTemplate, version: string): void {
+    if (this.#closed || template.moduleUrl === undefined) return;
+    const info = { moduleUrl: template.moduleUrl, taskName: template.name, version };
+    this.#known.set(keyOf(taskKeys, template), info);
+    if (this.#workers.size === 0) this.#spawn();
+  }
+
+  /** Whether no attempt is queued or on a worker (a pool that may wait for the next run). */
+  isIdle(): boolean {
+    if (this.#closed) return false;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      if (!(this.#queue[i] as Job).settled) return false;
+    }
+    for (const worker of this.#workers) if (worker.jobs.size > 0) return false;
+    return true;
   }
 
   /** Runs one attempt on a worker and resolves with its output. */

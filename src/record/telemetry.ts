@@ -4,23 +4,24 @@
  * events, so it sees exactly what the run record sees.
  * @module
  */
-import {
-  type Attributes,
-  context,
-  type Span,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from "@opentelemetry/api";
+import type { Attributes, Span, Tracer } from "@opentelemetry/api";
 import { outsideFrame } from "../context/context.js";
-import { activeTracer, attemptSpans, attemptSpanKey as key } from "../context/trace-span.js";
+import {
+  activeTracer,
+  attemptSpans,
+  attemptSpanKey as key,
+  spanApi,
+} from "../context/trace-span.js";
 import type { ErrorData } from "../errors.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import type { RunEvent, RunObserver } from "./events.js";
 
 function fail(span: Span, raw: ErrorData): void {
   const error = knownSecrets.maskValue(raw);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+  span.setStatus({
+    code: spanApi().SpanStatusCode.ERROR,
+    message: `${error.name}: ${error.message}`,
+  });
   span.recordException({
     name: error.name,
     message: error.message,
@@ -60,7 +61,9 @@ export function telemetryObserver(): RunObserver {
     tracer.startSpan(
       name,
       { startTime: at, attributes },
-      parent === undefined ? context.active() : trace.setSpan(context.active(), parent),
+      parent === undefined
+        ? spanApi().context.active()
+        : spanApi().trace.setSpan(spanApi().context.active(), parent),
     );
   const observe = (event: RunEvent, tracer: Tracer) => {
     switch (event.type) {

@@ -9,10 +9,10 @@ import { reportTabsFileName, type TabData } from "../context/report.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import { readLogs } from "./logs.js";
 import { renderRunReport } from "./report.js";
+import { reportFileName } from "./report-file.js";
 import type { RunRecordData } from "./run-record.js";
 
-/** The file name of the run report inside a run's folder. */
-export const reportFileName = "report.html";
+export { reportFileName } from "./report-file.js";
 
 /** Reads the `flyte.report` tabs the run's actions flushed into their folders, by action id. */
 export async function readReportTabs(

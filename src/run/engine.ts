@@ -7,6 +7,7 @@
  * imported, before any engine exists.)
  * @module
  */
+import type { TaskTemplate } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
 import { useDigestMemo } from "../cache/file-digest.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
@@ -16,6 +17,8 @@ import { RunStore } from "../record/run-store.js";
 import { LimitBook } from "../scheduler/limit-gates.js";
 import { LocalScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import type { RunOptions } from "./run-options.js";
+import { setDefaultEngine, shutdown, theDefaultEngine } from "./shutdown.js";
 
 /** What an engine is made with; each part left out gets its default. */
 export interface EngineOptions {
@@ -27,6 +30,12 @@ export interface EngineOptions {
   cache?: CacheStore;
   /** The run store, for every `.flyte` folder. @default `<flyte dir>/runs.db` */
   runStore?: RunStore;
+  /**
+   * How long the workers of an environment without a `ReusePolicy` stay warm after the run that
+   * started them, in ms, for the next run in this process to take; 0 stops them with their run.
+   * The clock starts when the run ends. @default 3000
+   */
+  warmPoolIdleMs?: number;
 }
 
 /** The stores of one `.flyte` folder. */
@@ -47,7 +56,7 @@ export interface HomeStores {
  * ```
  */
 export class Engine {
-  readonly pools = new PoolStore();
+  readonly pools: PoolStore;
   /**
    * The environments' and tasks' `maxConcurrency` and `rateLimit` gates: they hold across every
    * run that uses this engine.
@@ -59,6 +68,7 @@ export class Engine {
 
   constructor(options: EngineOptions = {}) {
     this.#options = options;
+    this.pools = new PoolStore(options.warmPoolIdleMs);
   }
 
   /** The resource scheduler, made at first use (host detection starts then). */
@@ -70,6 +80,22 @@ export class Engine {
   /** The executors of one run (see {@link PoolStore.executorsForRun}). */
   executorsForRun(): ExecutorFactory {
     return this.#options.executorFor ?? this.pools.executorsForRun();
+  }
+
+  /**
+   * Starts the worker of a run's root `task` ahead of the run's first attempt when nothing can
+   * change where it runs (a local run that adds no variables, no resume, no caching, no core
+   * pinning, this engine's own pools); the run's executor then finds it warm. See
+   * {@link PoolStore.prestart}.
+   */
+  prestartRoot(task: TaskTemplate, options: RunOptions): void {
+    if (this.#options.executorFor !== undefined || task.environment.offload !== undefined) return;
+    if ((options.mode ?? "local") !== "local" || options.offload !== undefined) return;
+    if (options.dryRun || options.resume !== undefined || options.pinCpus) return;
+    if (options.envVars !== undefined && Object.keys(options.envVars).length > 0) return;
+    // A cached root may not need a worker at all.
+    if (task.cache.isEnabled()) return;
+    this.pools.prestart(task, "");
   }
 
   /**
@@ -89,31 +115,15 @@ export class Engine {
     };
   }
 
-  /** Stops every reusable environment's workers. Runs started later start new ones. */
+  /** Stops every reusable environment's workers and the warm ones. Runs started later start new ones. */
   shutdown(): Promise<void> {
     return this.pools.close();
   }
 }
 
-let theDefault: Engine | undefined;
-
 /** This process's engine, made at first use. */
 export function defaultEngine(): Engine {
-  theDefault ??= new Engine();
-  return theDefault;
+  return theDefaultEngine() ?? setDefaultEngine(new Engine());
 }
 
-/**
- * Stops every reusable environment's workers in this process. Runs started later start new
- * workers. A process exits without it (idle workers do not keep it alive); call it to free
- * memory or reload code.
- *
- * @example
- * ```ts
- * await flyte.run(main);
- * await flyte.shutdown();
- * ```
- */
-export function shutdown(): Promise<void> {
-  return theDefault?.shutdown() ?? Promise.resolve();
-}
+export { shutdown };

@@ -6,6 +6,8 @@
  * @module
  */
 import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
 import type { GpuInfo, MigInstance } from "./inventory.js";
 
 /** Fields every driver we care about answers. */
@@ -149,6 +151,7 @@ export function runTool(
   args: readonly string[],
   timeoutMs: number,
 ): Promise<ToolAnswer> {
+  if (!onPath(binary)) return Promise.resolve({ ok: false, absent: true, reason: "not found" });
   return new Promise((resolve) => {
     try {
       execFile(
@@ -175,6 +178,25 @@ export function runTool(
       resolve({ ok: false, absent: true, reason: String(error) });
     }
   });
+}
+
+/**
+ * Whether a bare command name (no `/`) is an executable file in a `PATH` folder. Spawning one
+ * that is absent still forks a process to find out, which every cold run paid twice (nvidia-smi,
+ * rocm-smi) on a host without GPUs. A path is left to the spawn to judge.
+ */
+function onPath(binary: string): boolean {
+  if (binary.includes("/") || process.platform === "win32") return true;
+  for (const folder of (process.env.PATH ?? "").split(delimiter)) {
+    if (folder === "") continue;
+    try {
+      accessSync(join(folder, binary), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return false;
 }
 
 /** Finds NVIDIA GPUs with nvidia-smi; no binary means no GPUs, a failure adds a warning. */

@@ -3,6 +3,7 @@
  * wedged driver can block for long, so they run on a worker thread under a time limit.
  * @module
  */
+import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { type NvmlAnswer, nativeAddon, nativeAddonPath } from "../internal/native.js";
 import type { GpuInfo } from "./inventory.js";
@@ -37,6 +38,15 @@ export function askNvml(timeoutMs: number): Promise<NvmlAnswer> {
   });
 }
 
+/**
+ * On Linux NVML needs the NVIDIA kernel driver, which shows as `/proc/driver/nvidia` (also inside
+ * containers) or `/dev/nvidiactl`: without either, the probe's thread is not started.
+ */
+function nvidiaDriverMayBeLoaded(): boolean {
+  if (process.platform !== "linux") return true;
+  return existsSync("/proc/driver/nvidia") || existsSync("/dev/nvidiactl");
+}
+
 /** The MIG profile in a MIG device's NVML name: `"NVIDIA A100-SXM4-80GB MIG 1g.10gb"` → `"1g.10gb"`. */
 export function migProfileFromName(name: string | undefined): string {
   return /MIG\s+(\S+)\s*$/.exec(name ?? "")?.[1] ?? "unknown";
@@ -66,6 +76,8 @@ export function gpusFromNvml(answer: NvmlAnswer & { ok: true }): GpuInfo[] {
 
 /** Finds NVIDIA GPUs with NVML; `found: false` when NVML is not usable (then nvidia-smi is asked). */
 export async function detectNvmlGpus(timeoutMs: number): Promise<ProbeResult<GpuInfo>> {
+  if (!nvidiaDriverMayBeLoaded())
+    return { found: false, source: "nvml", devices: [], warnings: [] };
   const answer = await askNvml(timeoutMs);
   if (!answer.ok) return { found: false, source: "nvml", devices: [], warnings: [] };
   return { found: true, source: "nvml", devices: gpusFromNvml(answer), warnings: [] };
