@@ -23,7 +23,7 @@ import { cacheSchema, entrySeal, inlineEntrySeal } from "./cache-schema.js";
 import type { CacheHit, CacheLead, CacheStore } from "./cache-store.js";
 import { type Database, openDatabase } from "./database.js";
 import type { DigestMemo } from "./file-digest.js";
-import { decodeValue, encodeBytes, encodeValue, sha256 } from "./value-codec.js";
+import { decodeValue, encodeBytes, sha256 } from "./value-codec.js";
 
 /** Options of {@link SqliteCacheStore}. */
 export interface SqliteCacheStoreOptions {
@@ -302,15 +302,11 @@ export class SqliteCacheStore implements CacheStore {
    */
   #pending(key: string, value: unknown, task: string): Pending {
     const shown = knownSecrets.maskValue(value);
-    const masked = shown === value ? undefined : encodeValue(shown).bytes;
-    if (masked === undefined) {
-      const bytes = encodeBytes(value);
-      if (bytes.byteLength <= this.#entryMaxBytes)
-        return { key, task, bytes, hash: "", seal: inlineEntrySeal(key, task, bytes), masked };
-      const hash = sha256(bytes);
-      return { key, task, bytes, hash, seal: entrySeal(key, task, hash), masked };
-    }
-    const { bytes, hash } = encodeValue(value);
+    const masked = shown === value ? undefined : encodeBytes(shown);
+    const bytes = encodeBytes(value);
+    if (masked === undefined && bytes.byteLength <= this.#entryMaxBytes)
+      return { key, task, bytes, hash: "", seal: inlineEntrySeal(key, task, bytes), masked };
+    const hash = sha256(bytes);
     return { key, task, bytes, hash, seal: entrySeal(key, task, hash), masked };
   }
 
