@@ -148,14 +148,10 @@ export class RunStoreWriter {
    * Returns false when the thread stopped or did not answer in time (those rows are lost).
    */
   settle(): boolean {
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    let done = Atomics.load(this.#state, WriterState.done);
-    while (done < this.#posted && Atomics.load(this.#state, WriterState.broken) === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0 || this.#exited) break;
-      Atomics.wait(this.#state, WriterState.done, done, Math.min(left, 1_000));
-      done = Atomics.load(this.#state, WriterState.done);
-    }
+    const settled = this.#waitUntil(
+      WriterState.done,
+      (done) => done >= this.#posted || Atomics.load(this.#state, WriterState.broken) !== 0,
+    );
     for (
       let m = receiveMessageOnPort(this.#port);
       m !== undefined;
@@ -163,7 +159,7 @@ export class RunStoreWriter {
     ) {
       this.#failed(m.message as WriterFailure);
     }
-    return done >= this.#posted;
+    return settled && Atomics.load(this.#state, WriterState.done) >= this.#posted;
   }
 
   /**
@@ -174,13 +170,25 @@ export class RunStoreWriter {
     const settled = this.settle();
     if (this.usable) {
       this.#port.postMessage(closeMessage);
-      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-      while (Atomics.load(this.#state, WriterState.closed) === 0 && Date.now() < deadline) {
-        Atomics.wait(this.#state, WriterState.closed, 0, 1_000);
-      }
+      this.#waitUntil(WriterState.closed, (closed) => closed !== 0);
     }
     this.#port.close();
     void this.#worker.terminate();
     return settled;
+  }
+
+  /**
+   * Blocks until `reached` holds for the shared `slot`, the thread exits, or
+   * {@link SETTLE_TIMEOUT_MS} passes; whether it was reached.
+   */
+  #waitUntil(slot: number, reached: (value: number) => boolean): boolean {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (let value = Atomics.load(this.#state, slot); !reached(value); ) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#exited) return false;
+      Atomics.wait(this.#state, slot, value, Math.min(left, 1_000));
+      value = Atomics.load(this.#state, slot);
+    }
+    return true;
   }
 }

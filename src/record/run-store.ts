@@ -13,7 +13,6 @@
  */
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import type { Statement } from "better-sqlite3";
 import { type Database, openDatabase } from "../cache/database.js";
 import { decodeValue, sha256 } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
@@ -73,8 +72,32 @@ const WRITER_IDLE_MS = 5_000;
 /** Queue length that forces a write at once. */
 const FLUSH_ROWS = 20_000;
 
-/** Statements and their arguments, alternating: `[statement, args, statement, args, …]`. */
-type Queue = (Statement | unknown[])[];
+/** Statements (their SQL) and their arguments, alternating: `[sql, args, sql, args, …]`. */
+type Queue = (string | unknown[])[];
+
+/** The statements the run store queues, as SQL (prepared by the connection that writes them). */
+const sql = {
+  run:
+    "INSERT INTO runs (name, task, status, started_at, inputs_hash, version, module, args, seal) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?) " +
+    "ON CONFLICT (name) DO UPDATE SET task = excluded.task, status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL, " +
+    "inputs_hash = excluded.inputs_hash, version = excluded.version, module = excluded.module, args = excluded.args, seal = excluded.seal",
+  runArgs: "UPDATE runs SET args = NULL, seal = ? WHERE name = ?",
+  runEnd: "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?",
+  action:
+    "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  hit: "UPDATE actions SET cache_hit = ? WHERE run = ? AND id = ?",
+  attempt:
+    "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  status: "UPDATE actions SET status = ? WHERE run = ? AND id = ?",
+  phases: "UPDATE attempts SET phases = ? WHERE run = ? AND action = ? AND attempt = ?",
+  attemptEnd:
+    "UPDATE attempts SET ended_at = ?, error = ? WHERE run = ? AND action = ? AND attempt = ?",
+  actionEnd:
+    "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ?, seal = ?, finished = ? WHERE run = ? AND id = ?",
+  trace:
+    "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
+} as const;
 
 /**
  * The runs of one `.flyte` folder.
@@ -286,36 +309,6 @@ export class RunStore {
           "SELECT max(seq) AS seq FROM events WHERE run = ?",
         )
         .get(run)?.seq ?? 0) + 1;
-    const s = {
-      run: db.prepare(
-        "INSERT INTO runs (name, task, status, started_at, inputs_hash, version, module, args, seal) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?) " +
-          "ON CONFLICT (name) DO UPDATE SET task = excluded.task, status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL, " +
-          "inputs_hash = excluded.inputs_hash, version = excluded.version, module = excluded.module, args = excluded.args, seal = excluded.seal",
-      ),
-      runArgs: db.prepare("UPDATE runs SET args = NULL, seal = ? WHERE name = ?"),
-      runEnd: db.prepare("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?"),
-      action: db.prepare(
-        "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
-      hit: db.prepare("UPDATE actions SET cache_hit = ? WHERE run = ? AND id = ?"),
-      attempt: db.prepare(
-        "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ),
-      status: db.prepare("UPDATE actions SET status = ? WHERE run = ? AND id = ?"),
-      phases: db.prepare(
-        "UPDATE attempts SET phases = ? WHERE run = ? AND action = ? AND attempt = ?",
-      ),
-      attemptEnd: db.prepare(
-        "UPDATE attempts SET ended_at = ?, error = ? WHERE run = ? AND action = ? AND attempt = ?",
-      ),
-      actionEnd: db.prepare(
-        "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ?, seal = ?, finished = ? WHERE run = ? AND id = ?",
-      ),
-      trace: db.prepare(
-        "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ),
-    };
     // Actions answered from the cache keep no output here: a resume finds them in the cache.
     const cached = new Set<string>();
     // The action and attempt rows still waiting in this batch's queue: later events of the same
@@ -329,7 +322,7 @@ export class RunStore {
     const setStatus = (action: string, status: ActionStatus) => {
       const actionRow = actionRows.get(action);
       if (actionRow !== undefined) actionRow[ActionColumn.status] = status;
-      else this.#queue.push(s.status, [status, run, action]);
+      else this.#queue.push(sql.status, [status, run, action]);
     };
     return (event: RunEvent) => {
       const q = this.#queue;
@@ -341,7 +334,7 @@ export class RunStore {
       switch (event.type) {
         case "run-started": {
           const args = call === undefined ? null : storable(call.args);
-          q.push(s.run, [
+          q.push(sql.run, [
             run,
             event.task,
             event.at,
@@ -370,7 +363,7 @@ export class RunStore {
             queuedData(event),
             null,
           ];
-          q.push(s.action, row);
+          q.push(sql.action, row);
           actionRows.set(event.action, row);
           break;
         }
@@ -380,12 +373,12 @@ export class RunStore {
           // 2: answered by the resumed run's stored output, which is not a cache hit.
           const hit = event.source === "resume" ? 2 : 1;
           if (row !== undefined) row[ActionColumn.cacheHit] = hit;
-          else q.push(s.hit, [hit, run, event.action]);
+          else q.push(sql.hit, [hit, run, event.action]);
           break;
         }
         case "attempt-started": {
           const row = [run, event.action, event.attempt, event.at, null, null, null];
-          q.push(s.attempt, row);
+          q.push(sql.attempt, row);
           attemptRows.set(event.action, row);
           phases.set(event.action, { attempt: event.attempt, startedAt: event.at });
           setStatus(event.action, "waiting");
@@ -400,7 +393,7 @@ export class RunStore {
           const row = attemptRows.get(event.action);
           if (row !== undefined && row[AttemptColumn.attempt] === event.attempt) {
             row[AttemptColumn.phases] = text;
-          } else q.push(s.phases, [text, run, event.action, event.attempt]);
+          } else q.push(sql.phases, [text, run, event.action, event.attempt]);
           if (event.phase === "running") setStatus(event.action, "running");
           else if (event.phase === "backoff") setStatus(event.action, "waiting");
           break;
@@ -413,7 +406,7 @@ export class RunStore {
             attemptRows.delete(event.action);
           } else {
             // The backoff phase comes after an attempt's end: keep its record until the next one.
-            q.push(s.attemptEnd, [event.at, json(event.error), run, event.action, event.attempt]);
+            q.push(sql.attemptEnd, [event.at, json(event.error), run, event.action, event.attempt]);
           }
           break;
         }
@@ -435,7 +428,7 @@ export class RunStore {
             row[ActionColumn.finished] = finished;
             actionRows.delete(event.action);
           } else {
-            q.push(s.actionEnd, [
+            q.push(sql.actionEnd, [
               event.status,
               event.at,
               json(event.error),
@@ -455,7 +448,7 @@ export class RunStore {
           if (record.ok && value === null) break;
           const error = record.ok ? null : json(record.error);
           const ok = record.ok ? 1 : 0;
-          q.push(s.trace, [
+          q.push(sql.trace, [
             run,
             event.action,
             event.trace,
@@ -467,10 +460,10 @@ export class RunStore {
           break;
         }
         case "run-finished":
-          q.push(s.runEnd, [event.status, event.at, json(event.error), run]);
+          q.push(sql.runEnd, [event.status, event.at, json(event.error), run]);
           // Secrets are known once the run's tasks resolved them: inputs that hold one are not kept.
           if (call !== undefined && knownSecrets.maskValue(call.args) !== call.args)
-            q.push(s.runArgs, [callSeal(run, call, null), run]);
+            q.push(sql.runArgs, [callSeal(run, call, null), run]);
           break;
         default:
           event satisfies never;
@@ -515,19 +508,14 @@ export class RunStore {
   #post(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const queue = this.#queue;
+    const rows = this.#queue;
     const events = this.#events;
-    if (queue.length === 0 && events.length === 0) return;
+    if (rows.length === 0 && events.length === 0) return;
     this.#queue = [];
     this.#events = [];
     this.#batch++;
     const db = this.database;
     if (db === undefined) return;
-    const rows = new Array<unknown>(queue.length);
-    for (let k = 0; k < queue.length; k += 2) {
-      rows[k] = (queue[k] as Statement).source;
-      rows[k + 1] = queue[k + 1];
-    }
     // A few rows cost less to write here than a thread costs to start (a one-task program).
     this.#rowsPosted += rows.length / 2 + events.length / EVENT_COLUMNS;
     const writer = this.#rowsPosted > WRITER_AFTER_ROWS ? this.#startWriter() : undefined;
@@ -597,7 +585,6 @@ const ActionColumn = {
   error: 9,
   output: 10,
   seal: 11,
-  queued: 12,
   finished: 13,
 } as const;
 /** Parameter positions in a queued `attempts` row. */
