@@ -181,10 +181,11 @@ describe("live and died runs", () => {
       { FLYTE_TS_HOME: dir, FLYTE_TS_FAKE_DEVICES: "H100:1" },
     );
     await appears(`${marker}-0`);
-    const status = await runCli(["status"], {
-      FLYTE_TS_HOME: dir,
-      FLYTE_TS_FAKE_DEVICES: "H100:1",
-    });
+    // The owner publishes what it holds every 250 ms: wait for the body's lease to show.
+    let status = { stdout: "" };
+    for (let tries = 0; tries < 40 && !/held 1 · free 0/.test(status.stdout); tries++) {
+      status = await runCli(["status"], { FLYTE_TS_HOME: dir, FLYTE_TS_FAKE_DEVICES: "H100:1" });
+    }
     expect(status.stdout).toMatch(/Devices {2}1 x NVIDIA H100.* · held 1 · free 0/);
     expect(status.stdout).toMatch(
       /long\s+manage\.twoOnOneGpu\s+\d+\s+\S+\s+\d+\s+\d+\s+1 × 1 x H100/,
