@@ -153,7 +153,7 @@ class PoolExecutor implements Executor {
   }
 
   execute(request: ExecuteRequest): Promise<unknown> {
-    const key = `${this.#prefix}|${envDigest(request.env)}`;
+    const key = poolKey(this.#prefix, request.env);
     let pool = this.#pools.get(key);
     if (pool === undefined) {
       pool =
@@ -213,6 +213,20 @@ function envDigest(env: Readonly<Record<string, string>>): string {
   return digest;
 }
 
+/**
+ * The first part of a pool's key: its executor's, and for a non-reusable environment (whose
+ * pools wait warm between runs) the digest of the host environment its workers copied.
+ */
+function poolPrefix(template: TaskTemplate, hostEnv: string): string {
+  const key = executorKey(template);
+  return template.reusable === undefined ? `${key}|${hostEnv}` : key;
+}
+
+/** A pool's key: its prefix and the digest of the variables its workers get added. */
+function poolKey(prefix: string, env: Readonly<Record<string, string>>): string {
+  return `${prefix}|${envDigest(env)}`;
+}
+
 function computeEnvDigest(env: Readonly<Record<string, string>>): string {
   const entries = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return entries.length === 0 ? "-" : sha256Hex(JSON.stringify(entries)).slice(0, 32);
@@ -262,7 +276,7 @@ export class PoolStore {
       const key = executorKey(template);
       let executor = executors.get(key);
       if (executor === undefined) {
-        const prefix = template.reusable === undefined ? `${key}|${hostEnv}` : key;
+        const prefix = poolPrefix(template, hostEnv);
         executor = new PoolExecutor(template.runtime, template, prefix, this.#reusable, this.#warm);
         executors.set(key, executor);
       }
@@ -282,7 +296,7 @@ export class PoolStore {
     }
     if (template.secrets.length > 0 || template.resources?.getDevice() != null) return;
     const hostEnv = envDigest(process.env as Record<string, string>);
-    const key = `${executorKey(template)}|${hostEnv}|${envDigest(template.envVars)}`;
+    const key = poolKey(poolPrefix(template, hostEnv), template.envVars);
     if (this.#warm.has(key)) return;
     const pool = newPool(template.runtime, template, template.envVars);
     pool.prestart(template, version);
