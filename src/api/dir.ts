@@ -5,9 +5,9 @@
  * it, not its path or timestamps.
  * @module
  */
-import { resolve } from "node:path";
-import { describe } from "../internal/problems.js";
+
 import type { File } from "./file.js";
+import { localPaths } from "./local-path.js";
 
 /** The `kind` that marks a {@link Dir}. */
 export const DIR_KIND = "flyte.Dir";
@@ -33,6 +33,8 @@ export interface Dir {
   readonly path: string;
 }
 
+const directoryPaths = localPaths(DIR_KIND);
+
 /** Makes {@link Dir} references. */
 export const Dir = {
   /**
@@ -40,20 +42,7 @@ export const Dir = {
    * directory is walked when a cache key or action id needs its digest, not here; a path that
    * is not a directory is reported then.
    */
-  fromLocal(path: string): Dir {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(`Expected \`path\` to be a non-empty string, got ${describe(path)}.`);
-    }
-    return Object.freeze({ kind: DIR_KIND, path: resolve(path) });
-  },
+  fromLocal: (path: string): Dir => directoryPaths.fromLocal(path),
   /** Whether `value` is a {@link Dir} reference (also one that was copied or deserialised). */
-  is(value: unknown): value is Dir {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as { kind?: unknown }).kind === DIR_KIND &&
-      typeof (value as { path?: unknown }).path === "string" &&
-      Object.keys(value).length === 2
-    );
-  },
+  is: (value: unknown): value is Dir => directoryPaths.is(value),
 } as const;

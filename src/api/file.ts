@@ -4,8 +4,7 @@
  * *content* (its SHA-256, streamed), not its path or timestamps.
  * @module
  */
-import { resolve } from "node:path";
-import { describe } from "../internal/problems.js";
+import { localPaths } from "./local-path.js";
 
 /** The `kind` that marks a {@link File}. */
 export const FILE_KIND = "flyte.File";
@@ -28,26 +27,15 @@ export interface File {
   readonly path: string;
 }
 
+const filePaths = localPaths(FILE_KIND);
+
 /** Makes {@link File} references. */
 export const File = {
   /**
    * A reference to the file at `path` (made absolute against the working directory). The file
    * is read when a cache key or action id needs its digest, not here.
    */
-  fromLocal(path: string): File {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(`Expected \`path\` to be a non-empty string, got ${describe(path)}.`);
-    }
-    return Object.freeze({ kind: FILE_KIND, path: resolve(path) });
-  },
+  fromLocal: (path: string): File => filePaths.fromLocal(path),
   /** Whether `value` is a {@link File} reference (also one that was copied or deserialised). */
-  is(value: unknown): value is File {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as { kind?: unknown }).kind === FILE_KIND &&
-      typeof (value as { path?: unknown }).path === "string" &&
-      Object.keys(value).length === 2
-    );
-  },
+  is: (value: unknown): value is File => filePaths.is(value),
 } as const;
