@@ -22,6 +22,7 @@ import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
 import { type Lease, lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
 import { type Admission, type AttemptHooks, runAttempts } from "./attempt.js";
+import type { AttemptAbort } from "./attempt-abort.js";
 import type { CancelScope } from "./cancel-scope.js";
 import type { ExecuteRequest, ExecutorFactory } from "./executor.js";
 import { type SecretFiles, writeSecretFiles } from "./secret-files.js";
@@ -111,8 +112,8 @@ export class AttemptStage {
         run: run.cancel,
         executorOwnsQueueTime: executor.remote === true && executor.reportsPhases === true,
       },
-      async (attempt, signal, hooks) => {
-        const lease = executor.remote ? noLease : await this.#admit(id, template, signal, hooks);
+      async (attempt, abort, hooks) => {
+        const lease = executor.remote ? noLease : await this.#admit(id, template, abort, hooks);
         startsFrom = this.#startsFrom(id, attempt);
         hooks.admitted(admissionOf(lease));
         // A rate-limited start counts when the body starts, not when it was admitted.
@@ -136,7 +137,10 @@ export class AttemptStage {
             }),
             traces: action.traces() ?? noTraces,
             channel: lendWhileWaiting(this.#channel, lease),
-            signal,
+            get signal() {
+              return abort.signal;
+            },
+            abort,
             env: attemptEnv(template.envVars, secrets, lease.env),
             logs: run.logs,
             placed: (lane, where) => hooks.placed({ lane, ...where }),
@@ -255,7 +259,7 @@ export class AttemptStage {
   #admit(
     id: string,
     template: TaskTemplate,
-    signal: AbortSignal,
+    abort: AttemptAbort,
     hooks: AttemptHooks,
   ): Lease | Promise<Lease> {
     const request = {
@@ -264,7 +268,10 @@ export class AttemptStage {
       resources: template.resources,
       // The attempt loop owns maxQueuedTime: it bounds admission and the wait for a worker alike.
       maxQueuedTimeMs: undefined,
-      signal,
+      // Made only if the attempt has to wait.
+      get signal() {
+        return abort.signal;
+      },
       clock: this.#run.clock,
       pinCpus: this.#run.pinCpus === true,
       limits: template.limits,

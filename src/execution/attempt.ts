@@ -18,6 +18,7 @@ import {
 } from "../errors.js";
 import { type CancelTimer, type Clock, formatMs } from "../internal/time.js";
 import type { AttemptPhase } from "../record/events.js";
+import { AttemptAbort } from "./attempt-abort.js";
 import { CancelScope } from "./cancel-scope.js";
 
 /** What the loop needs to know of the action. */
@@ -91,10 +92,10 @@ export interface AttemptHooks {
   afterFinished(release: () => void): void;
 }
 
-/** One attempt's body. It reports its phases through `hooks`. */
+/** One attempt's body. It stops when `abort` is aborted, and reports its phases through `hooks`. */
 export type AttemptBody<T> = (
   attempt: number,
-  signal: AbortSignal,
+  abort: AttemptAbort,
   hooks: AttemptHooks,
 ) => Promise<T>;
 
@@ -191,7 +192,7 @@ function runOneAttempt<T>(
   body: AttemptBody<T>,
   observer: AttemptObserver,
 ): Promise<T> {
-  const controller = new AbortController();
+  const abort = new AttemptAbort();
   const { timeout, clock, taskName } = policy;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -216,7 +217,7 @@ function runOneAttempt<T>(
       return true;
     };
     const fail = (error: Error) => {
-      controller.abort(error);
+      abort.abort(error);
       if (settle(error)) reject(toTaskError(error));
     };
     const stopListening = policy.run.onCancel(() => fail(cancelled(policy)));
@@ -275,7 +276,7 @@ function runOneAttempt<T>(
     };
     let running: Promise<T>;
     try {
-      running = body(attempt, controller.signal, hooks);
+      running = body(attempt, abort, hooks);
     } catch (error) {
       if (settle(error)) reject(toTaskError(error));
       return;

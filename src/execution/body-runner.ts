@@ -25,7 +25,8 @@ export interface Body {
   /** Run the task once per item of `args[0]` (a batched `flyte.map` chunk). */
   readonly batch: boolean;
   readonly context: TaskContextData;
-  readonly signal: AbortSignal;
+  /** The attempt's abort; its `signal` is read only when the body asks for it. */
+  readonly abort: { readonly signal: AbortSignal };
   readonly channel: ControllerChannel;
   readonly traces: ReadonlyMap<string, TraceRecord>;
 }
@@ -39,12 +40,19 @@ export async function runBody<T>(
   output: (value: unknown) => T,
   onFrame?: (frame: Frame) => void,
 ): Promise<T> {
-  const { task, context } = body;
+  const { task, context, abort } = body;
+  let checkpoint: Checkpoint | undefined;
   const frame: Frame = {
+    // The signal and the checkpoint are made when the body first asks for them: most never do.
     context: {
       ...context,
-      signal: body.signal,
-      checkpoint: new Checkpoint(context.outputPath, context.action.name),
+      get signal() {
+        return abort.signal;
+      },
+      get checkpoint() {
+        checkpoint ??= new Checkpoint(context.outputPath, context.action.name);
+        return checkpoint;
+      },
     },
     channel: body.channel,
     traces: body.traces,

@@ -12,6 +12,7 @@ import type {
   TraceRecord,
 } from "../context/context.js";
 import type { LogSink } from "../record/logs.js";
+import type { AttemptAbort } from "./attempt-abort.js";
 
 /** One attempt of one action, ready to run. */
 export interface ExecuteRequest {
@@ -23,8 +24,13 @@ export interface ExecuteRequest {
   readonly traces: ReadonlyMap<string, TraceRecord>;
   /** Where the body's own task calls and trace records go. */
   readonly channel: ControllerChannel;
-  /** Aborts when the attempt must stop (timeout or cancellation); the executor stops the body. */
+  /**
+   * Aborts when the attempt must stop (timeout or cancellation); the executor stops the body.
+   * Reading it may make the signal: an executor that only listens uses `abort`.
+   */
   readonly signal: AbortSignal;
+  /** The same abort as `signal`, for listening without making an AbortSignal. */
+  readonly abort?: AttemptAbort;
   /** Environment variables for the body's worker: the task's `envVars` plus resolved secrets. */
   readonly env: Readonly<Record<string, string>>;
   /**

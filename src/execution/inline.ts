@@ -48,7 +48,7 @@ export class InlineExecutor implements Executor {
         args,
         batch: false,
         context: request.context,
-        signal: request.signal,
+        abort: request.abort ?? request,
         channel: request.channel,
         traces: request.traces,
       },

@@ -18,6 +18,7 @@ import {
 import { pinFromEnv } from "../internal/native.js";
 import { markWorker } from "../internal/worker-flag.js";
 import { captureInlineOutput, type LogSink } from "../record/logs.js";
+import { AttemptAbort } from "./attempt-abort.js";
 import { isBatch } from "./batch.js";
 import { runBody } from "./body-runner.js";
 import { watchParent } from "./parent-watchdog.js";
@@ -40,7 +41,7 @@ const post: Post =
         process.send?.(message);
       };
 
-const jobs = new Map<number, AbortController>();
+const jobs = new Map<number, AttemptAbort>();
 const pendingCalls = new Map<
   number,
   { resolve: (value: unknown) => void; reject: (error: unknown) => void }
@@ -50,6 +51,7 @@ const taskInfos = new Map<number, TaskInfo>();
 /** Tasks this worker has loaded, by the pool's task key. */
 const loaded = new Map<number, AnyTask>();
 const runInfos = new Map<number, RunInfo>();
+const noTraces: ReadonlyMap<string, TraceRecord> = new Map();
 
 const wire = parentPort !== null ? threadWire : processWire;
 
@@ -121,7 +123,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       secretsDir: message.secretsDir,
     },
   );
-  const abort = new AbortController();
+  const abort = new AttemptAbort();
   jobs.set(job, abort);
   try {
     const { args, traces } = wire.decode(message.payload) as RunPayload;
@@ -138,9 +140,9 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
         args,
         batch: message.batch,
         context,
-        signal: abort.signal,
+        abort,
         channel: channelFor(job),
-        traces: new Map(traces),
+        traces: traces.length === 0 ? noTraces : new Map(traces),
       },
       (value) => {
         checkCrossable(value, () => `The output of task \`${taskName}\``);

@@ -11,6 +11,7 @@
 import type { TaskTemplate } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
+import { AttemptAbort } from "./attempt-abort.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
 import type {
@@ -75,7 +76,9 @@ interface Job {
   payload: unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
-  readonly onAbort: () => void;
+  /** The attempt's abort, and how to stop listening to it. */
+  readonly abort: AttemptAbort;
+  stopListening: () => void;
   worker: PooledWorker | undefined;
   /** Sub-calls the body is awaiting; while above 0 the job does not hold a slot. */
   waitingCalls: number;
@@ -199,17 +202,18 @@ export class WorkerPool {
         payload,
         resolve,
         reject,
-        onAbort: () => this.#abort(job),
+        abort: request.abort ?? AttemptAbort.following(request.signal),
+        stopListening: noop,
         worker: undefined,
         waitingCalls: 0,
         settled: false,
         yielded: false,
       };
-      if (request.signal.aborted) {
-        reject(request.signal.reason);
+      if (job.abort.aborted) {
+        reject(job.abort.reason);
         return;
       }
-      request.signal.addEventListener("abort", job.onAbort, { once: true });
+      job.stopListening = job.abort.onAbort(() => this.#abort(job));
       this.#queue.push(job);
       this.#pump();
       // Threads copy at dispatch: an attempt that has to wait takes its copy now, so the caller
@@ -521,7 +525,7 @@ export class WorkerPool {
   #abort(job: Job): void {
     if (job.settled) return;
     const worker = job.worker;
-    this.#settle(job, () => job.reject(job.request.signal.reason));
+    this.#settle(job, () => job.reject(job.abort.reason));
     if (worker === undefined) return;
     this.#detach(job);
     if (worker.jobs.size === 0) {
@@ -561,7 +565,7 @@ export class WorkerPool {
     if (job.settled) return;
     job.settled = true;
     job.request.ended?.();
-    job.request.signal.removeEventListener("abort", job.onAbort);
+    job.stopListening();
     fn();
   }
 
@@ -644,3 +648,5 @@ export class WorkerPool {
     );
   }
 }
+
+function noop(): void {}
