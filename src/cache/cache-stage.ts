@@ -32,7 +32,7 @@ export class CacheStage {
   }
 
   /** The output of action `id`: from the cache, or from `compute()` (then stored). */
-  async run(
+  run(
     id: string,
     template: TaskTemplate,
     args: readonly unknown[],
@@ -40,7 +40,19 @@ export class CacheStage {
     compute: () => Promise<unknown>,
   ): Promise<unknown> {
     const run = this.#run;
+    // Not through an async function: a task without a cache pays no promise of its own here.
     if (!template.cache.isEnabled() || !(run.read || run.write)) return compute();
+    return this.#cached(id, template, args, inputsHash, compute);
+  }
+
+  async #cached(
+    id: string,
+    template: TaskTemplate,
+    args: readonly unknown[],
+    inputsHash: string,
+    compute: () => Promise<unknown>,
+  ): Promise<unknown> {
+    const run = this.#run;
     const key = cacheKey(template, args, inputsHash);
     if (run.read) {
       const hit = await this.#store.get(key);

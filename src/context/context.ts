@@ -25,11 +25,23 @@ export interface ActionId {
  * data: copies made for workers rebuild it with this function.
  */
 export function actionId(name: string, runName: string): ActionId {
-  return Object.freeze(
-    Object.defineProperty({ name, runName }, "toString", {
-      value: () => `ActionID(name=${JSON.stringify(name)}, run_name=${JSON.stringify(runName)})`,
-    }),
-  );
+  return new PrintableActionId(name, runName);
+}
+
+/** An action id with its printing on the prototype (one per attempt: it has to be cheap). */
+class PrintableActionId implements ActionId {
+  readonly name: string;
+  readonly runName: string;
+
+  constructor(name: string, runName: string) {
+    this.name = name;
+    this.runName = runName;
+    Object.freeze(this);
+  }
+
+  toString(): string {
+    return `ActionID(name=${JSON.stringify(this.name)}, run_name=${JSON.stringify(this.runName)})`;
+  }
 }
 
 /** A device assigned to a running attempt by the scheduler (exclusive until the attempt ends). */

@@ -24,7 +24,7 @@ import { type Lease, lendWhileWaiting, noLease, type Scheduler } from "../schedu
 import { type Admission, type AttemptHooks, runAttempts } from "./attempt.js";
 import type { AttemptAbort } from "./attempt-abort.js";
 import type { CancelScope } from "./cancel-scope.js";
-import type { ExecuteRequest, ExecutorFactory } from "./executor.js";
+import type { ExecuteRequest, Executor, ExecutorFactory } from "./executor.js";
 import { type SecretFiles, writeSecretFiles } from "./secret-files.js";
 import { resolveSecrets } from "./secrets.js";
 
@@ -50,6 +50,33 @@ export interface AttemptRun {
 }
 
 const noTraces: ReadonlyMap<string, TraceRecord> = new Map();
+
+/** What the controller tells the attempt stage of an action besides its task and inputs. */
+export interface ActionFacts {
+  readonly traces: () => ReadonlyMap<string, TraceRecord> | undefined;
+  readonly customContext?: Readonly<Record<string, string>> | undefined;
+  readonly mapItem?: MapItem | undefined;
+}
+
+/** One action's call of the attempt stage. */
+interface Call {
+  readonly id: string;
+  readonly template: TaskTemplate;
+  readonly args: readonly unknown[];
+  readonly action: ActionFacts;
+  readonly executor: Executor;
+  /** The task's resolved secrets; `undefined` when it has none (or runs remotely). */
+  readonly secrets: Readonly<Record<string, string>> | undefined;
+}
+
+/** One attempt, admitted. */
+interface AdmittedAttempt {
+  readonly attempt: number;
+  readonly abort: AttemptAbort;
+  readonly hooks: AttemptHooks;
+  readonly lease: Lease;
+  readonly version: string;
+}
 const noAdmission: Admission = Object.freeze({});
 
 /** Runs the attempts of a run's actions. */
@@ -80,27 +107,27 @@ export class AttemptStage {
    * gives the traced calls recorded so far (by the resumed run and earlier attempts);
    * `customContext` is the action's own, when it was called inside `flyte.customContext`.
    */
-  async run(
+  run(
     id: string,
     template: TaskTemplate,
     args: readonly unknown[],
-    action: {
-      readonly traces: () => ReadonlyMap<string, TraceRecord> | undefined;
-      readonly customContext?: Readonly<Record<string, string>> | undefined;
-      readonly mapItem?: MapItem | undefined;
-    },
+    action: ActionFacts,
   ): Promise<unknown> {
-    const run = this.#run;
     const executor = this.#executorFor(template);
     // An offloaded action's Job reads its secrets in the cluster (secretKeyRef), not from here.
-    const secrets =
-      template.secrets.length === 0 || executor.remote
-        ? undefined
-        : await this.#secretsOf(template);
-    const mountsSecrets =
-      secrets !== undefined && template.secrets.some((s) => s.mount !== undefined);
-    const version = template.cache.isEnabled() ? cacheVersion(template) : "";
+    if (template.secrets.length === 0 || executor.remote) {
+      return this.#attempts({ id, template, args, action, executor, secrets: undefined });
+    }
+    return this.#secretsOf(template).then((secrets) =>
+      this.#attempts({ id, template, args, action, executor, secrets }),
+    );
+  }
+
+  #attempts(call: Call): Promise<unknown> {
+    const { id, template, executor } = call;
+    const run = this.#run;
     const emit = run.emit;
+    const version = template.cache.isEnabled() ? cacheVersion(template) : "";
     // Looked at before the body is dispatched, so a body's own first save is not taken for it.
     let startsFrom: { checkpointBytes?: number } = {};
     return runAttempts(
@@ -112,56 +139,15 @@ export class AttemptStage {
         run: run.cancel,
         executorOwnsQueueTime: executor.remote === true && executor.reportsPhases === true,
       },
-      async (attempt, abort, hooks) => {
-        const lease = executor.remote ? noLease : await this.#admit(id, template, abort, hooks);
-        startsFrom = this.#startsFrom(id, attempt);
-        hooks.admitted(admissionOf(lease));
-        // A rate-limited start counts when the body starts, not when it was admitted.
-        const started =
-          lease.started === undefined
-            ? hooks.started
-            : () => {
-                lease.started?.();
-                hooks.started();
-              };
-        this.#holding.count++;
-        let secretFiles: SecretFiles | undefined;
-        try {
-          if (mountsSecrets) secretFiles = await writeSecretFiles(template.secrets, secrets ?? {});
-          const request: ExecuteRequest = {
-            template,
-            args,
-            context: this.#context(id, template, attempt, version, lease, {
-              customContext: action.customContext,
-              secretsDir: secretFiles?.dir,
-            }),
-            traces: action.traces() ?? noTraces,
-            channel: lendWhileWaiting(this.#channel, lease),
-            get signal() {
-              return abort.signal;
-            },
-            abort,
-            env: attemptEnv(template.envVars, secrets, lease.env),
-            logs: run.logs,
-            placed: (lane, where) => hooks.placed({ lane, ...where }),
-            started,
-            ended: hooks.ended,
-            mapItem: action.mapItem,
-          };
-          const running = executor.execute(request);
-          if (!executor.reportsPhases) {
-            hooks.placed({ lane: template.environment.name });
-            started();
-          }
-          return await running;
-        } finally {
-          hooks.afterFinished(() => {
-            lease.release();
-            if (--this.#holding.count === 0)
-              for (const wake of this.#holding.waiters.splice(0)) wake();
-          });
-          await secretFiles?.remove();
-        }
+      (attempt, abort, hooks) => {
+        const dispatch = (lease: Lease) => {
+          startsFrom = this.#startsFrom(id, attempt);
+          return this.#dispatch(call, { attempt, abort, hooks, lease, version });
+        };
+        if (executor.remote) return dispatch(noLease);
+        // Not through an await: an attempt admitted at once goes to its executor in this turn.
+        const lease = this.#admit(id, template, abort, hooks);
+        return lease instanceof Promise ? lease.then(dispatch) : dispatch(lease);
       },
       {
         attemptStarted: (attempt) =>
@@ -184,6 +170,100 @@ export class AttemptStage {
           ),
       },
     );
+  }
+
+  /**
+   * Hands one admitted attempt to its executor; the lease is given back once the attempt is
+   * recorded as finished.
+   */
+  #dispatch(call: Call, attempt: AdmittedAttempt): Promise<unknown> {
+    const { hooks, lease } = attempt;
+    hooks.admitted(admissionOf(lease));
+    this.#holding.count++;
+    const release = () =>
+      hooks.afterFinished(() => {
+        lease.release();
+        if (--this.#holding.count === 0) for (const wake of this.#holding.waiters.splice(0)) wake();
+      });
+    const mounts =
+      call.secrets !== undefined && call.template.secrets.some((s) => s.mount !== undefined);
+    if (mounts) return this.#withSecretFiles(call, attempt, release);
+    let running: Promise<unknown>;
+    try {
+      running = this.#execute(call, attempt, undefined);
+    } catch (error) {
+      release();
+      return Promise.reject(error);
+    }
+    return running.then(
+      (output) => {
+        release();
+        return output;
+      },
+      (error: unknown) => {
+        release();
+        throw error;
+      },
+    );
+  }
+
+  /** {@link #dispatch} for a task that mounts secrets: their files exist while the body runs. */
+  async #withSecretFiles(
+    call: Call,
+    attempt: AdmittedAttempt,
+    release: () => void,
+  ): Promise<unknown> {
+    let secretFiles: SecretFiles | undefined;
+    try {
+      secretFiles = await writeSecretFiles(call.template.secrets, call.secrets ?? {});
+      return await this.#execute(call, attempt, secretFiles?.dir);
+    } finally {
+      release();
+      await secretFiles?.remove();
+    }
+  }
+
+  #execute(
+    call: Call,
+    admitted: AdmittedAttempt,
+    secretsDir: string | undefined,
+  ): Promise<unknown> {
+    const { id, template, executor, action } = call;
+    const { attempt, abort, hooks, lease } = admitted;
+    // A rate-limited start counts when the body starts, not when it was admitted.
+    const started =
+      lease.started === undefined
+        ? hooks.started
+        : () => {
+            lease.started?.();
+            hooks.started();
+          };
+    const request: ExecuteRequest = {
+      template,
+      args: call.args,
+      context: this.#context(id, template, attempt, admitted.version, lease, {
+        customContext: action.customContext,
+        secretsDir,
+      }),
+      traces: action.traces() ?? noTraces,
+      channel: lendWhileWaiting(this.#channel, lease),
+      get signal() {
+        return abort.signal;
+      },
+      abort,
+      env: attemptEnv(template.envVars, call.secrets, lease.env),
+      logs: this.#run.logs,
+      placed: (lane, where) => hooks.placed({ lane, ...where }),
+      started,
+      ended: hooks.ended,
+      mapItem: action.mapItem,
+    };
+    const running = executor.execute(request);
+    if (!executor.reportsPhases) {
+      hooks.placed({ lane: template.environment.name });
+      started();
+    }
+    return running;
   }
 
   /**
