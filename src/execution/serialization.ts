@@ -166,6 +166,12 @@ export const maxCrossingDepth = 1000;
  * e.g. "Input `x` of task `env.f`".
  */
 export function checkCrossable(value: unknown, what: () => string): void {
+  // Numbers, strings, booleans, null and undefined always cross (most task outputs).
+  if (
+    value === null ||
+    (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol")
+  )
+    return;
   const problem = findProblem(value, "", new Set(), 0);
   if (problem !== undefined) {
     const path = problem.path.length > 60 ? `${problem.path.slice(0, 57)}...` : problem.path;

@@ -157,7 +157,12 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     // A body still unsettled once this turn is over is awaiting: the pool may give its slot to
     // another attempt (a CPU-bound body finishes within its turn and keeps it).
     const yielded = setImmediate(() => post({ t: "waiting", job }));
-    const output = await running.finally(() => clearImmediate(yielded));
+    let output: unknown;
+    try {
+      output = await running;
+    } finally {
+      clearImmediate(yielded);
+    }
     try {
       post({ t: "done", job, ok: true, payload: output });
     } catch (error) {
