@@ -2,6 +2,8 @@
  * The run report's inline stylesheet and script (the page loads nothing from the network).
  * @module
  */
+import { formatMs } from "../internal/time.js";
+import { barDetail } from "./report-timeline.js";
 
 /** The report page's CSS. */
 export const reportStyle = `
@@ -50,8 +52,15 @@ pre{background:#f6f8fa;padding:.5rem;overflow:auto;font-size:12px;max-height:24r
 .tab-frame.active{display:block}
 `;
 
-/** The report page's script: draws the timeline from its JSON, switches task report tabs. */
+/**
+ * The report page's script: draws the timeline from its JSON, switches task report tabs. A bar's
+ * tooltip is written by the page with the engine's own {@link barDetail} and `formatMs` (both use
+ * nothing but their arguments), whose source the script carries: the page's JSON holds numbers,
+ * not a sentence per bar.
+ */
 export const reportScript = `
+${formatMs.toString()}
+${barDetail.toString()}
 (() => {
   const data = JSON.parse(document.getElementById("timeline-data").textContent);
   const ms = (x) => x < 1000 ? Math.round(x) + "ms" : (x / 1000).toFixed(1) + "s";
@@ -87,7 +96,9 @@ export const reportScript = `
     event.preventDefault();
     setZoom(zoom * (event.deltaY < 0 ? 2 : 0.5));
   }, { passive: false });
-  for (const [lane, rowIndex, start, duration, kind, attempt, action, task, detail, wait] of data.bars) {
+  for (const bar of data.bars) {
+    const [lane, rowIndex, start, duration, kind, attempt, action, taskIndex, wait] = bar;
+    const task = data.tasks[taskIndex];
     const { rowPx } = data.lanes[lane];
     const el = document.createElement("span");
     el.dataset.action = action;
@@ -101,7 +112,7 @@ export const reportScript = `
       el.className = "bar " + kind + (attempt > 0 ? " retry" : "");
       el.dataset.attempt = attempt;
       el.style.width = "max(2px, " + pct(duration) + ")";
-      el.title = task + " (" + action + ") attempt " + attempt + ": " + kind + (detail ? "\\n" + detail : "");
+      el.title = task + " (" + action + ") attempt " + attempt + ": " + kind + "\\n" + barDetail(data, bar, formatMs);
       if (attempt > 0) el.textContent = "#" + attempt;
       if (wait > 0) {
         const w = document.createElement("span");

@@ -115,12 +115,30 @@ function packRows(bars: readonly Bar[]): { bar: Bar; row: number }[] {
 }
 
 /**
- * The timeline as data: lanes (name, rows, row height in px) and one entry per bar,
- * `[lane, row, start ms, duration ms, kind, attempt, action id, task, detail, wait ms]`, where
- * kind is an {@link AttemptOutcome} or `"hit"` (a cache hit), times are from the run's start, and
- * the first `wait` ms of the bar are the attempt's wait (admission, a worker slot, loading) before
- * its body ran (the whole bar when it never ran).
+ * One bar: `[lane, row, start ms, duration ms, kind, attempt, action id, task, wait ms, place,
+ * limited, error]`. Kind is an {@link AttemptOutcome} or `"hit"` (a cache hit); times are from the
+ * run's start; the first `wait` ms of the bar are the attempt's wait (admission, a worker slot,
+ * loading) before its body ran (the whole bar when it never ran). `task` and `place` (where it
+ * ran, `"bench/thread-3 · thread 3"`) index {@link TimelineData.tasks} and
+ * {@link TimelineData.places}: a fan-out's bars share a few of each. `limited` names the limit the
+ * attempt waited for, `error` its error, `""` when none.
  */
+export type TimelineBar = readonly [
+  number,
+  number,
+  number,
+  number,
+  string,
+  number,
+  string,
+  number,
+  number,
+  number,
+  string,
+  string,
+];
+
+/** The timeline as data: lanes (name, rows, row height in px) and one entry per bar. */
 export interface TimelineData {
   readonly spanMs: number;
   readonly lanes: readonly {
@@ -128,18 +146,22 @@ export interface TimelineData {
     readonly rows: number;
     readonly rowPx: number;
   }[];
-  readonly bars: readonly (readonly [
-    number,
-    number,
-    number,
-    number,
-    string,
-    number,
-    string,
-    string,
-    string,
-    number,
-  ])[];
+  /** Task names, which bars refer to by index. */
+  readonly tasks: readonly string[];
+  /** Where attempts ran, which bars refer to by index (`""`: not known). */
+  readonly places: readonly string[];
+  readonly bars: readonly TimelineBar[];
+}
+
+/** The index of `value` in `list`, adding it at the end when missing. */
+function indexIn(list: string[], indexes: Map<string, number>, value: string): number {
+  let index = indexes.get(value);
+  if (index === undefined) {
+    index = list.length;
+    list.push(value);
+    indexes.set(value, index);
+  }
+  return index;
 }
 
 /** Lays out a run's attempts and cache hits in lanes and rows. */
@@ -167,8 +189,11 @@ export function timelineData(run: RunRecordData): TimelineData {
     }
   }
   const laneData: { name: string; rows: number; rowPx: number }[] = [];
-  const bars: [number, number, number, number, string, number, string, string, string, number][] =
-    [];
+  const tasks: string[] = [];
+  const taskIndexes = new Map<string, number>();
+  const places: string[] = [];
+  const placeIndexes = new Map<string, number>();
+  const bars: TimelineBar[] = [];
   for (const [name, members] of lanes) {
     const lane = laneData.length;
     const placed = packRows(members);
@@ -178,37 +203,35 @@ export function timelineData(run: RunRecordData): TimelineData {
     for (const { bar, row } of placed) {
       const { action, attempt } = bar;
       const start = bar.start - run.startedAt;
+      const task = indexIn(tasks, taskIndexes, action.task);
       if (attempt === undefined) {
-        bars.push([lane, row, start, 0, "hit", 0, action.id, action.task, "cache hit", 0]);
+        bars.push([lane, row, start, 0, "hit", 0, action.id, task, 0, 0, "", ""]);
         continue;
       }
-      const kind = attemptOutcome(attempt);
       // An attempt that failed before its body ran waited all along; one that succeeded ran
       // (records written before phases were recorded have no `runningAt`).
       const runningAt = attempt.runningAt ?? (attempt.error === undefined ? bar.start : bar.end);
-      const waitMs = runningAt - bar.start;
-      const detail = attemptDetail(attempt, waitMs, bar.end - runningAt);
       bars.push([
         lane,
         row,
         start,
         bar.end - bar.start,
-        kind,
+        attemptOutcome(attempt),
         attempt.attempt,
         action.id,
-        action.task,
-        detail,
-        waitMs,
+        task,
+        runningAt - bar.start,
+        indexIn(places, placeIndexes, placeOf(attempt)),
+        attempt.limitedBy ?? "",
+        attempt.error === undefined ? "" : `${attempt.error.name}: ${attempt.error.message}`,
       ]);
     }
   }
-  return { spanMs, lanes: laneData, bars };
+  return { spanMs, lanes: laneData, tasks, places, bars };
 }
 
-/** A bar's tooltip lines: where it ran, how long it waited and ran, its error. */
-function attemptDetail(attempt: AttemptRecord, waitMs: number, runMs: number): string {
-  const lines = [`waited ${formatMs(waitMs)}, ran ${formatMs(runMs)}`];
-  if (attempt.limitedBy !== undefined) lines.push(`(${attempt.limitedBy})`);
+/** Where an attempt ran, in words: its worker, pid or thread, devices and cores. */
+function placeOf(attempt: AttemptRecord): string {
   const where: string[] = [];
   if (attempt.lane !== undefined) where.push(attempt.lane);
   if (attempt.pid !== undefined) where.push(`pid ${attempt.pid}`);
@@ -219,8 +242,25 @@ function attemptDetail(attempt: AttemptRecord, waitMs: number, runMs: number): s
     );
   }
   if (attempt.cpus?.length) where.push(`cores ${attempt.cpus.join(",")}`);
-  if (where.length > 0) lines.push(`on ${where.join(" · ")}`);
-  if (attempt.error) lines.push(`${attempt.error.name}: ${attempt.error.message}`);
+  return where.join(" · ");
+}
+
+/**
+ * A bar's tooltip lines: how long it waited and ran, the limit it waited for, where it ran, its
+ * error; `format` is `formatMs`. The report page runs this same function (its source is in the
+ * page's script), so it uses nothing but its arguments.
+ */
+export function barDetail(
+  data: TimelineData,
+  bar: TimelineBar,
+  format: (ms: number) => string,
+): string {
+  const [, , , duration, , , , , wait, place, limited, error] = bar;
+  const lines = [`waited ${format(wait)}, ran ${format(duration - wait)}`];
+  if (limited !== "") lines.push(`(${limited})`);
+  const where = data.places[place];
+  if (where) lines.push(`on ${where}`);
+  if (error !== "") lines.push(error);
   return lines.join("\n");
 }
 

@@ -40,7 +40,7 @@ function mostRunningAtOnce(record: RunRecordData): Map<string, number> {
   const most = new Map<string, number>();
   data.lanes.forEach((lane, index) => {
     const edges: [number, number][] = [];
-    for (const [l, , start, duration, kind, , , , , wait] of data.bars) {
+    for (const [l, , start, duration, kind, , , , wait] of data.bars) {
       if (l !== index || kind === "hit" || wait >= duration) continue;
       edges.push([start + wait, 1], [start + duration, -1]);
     }

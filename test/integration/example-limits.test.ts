@@ -79,10 +79,10 @@ describe("examples/limits.ts", () => {
       expect(reasons).toContain(
         "waiting for the rateLimit of environment `weather-api` (5 per 1.0s)",
       );
-      // The report's bars say what held them.
+      // The report's bars say what held them (the page writes it into their tooltips).
       const report = await readFile(join(home, "runs", "limits", "report.html"), "utf8");
       expect(report).toContain(
-        "(waiting for the rateLimit of environment `weather-api` (5 per 1.0s))",
+        '"waiting for the rateLimit of environment `weather-api` (5 per 1.0s)"',
       );
     },
     testMs,

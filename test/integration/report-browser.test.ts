@@ -70,6 +70,9 @@ describe("the run report in a browser", () => {
         );
       expect(bars.sort()).toEqual(attempts.sort());
       expect(await page.locator(".track .bar.retry").count()).toBe(2);
+      // Tooltips are written by the page: how long each bar waited and ran, and where.
+      const retried = await page.locator(".track .bar.retry").first().getAttribute("title");
+      expect(retried).toMatch(/attempt [12]: \w+\nwaited \d+ms, ran \d+(ms|\.\ds)\non \S+/);
       expect(await page.locator(".track .hit").count()).toBe(1);
       await expect(page.locator("#errors h2").textContent()).resolves.toBe("Errors (3)");
       await expect(page.locator("#actions").textContent()).resolves.toContain("group squares ×8");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { formatMs } from "../../../src/internal/time.js";
 import { renderRunReport } from "../../../src/record/report.js";
-import { timelineData } from "../../../src/record/report-timeline.js";
+import { barDetail, timelineData } from "../../../src/record/report-timeline.js";
 import type { RunRecordData } from "../../../src/record/run-record.js";
 
 const t0 = 1_700_000_000_000;
@@ -122,7 +123,8 @@ describe("the run report", () => {
 
   it("keeps sequential attempts in one row and stacks concurrent ones", () => {
     expect(timeline.bars.filter((b) => b[0] === 1).map((b) => b[1])).toEqual([0, 0]);
-    expect(timeline.bars.find((b) => b[6] === "b1" && b[5] === 0)?.[8]).toBe(
+    const b1 = timeline.bars.find((b) => b[6] === "b1" && b[5] === 0);
+    expect(b1 && barDetail(timeline, b1, formatMs)).toBe(
       "waited 0ms, ran 190ms\non GPU-1\nTaskTimeoutError: ran past 1s",
     );
     const c2 = run.actions[2]!;
