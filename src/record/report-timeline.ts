@@ -194,6 +194,25 @@ export function timelineData(run: RunRecordData): TimelineData {
   const places: string[] = [];
   const placeIndexes = new Map<string, number>();
   const bars: TimelineBar[] = [];
+  // A worker's attempts share one place: found by lane and thread (or pid) without a string.
+  const byWorker = new Map<string | undefined, Map<number | undefined, number>>();
+  const placeIndex = (attempt: AttemptRecord): number => {
+    if (attempt.devices?.length || attempt.cpus?.length) {
+      return indexIn(places, placeIndexes, placeOf(attempt));
+    }
+    let threads = byWorker.get(attempt.lane);
+    if (threads === undefined) {
+      threads = new Map();
+      byWorker.set(attempt.lane, threads);
+    }
+    const worker = attempt.threadId ?? (attempt.pid === undefined ? undefined : -attempt.pid);
+    let index = threads.get(worker);
+    if (index === undefined) {
+      index = indexIn(places, placeIndexes, placeOf(attempt));
+      threads.set(worker, index);
+    }
+    return index;
+  };
   for (const [name, members] of lanes) {
     const lane = laneData.length;
     const placed = packRows(members);
@@ -221,7 +240,7 @@ export function timelineData(run: RunRecordData): TimelineData {
         action.id,
         task,
         runningAt - bar.start,
-        indexIn(places, placeIndexes, placeOf(attempt)),
+        placeIndex(attempt),
         attempt.limitedBy ?? "",
         attempt.error === undefined ? "" : `${attempt.error.name}: ${attempt.error.message}`,
       ]);
