@@ -1,7 +1,8 @@
 /**
  * The messages between the controller and a worker (thread or child process). Payloads are
  * encoded by the transport's `Wire` (serialization.ts): msgpackr bytes for processes, the values
- * themselves (structured clone) for threads.
+ * themselves (structured clone) for threads. Either side may send several messages as one
+ * `{ t: "batch", messages }` (batched-post.ts), which the other side takes in order.
  * @module
  */
 import type { AssignedDevice, SubCall, TaskContextData, TraceRecord } from "../context/context.js";

@@ -20,6 +20,7 @@ import { markWorker } from "../internal/worker-flag.js";
 import { captureInlineOutput, type LogSink } from "../record/logs.js";
 import { AttemptAbort } from "./attempt-abort.js";
 import { isBatch } from "./batch.js";
+import { alwaysClones, type Batch, BatchedPost } from "./batched-post.js";
 import { runBody } from "./body-runner.js";
 import { watchParent } from "./parent-watchdog.js";
 import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
@@ -32,14 +33,25 @@ import {
 } from "./serialization.js";
 import { loadTask } from "./task-loader.js";
 
-type Post = (message: FromWorker) => void;
+/**
+ * Sends a message to the controller. Messages that follow another in one turn of this worker's
+ * event loop (its timers' bodies ending together, a fan-out's calls) leave together as one batch
+ * at the turn's end (batched-post.ts); `safe` is false for a payload whose copy could fail, which
+ * leaves at once so that the failure is seen here.
+ */
+const sender = new BatchedPost<FromWorker>({
+  send:
+    parentPort !== null
+      ? (message) => parentPort?.postMessage(message)
+      : (message) => {
+          process.send?.(message);
+        },
+  atTurnEnd: setImmediate,
+});
 
-const post: Post =
-  parentPort !== null
-    ? (message) => parentPort?.postMessage(message)
-    : (message) => {
-        process.send?.(message);
-      };
+function post(message: FromWorker, safe = true): void {
+  sender.post(message, safe);
+}
 
 const jobs = new Map<number, AttemptAbort>();
 const pendingCalls = new Map<
@@ -75,11 +87,12 @@ function channelFor(job: number): ControllerChannel {
       const id = nextCall++;
       return new Promise((resolve, reject) => {
         pendingCalls.set(id, { resolve, reject });
-        post({ t: "call", job, call: id, payload });
+        post({ t: "call", job, call: id, payload }, alwaysClones(payload));
       });
     },
     recordTrace(action: string, traceId: string, record: TraceRecord): void {
-      post({ t: "trace", job, payload: wire.encode({ action, traceId, record }) });
+      const payload = wire.encode({ action, traceId, record });
+      post({ t: "trace", job, payload }, alwaysClones(payload));
     },
   };
 }
@@ -164,19 +177,23 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       clearImmediate(yielded);
     }
     try {
-      post({ t: "done", job, ok: true, payload: output });
+      post({ t: "done", job, ok: true, payload: output }, alwaysClones(output));
     } catch (error) {
       throw crossingError(`The output of task \`${taskName}\``, error);
     }
   } catch (error) {
-    post({ t: "done", job, ok: false, payload: wire.encodeError(error) });
+    const payload = wire.encodeError(error);
+    post({ t: "done", job, ok: false, payload }, alwaysClones(payload));
   } finally {
     jobs.delete(job);
   }
 }
 
-function onMessage(message: ToWorker): void {
+function onMessage(message: ToWorker | Batch<ToWorker>): void {
   switch (message.t) {
+    case "batch":
+      for (const one of message.messages) onMessage(one);
+      return;
     case "run":
       void runJob(message);
       return;
@@ -205,7 +222,7 @@ function onMessage(message: ToWorker): void {
 if (parentPort !== null) {
   parentPort.on("message", onMessage);
 } else if (process.send !== undefined) {
-  process.on("message", (message) => onMessage(message as ToWorker));
+  process.on("message", (message) => onMessage(message as ToWorker | Batch<ToWorker>));
   // The controller going away (Ctrl-C, crash) must not leave this process behind.
   process.on("disconnect", () => process.exit(0));
   // ...also when the body is stuck in a loop and the disconnect is never seen.

@@ -6,6 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { type Batch, BatchedPost } from "./batched-post.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 import { stderrTailBytes } from "./worker-death.js";
 
@@ -39,7 +40,11 @@ export interface WorkerSpec {
 export interface WorkerHandle {
   /** The worker thread's id, or the child process's pid: what its lane is named by. */
   readonly id: number;
-  post(message: ToWorker): void;
+  /**
+   * Sends `message`; messages that follow another in the same turn leave together at its end
+   * (batched-post.ts). `safe`: the message's payload always survives copying, so it may wait.
+   */
+  post(message: ToWorker, safe: boolean): void;
   /** Kills it: `terminate()` for a thread, SIGKILL for a process. */
   terminate(): void;
   /** Whether it keeps the host process alive. */
@@ -73,7 +78,7 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   });
   let requested = false;
   let error: Error | undefined;
-  worker.on("message", (message: FromWorker) => events.message(message));
+  worker.on("message", (message: FromWorker | Batch<FromWorker>) => receive(message, events));
   worker.on("messageerror", (e) => events.messageError?.(e));
   worker.on("error", (e) => {
     error = e;
@@ -81,7 +86,7 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   worker.on("exit", (code) => events.exit({ code, signal: null, error, requested }));
   return {
     id: worker.threadId,
-    post: (message) => worker.postMessage(message),
+    post: batched((message) => worker.postMessage(message)),
     terminate: () => {
       requested = true;
       void worker.terminate();
@@ -100,7 +105,7 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   let requested = false;
   let error: Error | undefined;
   const stderr = keepStderrTail(child);
-  child.on("message", (message) => events.message(message as FromWorker));
+  child.on("message", (message) => receive(message as FromWorker | Batch<FromWorker>, events));
   child.on("error", (e) => {
     error = e;
   });
@@ -111,9 +116,9 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   );
   return {
     id: child.pid ?? -1,
-    post: (message) => {
+    post: batched((message) => {
       if (child.connected) child.send(message);
-    },
+    }),
     terminate: () => {
       requested = true;
       child.kill("SIGKILL");
@@ -129,6 +134,23 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
       }
     },
   };
+}
+
+/** A handle's `post`: batched per turn of the controller's event loop (its microtasks). */
+function batched(
+  send: (message: ToWorker | Batch<ToWorker>) => void,
+): (message: ToWorker, safe: boolean) => void {
+  const sender = new BatchedPost<ToWorker>({ send, atTurnEnd: queueMicrotask });
+  return (message, safe) => sender.post(message, safe);
+}
+
+/** Hands a worker's message, or each message of its batch, to the pool. */
+function receive(message: FromWorker | Batch<FromWorker>, events: WorkerEvents): void {
+  if (message.t !== "batch") {
+    events.message(message);
+    return;
+  }
+  for (const one of message.messages) events.message(one);
 }
 
 /** How long an exited worker's last stderr bytes are awaited (a grandchild may hold the pipe). */

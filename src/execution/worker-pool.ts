@@ -13,6 +13,7 @@ import { parameterName } from "../cache/inputs.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
 import { AttemptAbort } from "./attempt-abort.js";
 import { isBatch } from "./batch.js";
+import { alwaysClones } from "./batched-post.js";
 import type { ExecuteRequest } from "./executor.js";
 import type {
   FromWorker,
@@ -309,7 +310,7 @@ export class WorkerPool {
   /** Has a new worker load the pool's tasks now, before an attempt waits for it to. */
   #warm(worker: PooledWorker): void {
     if (this.#known.size === 0) return;
-    worker.handle.post({ t: "load", tasks: [...this.#known] });
+    worker.handle.post({ t: "load", tasks: [...this.#known] }, true);
     for (const task of this.#known.keys()) worker.sentTasks.add(task);
   }
 
@@ -401,7 +402,7 @@ export class WorkerPool {
     // Everything the controller does about this attempt happens before the message leaves: the
     // woken worker may take this thread's core, and the controller's work would wait behind it.
     if (worker.loadedTasks.has(task)) request.started?.();
-    worker.handle.post(message);
+    worker.handle.post(message, alwaysClones(message.payload));
   }
 
   #onMessage(worker: PooledWorker, message: FromWorker): void {
@@ -473,7 +474,7 @@ export class WorkerPool {
 
   #relayCall(worker: PooledWorker, jobId: number, callId: number, payload: unknown): void {
     const reply = (ok: boolean, data: unknown) =>
-      worker.handle.post({ t: "reply", call: callId, ok, payload: data });
+      worker.handle.post({ t: "reply", call: callId, ok, payload: data }, alwaysClones(data));
     const job = worker.jobs.get(jobId);
     if (job === undefined) {
       reply(
@@ -538,7 +539,7 @@ export class WorkerPool {
     // Others share the worker: abort the body's signal, and kill the worker only if its event
     // loop does not answer (the body is stuck, so the others could not progress anyway).
     worker.abortChecks.set(job.id, setTimeout(() => this.#kill(worker), abortAnswerMs).unref());
-    worker.handle.post({ t: "abort", job: job.id });
+    worker.handle.post({ t: "abort", job: job.id }, true);
   }
 
   #kill(worker: PooledWorker): void {
