@@ -20,7 +20,13 @@ import { errorToData } from "../errors.js";
 import type { Clock } from "../internal/time.js";
 import type { RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
-import { type Lease, lendWhileWaiting, noLease, type Scheduler } from "../scheduler/scheduler.js";
+import {
+  type AdmissionRequest,
+  type Lease,
+  lendWhileWaiting,
+  noLease,
+  type Scheduler,
+} from "../scheduler/scheduler.js";
 import { type Admission, type AttemptHooks, runAttempts } from "./attempt.js";
 import type { AttemptAbort } from "./attempt-abort.js";
 import type { CancelScope } from "./cancel-scope.js";
@@ -247,9 +253,6 @@ export class AttemptStage {
       }),
       traces: action.traces() ?? noTraces,
       channel: lendWhileWaiting(this.#channel, lease),
-      get signal() {
-        return abort.signal;
-      },
       abort,
       env: attemptEnv(template.envVars, call.secrets, lease.env),
       logs: this.#run.logs,
@@ -342,22 +345,46 @@ export class AttemptStage {
     abort: AttemptAbort,
     hooks: AttemptHooks,
   ): Lease | Promise<Lease> {
-    const request = {
-      taskName: template.name,
-      action: id,
-      resources: template.resources,
-      // The attempt loop owns maxQueuedTime: it bounds admission and the wait for a worker alike.
-      maxQueuedTimeMs: undefined,
-      // Made only if the attempt has to wait.
-      get signal() {
-        return abort.signal;
-      },
-      clock: this.#run.clock,
-      pinCpus: this.#run.pinCpus === true,
-      limits: template.limits,
-      waiting: hooks.waiting,
-    };
+    const request = new AttemptAdmission(id, template, abort, hooks, this.#run);
     return this.#scheduler.admitNow?.(request) ?? this.#scheduler.admit(request);
+  }
+}
+
+/**
+ * What one attempt asks the scheduler for. A class, so that its `signal` is a getter on the
+ * prototype (made only if the attempt has to wait) and the request stays a small, fast object.
+ */
+class AttemptAdmission implements AdmissionRequest {
+  readonly taskName: string;
+  readonly action: string;
+  readonly resources: TaskTemplate["resources"];
+  /** The attempt loop owns maxQueuedTime: it bounds admission and the wait for a worker alike. */
+  readonly maxQueuedTimeMs = undefined;
+  readonly clock: AttemptRun["clock"];
+  readonly pinCpus: boolean;
+  readonly limits: TaskTemplate["limits"];
+  readonly waiting: (reason: string | undefined) => void;
+  readonly #abort: AttemptAbort;
+
+  constructor(
+    id: string,
+    template: TaskTemplate,
+    abort: AttemptAbort,
+    hooks: AttemptHooks,
+    run: AttemptRun,
+  ) {
+    this.taskName = template.name;
+    this.action = id;
+    this.resources = template.resources;
+    this.clock = run.clock;
+    this.pinCpus = run.pinCpus === true;
+    this.limits = template.limits;
+    this.waiting = hooks.waiting;
+    this.#abort = abort;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 }
 

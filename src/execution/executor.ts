@@ -25,12 +25,11 @@ export interface ExecuteRequest {
   /** Where the body's own task calls and trace records go. */
   readonly channel: ControllerChannel;
   /**
-   * Aborts when the attempt must stop (timeout or cancellation); the executor stops the body.
-   * Reading it may make the signal: an executor that only listens uses `abort`.
+   * Aborted when the attempt must stop (timeout or cancellation); the executor stops the body.
+   * Listen with `onAbort`; its `signal` (an AbortSignal, made on first read) is for bodies and
+   * for APIs that take one.
    */
-  readonly signal: AbortSignal;
-  /** The same abort as `signal`, for listening without making an AbortSignal. */
-  readonly abort?: AttemptAbort;
+  readonly abort: AttemptAbort;
   /** Environment variables for the body's worker: the task's `envVars` plus resolved secrets. */
   readonly env: Readonly<Record<string, string>>;
   /**

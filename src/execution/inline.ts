@@ -48,7 +48,7 @@ export class InlineExecutor implements Executor {
         args,
         batch: false,
         context: request.context,
-        abort: request.abort ?? request,
+        abort: request.abort,
         channel: request.channel,
         traces: request.traces,
       },

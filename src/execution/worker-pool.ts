@@ -11,7 +11,7 @@
 import type { TaskTemplate } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
-import { AttemptAbort } from "./attempt-abort.js";
+import type { AttemptAbort } from "./attempt-abort.js";
 import { isBatch } from "./batch.js";
 import { alwaysClones } from "./batched-post.js";
 import type { ExecuteRequest } from "./executor.js";
@@ -203,7 +203,7 @@ export class WorkerPool {
         payload,
         resolve,
         reject,
-        abort: request.abort ?? AttemptAbort.following(request.signal),
+        abort: request.abort,
         stopListening: noop,
         worker: undefined,
         waitingCalls: 0,

@@ -67,7 +67,7 @@ export class OffloadExecutor implements Executor {
     }
     // The Job's pod phases are not watched: its maxRuntime counts from submission.
     request.started?.();
-    await submitJob(emitted.job, { signal: request.signal, clock: this.#clock });
+    await submitJob(emitted.job, { signal: request.abort.signal, clock: this.#clock });
     return readResult(emitted.outputsPath);
   }
 

@@ -95,11 +95,11 @@ export class SlurmExecutor implements Executor {
       args: request.args,
       customContext: this.#settings.customContext,
     });
-    request.signal.throwIfAborted();
+    if (request.abort.aborted) throw request.abort.reason;
     const prepared: Prepared = { request, item };
     const submitted =
       request.mapItem !== undefined && item.attempt === 0
-        ? await this.#arrays.add(request.mapItem, prepared, request.signal)
+        ? await this.#arrays.add(request.mapItem, prepared, request.abort.signal)
         : await this.#submitOne(prepared);
     return this.#follow(request, submitted);
   }
@@ -203,7 +203,7 @@ export class SlurmExecutor implements Executor {
   /** Follows a submitted attempt's job to its end and settles with its outputs or error. */
   #follow(request: ExecuteRequest, submitted: Submitted): Promise<unknown> {
     const { jobId } = submitted;
-    const { signal, template } = request;
+    const { abort, template } = request;
     const action = request.context.action.name;
     const echo = request.logs?.echo ?? true;
     const forward = (stream: LogStream) => (text: string) => {
@@ -220,20 +220,20 @@ export class SlurmExecutor implements Executor {
       let running = false;
       let stopWatching = () => {};
       let cancelQueueTimer = () => {};
+      let stopListening = () => {};
       const settle = (outcome: () => Promise<unknown>, cancel: boolean) => {
         if (settled) return;
         settled = true;
         stopWatching();
         cancelQueueTimer();
-        signal.removeEventListener("abort", onAbort);
+        stopListening();
         if (cancel) this.#cancel([jobId]);
         else this.#forget(jobId);
         void drain().then(outcome).then(resolvePromise, reject);
       };
       const fail = (error: unknown, cancel = true) => settle(() => Promise.reject(error), cancel);
-      const onAbort = () => fail(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      if (signal.aborted) return onAbort();
+      if (abort.aborted) return fail(abort.reason);
+      stopListening = abort.onAbort(() => fail(abort.reason));
       const queuedMs = template.timeout.maxQueuedTimeMs;
       if (queuedMs !== undefined) {
         cancelQueueTimer = this.#settings.clock.setTimer(queuedMs, () => {

@@ -8,6 +8,7 @@ import { Slurm } from "../../../src/api/slurm.js";
 import type { TaskTemplate } from "../../../src/api/task.js";
 import { TaskEnvironment } from "../../../src/api/task-environment.js";
 import { DeploymentError, TaskTimeoutError } from "../../../src/errors.js";
+import { AttemptAbort } from "../../../src/execution/attempt-abort.js";
 import type { ExecuteRequest } from "../../../src/execution/executor.js";
 import { systemClock } from "../../../src/internal/time.js";
 import { writeError, writeOutputs } from "../../../src/offload/io.js";
@@ -122,7 +123,7 @@ function request(
     },
     traces: new Map(),
     channel: { submit: () => Promise.reject(new Error("no sub-calls")), recordTrace: () => {} },
-    signal,
+    abort: AttemptAbort.following(signal),
     env: {},
     logs: {
       echo: false,
