@@ -16,9 +16,9 @@ import {
   type TraceRecord,
   taskContext,
 } from "../context/context.js";
-import { errorToData } from "../errors.js";
+import { errorToData, type FlyteError } from "../errors.js";
 import type { Clock } from "../internal/time.js";
-import type { RunEvent } from "../record/events.js";
+import type { AttemptPhase, RunEvent } from "../record/events.js";
 import type { LogSink } from "../record/logs.js";
 import {
   type AdmissionRequest,
@@ -27,7 +27,13 @@ import {
   noLease,
   type Scheduler,
 } from "../scheduler/scheduler.js";
-import { type Admission, type AttemptHooks, runAttempts } from "./attempt.js";
+import {
+  type Admission,
+  type AttemptHooks,
+  type AttemptObserver,
+  type PhaseDetail,
+  runAttempts,
+} from "./attempt.js";
 import type { AttemptAbort } from "./attempt-abort.js";
 import type { CancelScope } from "./cancel-scope.js";
 import type { ExecuteRequest, Executor, ExecutorFactory } from "./executor.js";
@@ -132,10 +138,8 @@ export class AttemptStage {
   #attempts(call: Call): Promise<unknown> {
     const { id, template, executor } = call;
     const run = this.#run;
-    const emit = run.emit;
     const version = template.cache.isEnabled() ? cacheVersion(template) : "";
-    // Looked at before the body is dispatched, so a body's own first save is not taken for it.
-    let startsFrom: { checkpointBytes?: number } = {};
+    const events = new AttemptEvents(id, run);
     return runAttempts(
       {
         taskName: template.name,
@@ -147,7 +151,8 @@ export class AttemptStage {
       },
       (attempt, abort, hooks) => {
         const dispatch = (lease: Lease) => {
-          startsFrom = this.#startsFrom(id, attempt);
+          // Looked at before the body is dispatched, so a body's own first save is not taken for it.
+          events.startsFrom = this.#startsFrom(id, attempt);
           return this.#dispatch(call, { attempt, abort, hooks, lease, version });
         };
         if (executor.remote) return dispatch(noLease);
@@ -155,26 +160,7 @@ export class AttemptStage {
         const lease = this.#admit(id, template, abort, hooks);
         return lease instanceof Promise ? lease.then(dispatch) : dispatch(lease);
       },
-      {
-        attemptStarted: (attempt) =>
-          emit({ type: "attempt-started", action: id, attempt, at: run.clock.now() }),
-        attemptPhase: (attempt, phase, detail) =>
-          emit({
-            type: "attempt-phase",
-            action: id,
-            attempt,
-            at: run.clock.now(),
-            phase,
-            ...detail,
-            ...(phase === "running" ? startsFrom : {}),
-          }),
-        attemptFinished: (attempt, error, at) =>
-          emit(
-            error === undefined
-              ? { type: "attempt-finished", action: id, attempt, at }
-              : { type: "attempt-finished", action: id, attempt, at, error: errorToData(error) },
-          ),
-      },
+      events,
     );
   }
 
@@ -239,7 +225,7 @@ export class AttemptStage {
     // A rate-limited start counts when the body starts, not when it was admitted.
     const started =
       lease.started === undefined
-        ? hooks.started
+        ? () => hooks.started()
         : () => {
             lease.started?.();
             hooks.started();
@@ -258,7 +244,7 @@ export class AttemptStage {
       logs: this.#run.logs,
       placed: (lane, where) => hooks.placed({ lane, ...where }),
       started,
-      ended: hooks.ended,
+      ended: () => hooks.ended(),
       mapItem: action.mapItem,
     };
     const running = executor.execute(request);
@@ -350,6 +336,46 @@ export class AttemptStage {
   }
 }
 
+/** Records one action's attempts as run events. */
+class AttemptEvents implements AttemptObserver {
+  readonly #id: string;
+  readonly #run: AttemptRun;
+  /** The checkpoint the current attempt starts from, recorded with its `running` phase. */
+  startsFrom: { checkpointBytes?: number } = {};
+
+  constructor(id: string, run: AttemptRun) {
+    this.#id = id;
+    this.#run = run;
+  }
+
+  attemptStarted(attempt: number): void {
+    const run = this.#run;
+    run.emit({ type: "attempt-started", action: this.#id, attempt, at: run.clock.now() });
+  }
+
+  attemptPhase(attempt: number, phase: AttemptPhase, detail: PhaseDetail): void {
+    const run = this.#run;
+    run.emit({
+      type: "attempt-phase",
+      action: this.#id,
+      attempt,
+      at: run.clock.now(),
+      phase,
+      ...detail,
+      ...(phase === "running" ? this.startsFrom : {}),
+    });
+  }
+
+  attemptFinished(attempt: number, error: FlyteError | undefined, at: number): void {
+    const action = this.#id;
+    this.#run.emit(
+      error === undefined
+        ? { type: "attempt-finished", action, attempt, at }
+        : { type: "attempt-finished", action, attempt, at, error: errorToData(error) },
+    );
+  }
+}
+
 /**
  * What one attempt asks the scheduler for. A class, so that its `signal` is a getter on the
  * prototype (made only if the attempt has to wait) and the request stays a small, fast object.
@@ -363,7 +389,7 @@ class AttemptAdmission implements AdmissionRequest {
   readonly clock: AttemptRun["clock"];
   readonly pinCpus: boolean;
   readonly limits: TaskTemplate["limits"];
-  readonly waiting: (reason: string | undefined) => void;
+  readonly #hooks: AttemptHooks;
   readonly #abort: AttemptAbort;
 
   constructor(
@@ -379,8 +405,12 @@ class AttemptAdmission implements AdmissionRequest {
     this.clock = run.clock;
     this.pinCpus = run.pinCpus === true;
     this.limits = template.limits;
-    this.waiting = hooks.waiting;
+    this.#hooks = hooks;
     this.#abort = abort;
+  }
+
+  waiting(reason: string | undefined): void {
+    this.#hooks.waiting(reason);
   }
 
   get signal(): AbortSignal {

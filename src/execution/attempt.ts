@@ -192,102 +192,145 @@ function runOneAttempt<T>(
   body: AttemptBody<T>,
   observer: AttemptObserver,
 ): Promise<T> {
-  const abort = new AttemptAbort();
-  const { timeout, clock, taskName } = policy;
   return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    let phase: "started" | "admitted" | "placed" | "running" = "started";
-    let cancelTimer: CancelTimer | undefined;
-    let endedAt: number | undefined;
-    /** The limit a waiting attempt is held by, when one holds it. */
-    let limitedBy: string | undefined;
-    const releases: (() => void)[] = [];
-    /** Marks the attempt settled and records it finished; false when it already was. */
-    const settle = (error?: unknown): boolean => {
-      if (settled) return false;
-      settled = true;
-      cancelTimer?.();
-      stopListening();
-      observer.attemptFinished(
-        attempt,
-        error === undefined ? undefined : toTaskError(error),
-        endedAt ?? clock.now(),
-      );
-      for (const release of releases.splice(0)) release();
-      return true;
-    };
-    const fail = (error: Error) => {
-      abort.abort(error);
-      if (settle(error)) reject(toTaskError(error));
-    };
-    const stopListening = policy.run.onCancel(() => fail(cancelled(policy)));
-    const queuedMs = timeout.maxQueuedTimeMs;
-    if (queuedMs !== undefined && !policy.executorOwnsQueueTime) {
-      cancelTimer = clock.setTimer(queuedMs, () => {
-        if (phase === "running") return;
-        fail(
-          new TaskTimeoutError(
-            `Task \`${taskName}\` attempt ${attempt} waited past its maxQueuedTime of ${formatMs(queuedMs)} before its body started; ` +
-              `it was still ${(phase === "started" ? limitedBy : undefined) ?? waitingFor[phase]}. Raise \`maxQueuedTime\` in the task's Timeout, or run fewer tasks at once.`,
-          ),
-        );
-      });
-    }
-    const hooks: AttemptHooks = {
-      waiting(reason) {
-        if (settled || phase !== "started") return;
-        limitedBy = reason;
-        if (reason !== undefined) observer.attemptPhase(attempt, "limited", { reason });
-      },
-      admitted(admission) {
-        if (settled || phase !== "started") return;
-        phase = "admitted";
-        observer.attemptPhase(attempt, "admitted", admission);
-      },
-      placed(placement) {
-        if (settled || phase === "placed" || phase === "running") return;
-        phase = "placed";
-        observer.attemptPhase(attempt, "placed", placement);
-      },
-      ended() {
-        if (!settled) endedAt ??= clock.now();
-      },
-      afterFinished(release) {
-        if (settled) release();
-        else releases.push(release);
-      },
-      started() {
-        if (settled || phase === "running") return;
-        phase = "running";
-        observer.attemptPhase(attempt, "running", {});
-        cancelTimer?.();
-        cancelTimer = undefined;
-        const maxRuntimeMs = timeout.maxRuntimeMs;
-        if (maxRuntimeMs === undefined) return;
-        cancelTimer = clock.setTimer(maxRuntimeMs, () =>
-          fail(
-            new TaskTimeoutError(
-              `Task \`${taskName}\` attempt ${attempt} ran past its maxRuntime of ${formatMs(maxRuntimeMs)} and was stopped. ` +
-                "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
-            ),
-          ),
-        );
-      },
-    };
+    const one = new OneAttempt(policy, attempt, observer, reject);
     let running: Promise<T>;
     try {
-      running = body(attempt, abort, hooks);
+      running = body(attempt, one.abort, one);
     } catch (error) {
-      if (settle(error)) reject(toTaskError(error));
+      if (one.settle(error)) reject(toTaskError(error));
       return;
     }
     running.then(
       (value) => {
-        if (settle()) resolve(value);
+        if (one.settle()) resolve(value);
       },
       (error) => {
-        if (settle(error ?? new Error(String(error)))) reject(toTaskError(error));
+        if (one.settle(error ?? new Error(String(error)))) reject(toTaskError(error));
       },
     );
   });
 }
+
+/**
+ * One attempt in flight: its phase, its time limits and the hooks its body reports through. A
+ * class, not a closure per hook: a fan-out holds one of these per pending call.
+ */
+class OneAttempt implements AttemptHooks {
+  readonly abort = new AttemptAbort();
+  readonly #policy: AttemptPolicy;
+  readonly #attempt: number;
+  readonly #observer: AttemptObserver;
+  readonly #reject: (error: FlyteError) => void;
+  #settled = false;
+  #phase: "started" | "admitted" | "placed" | "running" = "started";
+  #cancelTimer: CancelTimer | undefined;
+  #endedAt: number | undefined;
+  /** The limit a waiting attempt is held by, when one holds it. */
+  #limitedBy: string | undefined;
+  #releases: (() => void)[] | undefined;
+  #stopListening: () => void = noop;
+
+  constructor(
+    policy: AttemptPolicy,
+    attempt: number,
+    observer: AttemptObserver,
+    reject: (error: FlyteError) => void,
+  ) {
+    this.#policy = policy;
+    this.#attempt = attempt;
+    this.#observer = observer;
+    this.#reject = reject;
+    this.#stopListening = policy.run.onCancel(() => this.#fail(cancelled(policy)));
+    const queuedMs = policy.timeout.maxQueuedTimeMs;
+    if (queuedMs !== undefined && !policy.executorOwnsQueueTime) {
+      this.#cancelTimer = policy.clock.setTimer(queuedMs, () => this.#queuedTooLong(queuedMs));
+    }
+  }
+
+  /** Marks the attempt settled and records it finished; false when it already was. */
+  settle(error?: unknown): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#cancelTimer?.();
+    this.#stopListening();
+    this.#observer.attemptFinished(
+      this.#attempt,
+      error === undefined ? undefined : toTaskError(error),
+      this.#endedAt ?? this.#policy.clock.now(),
+    );
+    const releases = this.#releases;
+    this.#releases = undefined;
+    if (releases !== undefined) for (const release of releases) release();
+    return true;
+  }
+
+  #fail(error: Error): void {
+    this.abort.abort(error);
+    if (this.settle(error)) this.#reject(toTaskError(error));
+  }
+
+  #queuedTooLong(queuedMs: number): void {
+    const phase = this.#phase;
+    if (phase === "running") return;
+    const { taskName } = this.#policy;
+    this.#fail(
+      new TaskTimeoutError(
+        `Task \`${taskName}\` attempt ${this.#attempt} waited past its maxQueuedTime of ${formatMs(queuedMs)} before its body started; ` +
+          `it was still ${(phase === "started" ? this.#limitedBy : undefined) ?? waitingFor[phase]}. Raise \`maxQueuedTime\` in the task's Timeout, or run fewer tasks at once.`,
+      ),
+    );
+  }
+
+  waiting(reason: string | undefined): void {
+    if (this.#settled || this.#phase !== "started") return;
+    this.#limitedBy = reason;
+    if (reason !== undefined) this.#observer.attemptPhase(this.#attempt, "limited", { reason });
+  }
+
+  admitted(admission: Admission): void {
+    if (this.#settled || this.#phase !== "started") return;
+    this.#phase = "admitted";
+    this.#observer.attemptPhase(this.#attempt, "admitted", admission);
+  }
+
+  placed(placement: Placement): void {
+    if (this.#settled || this.#phase === "placed" || this.#phase === "running") return;
+    this.#phase = "placed";
+    this.#observer.attemptPhase(this.#attempt, "placed", placement);
+  }
+
+  ended(): void {
+    if (!this.#settled) this.#endedAt ??= this.#policy.clock.now();
+  }
+
+  afterFinished(release: () => void): void {
+    if (this.#settled) {
+      release();
+      return;
+    }
+    this.#releases ??= [];
+    this.#releases.push(release);
+  }
+
+  started(): void {
+    if (this.#settled || this.#phase === "running") return;
+    this.#phase = "running";
+    this.#observer.attemptPhase(this.#attempt, "running", {});
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    const { timeout, clock, taskName } = this.#policy;
+    const maxRuntimeMs = timeout.maxRuntimeMs;
+    if (maxRuntimeMs === undefined) return;
+    this.#cancelTimer = clock.setTimer(maxRuntimeMs, () =>
+      this.#fail(
+        new TaskTimeoutError(
+          `Task \`${taskName}\` attempt ${this.#attempt} ran past its maxRuntime of ${formatMs(maxRuntimeMs)} and was stopped. ` +
+            "Raise `timeout` on the task, or make the body watch `flyte.ctx().signal`.",
+        ),
+      ),
+    );
+  }
+}
+
+function noop(): void {}
