@@ -69,13 +69,15 @@ function keyOf(event: Queued): string | undefined {
   }
 }
 
-const keys = new WeakMap<Queued, string | null>();
+/** An event's cache key, kept on it under a symbol (see action-label.ts): `null` for none. */
+const keyMade = Symbol("flyte-ts.event-cache-key");
 
 function memoKey(event: Queued): string | undefined {
-  let key = keys.get(event);
+  const memo = event as { [keyMade]?: string | null };
+  let key = memo[keyMade];
   if (key === undefined) {
     key = keyOf(event) ?? null;
-    keys.set(event, key);
+    memo[keyMade] = key;
   }
   return key ?? undefined;
 }
@@ -87,13 +89,13 @@ export function queuedData(event: Queued): string | null {
   const exact = event.inputs.every((value, i) => previewIsValue(value, previews[i]?.preview ?? ""));
   const bytes = exact ? undefined : recordedBytes(event.inputs);
   const key = memoKey(event);
-  const data: QueuedData = {
-    ...(event.label === undefined ? {} : { label: event.label }),
-    inputs: previews,
-    ...(exact ? { exact: true } : bytes === undefined ? {} : { values: bytes.toString("base64") }),
-    ...(key === undefined ? {} : { key }),
-  };
-  return JSON.stringify(data);
+  // Written out (every call makes one): the fields of QueuedData, in its order.
+  let json = event.label === undefined ? "{" : `{"label":${JSON.stringify(event.label)},`;
+  json += `"inputs":${JSON.stringify(previews)}`;
+  if (exact) json += ',"exact":true';
+  else if (bytes !== undefined) json += `,"values":"${bytes.toString("base64")}"`;
+  if (key !== undefined) json += `,"key":${JSON.stringify(key)}`;
+  return `${json}}`;
 }
 
 /** The data of a succeeded `action-finished` event row: its status and a preview of the output. */

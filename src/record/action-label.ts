@@ -66,22 +66,25 @@ export function namedInputs(
 type Queued = Extract<RunEvent, { type: "action-queued" }>;
 type Finished = Extract<RunEvent, { type: "action-finished" }>;
 
-const outputByEvent = new WeakMap<Finished, string>();
+/**
+ * What is made once per event however many observers ask (the run record and the run store
+ * both do), kept on the event under a symbol: a property costs less than a WeakMap entry, and
+ * a symbol is not part of the event's data (JSON leaves it out).
+ */
+const made = Symbol("flyte-ts.event-previews");
+
+type Memo = { [made]?: unknown };
 
 /** The preview of an `action-finished` event's output, made once per event. */
 export function outputPreview(event: Finished): string {
-  let preview = outputByEvent.get(event);
+  const memo = event as Memo;
+  let preview = memo[made] as string | undefined;
   if (preview === undefined) {
     preview = recordedPreview(event.output);
-    outputByEvent.set(event, preview);
+    memo[made] = preview;
   }
   return preview;
 }
-
-const previewsByEvent = new WeakMap<
-  Queued,
-  readonly { readonly name: string; readonly preview: string }[]
->();
 
 /**
  * The named previews of an `action-queued` event's inputs, made once per event however many
@@ -90,10 +93,11 @@ const previewsByEvent = new WeakMap<
 export function inputPreviews(
   event: Queued,
 ): readonly { readonly name: string; readonly preview: string }[] {
-  let previews = previewsByEvent.get(event);
+  const memo = event as Memo;
+  let previews = memo[made] as { readonly name: string; readonly preview: string }[] | undefined;
   if (previews === undefined) {
     previews = namedInputs(event.parameters, event.inputs ?? []);
-    previewsByEvent.set(event, previews);
+    memo[made] = previews;
   }
   return previews;
 }
