@@ -68,6 +68,11 @@ function keyOf(keys: WeakMap<object, number>, owner: object): number {
   return key;
 }
 
+const noTraces: RunPayload["traces"] = Object.freeze([]);
+
+/** A `run` message. */
+type RunMessage = Extract<ToWorker, { t: "run" }>;
+
 /** How long a worker has to answer an abort before it is taken for stuck and killed. */
 const abortAnswerMs = 1000;
 
@@ -191,7 +196,10 @@ export class WorkerPool {
         request.args,
         (i) => `Input \`${parameterName(template, i)}\` of task \`${template.name}\``,
       );
-      const run: RunPayload = { args: request.args, traces: [...request.traces] };
+      const run: RunPayload = {
+        args: request.args,
+        traces: request.traces.size === 0 ? noTraces : [...request.traces],
+      };
       payload = this.#wire.encode(run);
     } catch (error) {
       return Promise.reject(error);
@@ -355,7 +363,8 @@ export class WorkerPool {
     const { template, context } = job.request;
     const task = keyOf(taskKeys, template);
     const run = keyOf(runKeys, context.customContext);
-    const message: ToWorker = {
+    // Built field by field: every call sends one, and spreads of optional parts cost objects.
+    const message: { -readonly [K in keyof RunMessage]: RunMessage[K] } = {
       t: "run",
       job: job.id,
       task,
@@ -363,33 +372,29 @@ export class WorkerPool {
       action: context.action.name,
       attemptNumber: context.attemptNumber,
       group: context.group,
-      ...(context.devices.length > 0 ? { devices: context.devices } : {}),
-      ...(context.cpus.length > 0 ? { cpus: context.cpus } : {}),
-      ...(context.secretsDir === undefined ? {} : { secretsDir: context.secretsDir }),
       batch: isBatch(template),
       payload: job.payload,
-      ...(worker.sentTasks.has(task)
-        ? {}
-        : {
-            taskInfo: {
-              moduleUrl: template.moduleUrl as string,
-              taskName: template.name,
-              version: context.version,
-            },
-          }),
-      ...(worker.sentRuns.has(run)
-        ? {}
-        : {
-            runInfo: {
-              runName: context.action.runName,
-              mode: context.mode,
-              rawDataPath: context.rawDataPath,
-              runBaseDir: context.runBaseDir,
-              customContext: context.customContext,
-              echoLogs: job.request.logs?.echo ?? true,
-            },
-          }),
     };
+    if (context.devices.length > 0) message.devices = context.devices;
+    if (context.cpus.length > 0) message.cpus = context.cpus;
+    if (context.secretsDir !== undefined) message.secretsDir = context.secretsDir;
+    if (!worker.sentTasks.has(task)) {
+      message.taskInfo = {
+        moduleUrl: template.moduleUrl as string,
+        taskName: template.name,
+        version: context.version,
+      };
+    }
+    if (!worker.sentRuns.has(run)) {
+      message.runInfo = {
+        runName: context.action.runName,
+        mode: context.mode,
+        rawDataPath: context.rawDataPath,
+        runBaseDir: context.runBaseDir,
+        customContext: context.customContext,
+        echoLogs: job.request.logs?.echo ?? true,
+      };
+    }
     if (message.taskInfo !== undefined) this.#known.set(task, message.taskInfo);
     worker.sentTasks.add(task);
     worker.sentRuns.add(run);
