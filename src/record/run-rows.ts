@@ -10,7 +10,7 @@ import type { Database } from "../cache/database.js";
 import type { ErrorData } from "../errors.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import { finishedData, queuedData } from "./action-io.js";
-import type { ActionStatus, RunEvent, RunObserver } from "./events.js";
+import type { RunEvent, RunObserver } from "./events.js";
 import { type AttemptRecord, applyPhase } from "./run-record.js";
 import { callSeal, outputSeal, traceSeal } from "./run-seals.js";
 import type { StoredCall } from "./run-store.js";
@@ -25,17 +25,16 @@ const sql = {
   runArgs: "UPDATE runs SET args = NULL, seal = ? WHERE name = ?",
   runEnd: "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?",
   action:
-    "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  hit: "UPDATE actions SET cache_hit = ? WHERE run = ? AND id = ?",
+    "INSERT OR REPLACE INTO actions (run, seq, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   attempt:
-    "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  status: "UPDATE actions SET status = ? WHERE run = ? AND id = ?",
-  phases: "UPDATE attempts SET phases = ? WHERE run = ? AND action = ? AND attempt = ?",
-  attemptEnd:
-    "UPDATE attempts SET ended_at = ?, error = ? WHERE run = ? AND action = ? AND attempt = ?",
-  actionEnd:
-    "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ?, seal = ?, finished = ? WHERE run = ? AND id = ?",
+    "INSERT OR REPLACE INTO attempts (run, seq, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  // A value left null keeps the column's: an action's or attempt's later events only fill in.
+  actionPatch:
+    "UPDATE actions SET status = coalesce(?, status), cache_hit = coalesce(?, cache_hit), ended_at = coalesce(?, ended_at), " +
+    "error = coalesce(?, error), output = coalesce(?, output), seal = coalesce(?, seal), finished = coalesce(?, finished) WHERE run = ? AND seq = ?",
+  attemptPatch:
+    "UPDATE attempts SET ended_at = coalesce(?, ended_at), error = coalesce(?, error), phases = coalesce(?, phases) WHERE run = ? AND seq = ?",
   trace:
     "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
 } as const;
@@ -92,9 +91,57 @@ export class RowQueue {
   }
 }
 
+/** Where an action's rows are: its `seq` and its attempts' (by attempt number). */
+interface ActionKeys {
+  readonly seq: number;
+  readonly attempts: number[];
+}
+
+/** The `seq` of the rows run `run` already has (a resumed run's), and the next free ones. */
+function storedKeys(
+  db: Database,
+  run: string,
+): { keys: Map<string, ActionKeys>; nextAction: number; nextAttempt: number } {
+  const last = (table: string) =>
+    db
+      .prepare<[string], { seq: number | null }>(
+        `SELECT max(seq) AS seq FROM ${table} WHERE run = ?`,
+      )
+      .get(run)?.seq ?? 0;
+  const keys = new Map<string, ActionKeys>();
+  const lastAction = last("actions");
+  const lastAttempt = last("attempts");
+  if (lastAction > 0) {
+    for (const row of db
+      .prepare<[string], { id: string; seq: number }>("SELECT id, seq FROM actions WHERE run = ?")
+      .all(run)) {
+      keys.set(row.id, { seq: row.seq, attempts: [] });
+    }
+  }
+  if (lastAttempt > 0) {
+    for (const row of db
+      .prepare<[string], { action: string; attempt: number; seq: number }>(
+        "SELECT action, attempt, seq FROM attempts WHERE run = ?",
+      )
+      .all(run)) {
+      const key = keys.get(row.action);
+      if (key !== undefined) key.attempts[row.attempt] = row.seq;
+    }
+  }
+  return { keys, nextAction: lastAction + 1, nextAttempt: lastAttempt + 1 };
+}
+
+/** The columns of an action's row that its later events set. */
+type ActionField = keyof typeof PatchColumn;
+
 /**
  * An observer that queues the rows of run `run` into `queue`. `call` is the root call, kept so
  * that a resume can check it (and repeat it); `db` is read for where the run's rows go on.
+ *
+ * Each action and each attempt gets the next `seq` of its table within the run when first
+ * queued: its row is appended, and later batches change it by that key. An action queued again
+ * (a resumed run's, whose rows this reads first) replaces its row, as it did when rows were keyed
+ * by action id.
  */
 export function runRows(
   run: string,
@@ -106,27 +153,73 @@ export function runRows(
     (db
       .prepare<[string], { seq: number | null }>("SELECT max(seq) AS seq FROM events WHERE run = ?")
       .get(run)?.seq ?? 0) + 1;
+  const stored = storedKeys(db, run);
+  const keys = stored.keys;
+  let nextAction = stored.nextAction;
+  let nextAttempt = stored.nextAttempt;
+  const keyOf = (action: string): ActionKeys => {
+    let key = keys.get(action);
+    if (key === undefined) {
+      key = { seq: nextAction++, attempts: [] };
+      keys.set(action, key);
+    }
+    return key;
+  };
   // Actions answered from the cache keep no output here: a resume finds them in the cache.
   const cached = new Set<string>();
-  // The action and attempt rows still waiting in this batch's queue: later events of the same
-  // action change those rows in place instead of queuing an UPDATE each (same rows written,
-  // a fifth of the statements).
+  // The rows and changes still waiting in this batch's queue, by action: later events of the
+  // same action change them in place instead of queuing a statement each (the same rows
+  // written, a fifth of the statements; one UPDATE per action and batch at most).
   let batch = queue.batch;
   const actionRows = new Map<string, unknown[]>();
+  const actionPatches = new Map<string, unknown[]>();
   const attemptRows = new Map<string, unknown[]>();
+  const attemptPatches = new Map<string, unknown[]>();
   // Each open attempt's phases so far, written whole as JSON with its row.
   const phases = new Map<string, AttemptRecord>();
-  const setStatus = (action: string, status: ActionStatus) => {
-    const actionRow = actionRows.get(action);
-    if (actionRow !== undefined) actionRow[ActionColumn.status] = status;
-    else queue.push(sql.status, [status, run, action]);
+  const setAction = (action: string, field: ActionField, value: unknown) => {
+    const row = actionRows.get(action);
+    if (row !== undefined) {
+      row[ActionColumn[field]] = value;
+      return;
+    }
+    let patch = actionPatches.get(action);
+    if (patch === undefined) {
+      patch = [null, null, null, null, null, null, null, run, keyOf(action).seq];
+      queue.push(sql.actionPatch, patch);
+      actionPatches.set(action, patch);
+    }
+    patch[PatchColumn[field]] = value;
+  };
+  const setAttempt = (
+    action: string,
+    attempt: number,
+    field: "endedAt" | "error" | "phases",
+    value: unknown,
+  ) => {
+    const row = attemptRows.get(action);
+    if (row !== undefined && row[AttemptColumn.attempt] === attempt) {
+      row[AttemptColumn[field]] = value;
+      return;
+    }
+    const attemptSeq = keyOf(action).attempts[attempt];
+    if (attemptSeq === undefined) return;
+    let patch = attemptPatches.get(action);
+    if (patch === undefined || patch[AttemptPatchColumn.seq] !== attemptSeq) {
+      patch = [null, null, null, run, attemptSeq];
+      queue.push(sql.attemptPatch, patch);
+      attemptPatches.set(action, patch);
+    }
+    patch[AttemptPatchColumn[field]] = value;
   };
   return (event: RunEvent) => {
     const q = queue;
     if (batch !== queue.batch) {
       batch = queue.batch;
       actionRows.clear();
+      actionPatches.clear();
       attemptRows.clear();
+      attemptPatches.clear();
     }
     switch (event.type) {
       case "run-started": {
@@ -146,6 +239,7 @@ export function runRows(
       case "action-queued": {
         const row = [
           run,
+          keyOf(event.action).seq,
           event.action,
           event.parent ?? null,
           event.task,
@@ -164,21 +258,28 @@ export function runRows(
         actionRows.set(event.action, row);
         break;
       }
-      case "action-cache-hit": {
+      case "action-cache-hit":
         if (event.source !== "resume") cached.add(event.action);
-        const row = actionRows.get(event.action);
         // 2: answered by the resumed run's stored output, which is not a cache hit.
-        const hit = event.source === "resume" ? 2 : 1;
-        if (row !== undefined) row[ActionColumn.cacheHit] = hit;
-        else q.push(sql.hit, [hit, run, event.action]);
+        setAction(event.action, "cacheHit", event.source === "resume" ? 2 : 1);
         break;
-      }
       case "attempt-started": {
-        const row = [run, event.action, event.attempt, event.at, null, null, null];
+        const attempts = keyOf(event.action).attempts;
+        attempts[event.attempt] ??= nextAttempt++;
+        const row = [
+          run,
+          attempts[event.attempt],
+          event.action,
+          event.attempt,
+          event.at,
+          null,
+          null,
+          null,
+        ];
         q.push(sql.attempt, row);
         attemptRows.set(event.action, row);
         phases.set(event.action, { attempt: event.attempt, startedAt: event.at });
-        setStatus(event.action, "waiting");
+        setAction(event.action, "status", "waiting");
         break;
       }
       case "attempt-phase": {
@@ -186,56 +287,36 @@ export function runRows(
         if (record === undefined || record.attempt !== event.attempt) break;
         applyPhase(record, event);
         const { attempt: _, startedAt: __, ...facts } = record;
-        const text = JSON.stringify(facts);
-        const row = attemptRows.get(event.action);
-        if (row !== undefined && row[AttemptColumn.attempt] === event.attempt) {
-          row[AttemptColumn.phases] = text;
-        } else q.push(sql.phases, [text, run, event.action, event.attempt]);
-        if (event.phase === "running") setStatus(event.action, "running");
-        else if (event.phase === "backoff") setStatus(event.action, "waiting");
+        setAttempt(event.action, event.attempt, "phases", JSON.stringify(facts));
+        if (event.phase === "running") setAction(event.action, "status", "running");
+        else if (event.phase === "backoff") setAction(event.action, "status", "waiting");
         break;
       }
-      case "attempt-finished": {
-        const row = attemptRows.get(event.action);
-        if (row !== undefined && row[AttemptColumn.attempt] === event.attempt) {
-          row[AttemptColumn.endedAt] = event.at;
-          row[AttemptColumn.error] = json(event.error);
-          attemptRows.delete(event.action);
-        } else {
-          // The backoff phase comes after an attempt's end: keep its record until the next one.
-          q.push(sql.attemptEnd, [event.at, json(event.error), run, event.action, event.attempt]);
-        }
+      case "attempt-finished":
+        // The backoff phase comes after an attempt's end: its record is kept until the next one.
+        setAttempt(event.action, event.attempt, "endedAt", event.at);
+        setAttempt(event.action, event.attempt, "error", json(event.error));
         break;
-      }
       case "action-finished": {
         phases.delete(event.action);
         const output =
           event.status === "succeeded" && !cached.delete(event.action)
             ? storable(event.output)
             : null;
-        const seal = output === null ? null : outputSeal(run, event.action, output);
-        const finished = event.status === "succeeded" ? finishedData(event) : null;
-        const row = actionRows.get(event.action);
-        if (row !== undefined) {
-          row[ActionColumn.status] = event.status;
-          row[ActionColumn.endedAt] = event.at;
-          row[ActionColumn.error] = json(event.error);
-          row[ActionColumn.output] = output;
-          row[ActionColumn.seal] = seal;
-          row[ActionColumn.finished] = finished;
-          actionRows.delete(event.action);
-        } else {
-          q.push(sql.actionEnd, [
-            event.status,
-            event.at,
-            json(event.error),
-            output,
-            seal,
-            finished,
-            run,
-            event.action,
-          ]);
-        }
+        setAction(event.action, "status", event.status);
+        setAction(event.action, "endedAt", event.at);
+        setAction(event.action, "error", json(event.error));
+        setAction(event.action, "output", output);
+        setAction(
+          event.action,
+          "seal",
+          output === null ? null : outputSeal(run, event.action, output),
+        );
+        setAction(
+          event.action,
+          "finished",
+          event.status === "succeeded" ? finishedData(event) : null,
+        );
         break;
       }
       case "trace-recorded": {
@@ -289,16 +370,28 @@ export function runRows(
 
 /** Parameter positions in a queued `actions` row. */
 const ActionColumn = {
-  status: 5,
-  cacheHit: 6,
-  endedAt: 8,
-  error: 9,
-  output: 10,
-  seal: 11,
-  finished: 13,
+  status: 6,
+  cacheHit: 7,
+  endedAt: 9,
+  error: 10,
+  output: 11,
+  seal: 12,
+  finished: 14,
+} as const;
+/** Parameter positions in a queued `actionPatch` (the run and the action's `seq` follow). */
+const PatchColumn = {
+  status: 0,
+  cacheHit: 1,
+  endedAt: 2,
+  error: 3,
+  output: 4,
+  seal: 5,
+  finished: 6,
 } as const;
 /** Parameter positions in a queued `attempts` row. */
-const AttemptColumn = { attempt: 2, endedAt: 4, error: 5, phases: 6 } as const;
+const AttemptColumn = { attempt: 3, endedAt: 5, error: 6, phases: 7 } as const;
+/** Parameter positions in a queued `attemptPatch`. */
+const AttemptPatchColumn = { endedAt: 0, error: 1, phases: 2, seq: 4 } as const;
 
 /** An error as stored: JSON, with known secret values masked. */
 function json(error: ErrorData | undefined): string | null {

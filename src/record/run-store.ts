@@ -13,15 +13,15 @@
  */
 import { join } from "node:path";
 import { deserialize } from "node:v8";
-import { type Database, openDatabase } from "../cache/database.js";
+import type { Database } from "../cache/database.js";
 import { decodeValue } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 import { notRecorded } from "../internal/not-recorded.js";
 import { warnOnce } from "../internal/warn.js";
 import type { RunObserver } from "./events.js";
+import { openRunDatabase } from "./run-database.js";
 import { RowQueue, runRows } from "./run-rows.js";
-import { runSchema } from "./run-schema.js";
 import { callSeal, outputSeal, traceSeal } from "./run-seals.js";
 import {
   EVENT_COLUMNS,
@@ -102,7 +102,7 @@ export class RunStore {
 
   /** The open database, or `undefined` when it cannot be used (warned once). */
   get database(): Database | undefined {
-    if (this.#db === null) this.#db = openDatabase(this.#file, runSchema, "The run store");
+    if (this.#db === null) this.#db = openRunDatabase(this.#file);
     return this.#db;
   }
 
