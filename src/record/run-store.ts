@@ -68,8 +68,12 @@ const FLUSH_DELAY_MS = 20;
 const WRITER_AFTER_ROWS = 500;
 /** How long the writer thread stays without work before it stops. Milliseconds. */
 const WRITER_IDLE_MS = 5_000;
-/** Queue length that forces a write at once. */
-const FLUSH_ROWS = 20_000;
+/**
+ * Queued rows that are written at once, without waiting for the timer: calls that never yield to
+ * the event loop (inline tasks awaited one after another) would otherwise queue a whole run's
+ * rows for its end, where the run then waits for all of them to be written.
+ */
+const FLUSH_ROWS = 2_000;
 
 /**
  * The runs of one `.flyte` folder.
