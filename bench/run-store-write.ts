@@ -16,7 +16,8 @@ import Database from "better-sqlite3";
 import { shortId } from "../src/internal/hash.js";
 import type { RunEvent, RunObserver } from "../src/record/events.js";
 import { openRunDatabase } from "../src/record/run-database.js";
-import { RowQueue, runRows } from "../src/record/run-rows.js";
+import { RowQueue } from "../src/record/run-row-queue.js";
+import { runRows } from "../src/record/run-rows.js";
 import { type RowBatch, writeRows } from "../src/record/run-store-writer.js";
 // @ts-expect-error: plain JavaScript.
 import { median, report } from "./common.js";

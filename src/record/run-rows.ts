@@ -12,9 +12,9 @@ import { knownSecrets } from "../internal/secret-mask.js";
 import { finishedData, queuedData } from "./action-io.js";
 import type { RunEvent, RunObserver } from "./events.js";
 import { type AttemptRecord, applyPhase } from "./run-record.js";
+import type { RowQueue } from "./run-row-queue.js";
 import { callSeal, outputSeal, traceSeal } from "./run-seals.js";
 import type { StoredCall } from "./run-store.js";
-import { EVENT_COLUMNS, type RowBatch } from "./run-store-writer.js";
 
 /** The statements the run store queues, as SQL (prepared by the connection that writes them). */
 const sql = {
@@ -38,58 +38,6 @@ const sql = {
   trace:
     "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
 } as const;
-
-/**
- * The rows queued for the next write, shared by the observers of one run store. `queued` hears
- * of every event that queued rows, with the number of rows now waiting.
- */
-export class RowQueue {
-  #rows: unknown[] = [];
-  #events: unknown[] = [];
-  #batch = 0;
-  readonly #queued: (rows: number) => void;
-
-  constructor(queued: (rows: number) => void) {
-    this.#queued = queued;
-  }
-
-  /** Counts the batches taken: rows queued before the current one are no longer here. */
-  get batch(): number {
-    return this.#batch;
-  }
-
-  /** Queues statement `sql` with `params` (kept by reference: they may change until taken). */
-  push(sql: string, params: unknown[]): void {
-    this.#rows.push(sql, params);
-  }
-
-  /** Queues one event row of {@link EVENT_COLUMNS} values. */
-  pushEvent(
-    run: string,
-    seq: number,
-    type: string,
-    action: string | null,
-    at: number,
-    data: string | null,
-  ): void {
-    this.#events.push(run, seq, type, action, at, data);
-  }
-
-  /** Tells the store that an event queued rows. */
-  queued(): void {
-    this.#queued(this.#rows.length / 2 + this.#events.length / EVENT_COLUMNS);
-  }
-
-  /** Takes what is queued as one batch (`undefined` when nothing is) and starts the next. */
-  take(): RowBatch | undefined {
-    if (this.#rows.length === 0 && this.#events.length === 0) return undefined;
-    const batch = { rows: this.#rows, events: this.#events };
-    this.#rows = [];
-    this.#events = [];
-    this.#batch++;
-    return batch;
-  }
-}
 
 /** Where an action's rows are: its `seq` and its attempts' (by attempt number). */
 interface ActionKeys {

@@ -21,7 +21,8 @@ import { notRecorded } from "../internal/not-recorded.js";
 import { warnOnce } from "../internal/warn.js";
 import type { RunObserver } from "./events.js";
 import { openRunDatabase } from "./run-database.js";
-import { RowQueue, runRows } from "./run-rows.js";
+import { RowQueue } from "./run-row-queue.js";
+import { runRows } from "./run-rows.js";
 import { callSeal, outputSeal, traceSeal } from "./run-seals.js";
 import {
   EVENT_COLUMNS,
