@@ -1,6 +1,6 @@
 /**
  * The run store's writer: a thread that writes the rows the run store queues into `runs.db`, so
- * that SQLite's inserts, commits and WAL checkpoints (15–20 µs of every task call,
+ * that SQLite's inserts, commits and WAL checkpoints (15–30 µs of every task call,
  * bench/run-store-write.ts) run beside the controller instead of on its thread. The controller builds the rows and posts them in
  * batches every few milliseconds; {@link RunStoreWriter.settle} blocks until every posted batch
  * is committed (the end of a run, `close`, a read), so what the run store promised is on disk
