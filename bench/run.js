@@ -15,6 +15,7 @@ const benches = [
   // TypeScript benchmarks (run through tsx): the cache, the scheduler, the observers.
   "cache-hit.ts",
   "cache-write.ts",
+  "run-store-write.ts",
   "cache-key-large.ts",
   "gpu-alloc.ts",
   "observe.ts",

@@ -5,26 +5,42 @@
  */
 import type { Schema } from "../cache/database.js";
 
+/**
+ * The `actions` table: one row per action of a run, keyed by the run and `seq`, the order in
+ * which the run store first wrote the action (1, 2, …). Rows are appended at the end of their
+ * run's range: a call's insert touches the same few pages as the previous call's, where a key by
+ * action id (a hash, random) put every row on a page of its own. The run store keeps each
+ * action's `seq`; readers find an action by id within its run's rows.
+ */
+function actionsTable(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+      run TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, parent TEXT, task TEXT NOT NULL,
+      grp TEXT, status TEXT NOT NULL, cache_hit INTEGER NOT NULL DEFAULT 0,
+      queued_at INTEGER NOT NULL, ended_at INTEGER, error TEXT, output BLOB, seal TEXT,
+      queued TEXT, finished TEXT, PRIMARY KEY (run, seq)
+    ) WITHOUT ROWID;`;
+}
+
+/** The `attempts` table: one row per attempt of an action, appended like `actions`' rows. */
+function attemptsTable(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+      run TEXT NOT NULL, seq INTEGER NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,
+      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT, phases TEXT,
+      PRIMARY KEY (run, seq)
+    ) WITHOUT ROWID;`;
+}
+
 /** The schema of `runs.db`; bump `version` on any incompatible change. */
 export const runSchema: Schema = {
-  version: 4,
+  version: 5,
   ddl: `
     CREATE TABLE IF NOT EXISTS runs (
       name TEXT PRIMARY KEY, task TEXT NOT NULL, status TEXT NOT NULL,
       started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT,
       inputs_hash TEXT, version TEXT, module TEXT, args BLOB, seal TEXT
     ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS actions (
-      run TEXT NOT NULL, id TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, grp TEXT,
-      status TEXT NOT NULL, cache_hit INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL,
-      ended_at INTEGER, error TEXT, output BLOB, seal TEXT, queued TEXT, finished TEXT,
-      PRIMARY KEY (run, id)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS attempts (
-      run TEXT NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,
-      started_at INTEGER NOT NULL, ended_at INTEGER, error TEXT, phases TEXT,
-      PRIMARY KEY (run, action, attempt)
-    ) WITHOUT ROWID;
+    ${actionsTable("actions")}
+    ${attemptsTable("attempts")}
     CREATE TABLE IF NOT EXISTS traces (
       run TEXT NOT NULL, action TEXT NOT NULL, trace TEXT NOT NULL, ok INTEGER NOT NULL,
       value BLOB, error TEXT, seal TEXT, PRIMARY KEY (run, action, trace)
@@ -51,6 +67,26 @@ export const runSchema: Schema = {
       db.exec(
         "ALTER TABLE actions ADD COLUMN queued TEXT; ALTER TABLE actions ADD COLUMN finished TEXT",
       );
+    }
+    // Version 5: actions and attempts keyed by their run and the order they were written in,
+    // numbered here by when they were queued (started), as readers list them.
+    if (from < 5) {
+      db.exec(`
+        ${actionsTable("actions_v5")}
+        INSERT INTO actions_v5 (run, seq, id, parent, task, grp, status, cache_hit, queued_at,
+            ended_at, error, output, seal, queued, finished)
+          SELECT run, row_number() OVER (PARTITION BY run ORDER BY queued_at, id), id, parent,
+            task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished
+          FROM actions;
+        DROP TABLE actions;
+        ALTER TABLE actions_v5 RENAME TO actions;
+        ${attemptsTable("attempts_v5")}
+        INSERT INTO attempts_v5 (run, seq, action, attempt, started_at, ended_at, error, phases)
+          SELECT run, row_number() OVER (PARTITION BY run ORDER BY started_at, action, attempt),
+            action, attempt, started_at, ended_at, error, phases
+          FROM attempts;
+        DROP TABLE attempts;
+        ALTER TABLE attempts_v5 RENAME TO attempts;`);
     }
   },
 };

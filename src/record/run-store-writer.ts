@@ -1,7 +1,7 @@
 /**
  * The run store's writer: a thread that writes the rows the run store queues into `runs.db`, so
- * that SQLite's inserts, commits and WAL checkpoints (about 100 µs of every task call) run beside
- * the controller instead of on its thread. The controller builds the rows and posts them in
+ * that SQLite's inserts, commits and WAL checkpoints (15–30 µs of every task call,
+ * bench/run-store-write.ts) run beside the controller instead of on its thread. The controller builds the rows and posts them in
  * batches every few milliseconds; {@link RunStoreWriter.settle} blocks until every posted batch
  * is committed (the end of a run, `close`, a read), so what the run store promised is on disk
  * when it returns, as before. When the thread cannot start, the rows are written on the calling

@@ -12,18 +12,18 @@
  * @module
  */
 import { join } from "node:path";
-import { deserialize, serialize } from "node:v8";
-import { type Database, openDatabase } from "../cache/database.js";
-import { decodeValue, sha256 } from "../cache/value-codec.js";
+import { deserialize } from "node:v8";
+import type { Database } from "../cache/database.js";
+import { decodeValue } from "../cache/value-codec.js";
 import type { TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 import { notRecorded } from "../internal/not-recorded.js";
-import { knownSecrets } from "../internal/secret-mask.js";
 import { warnOnce } from "../internal/warn.js";
-import { finishedData, queuedData } from "./action-io.js";
-import type { ActionStatus, RunEvent, RunObserver } from "./events.js";
-import { type AttemptRecord, applyPhase } from "./run-record.js";
-import { runSchema } from "./run-schema.js";
+import type { RunObserver } from "./events.js";
+import { openRunDatabase } from "./run-database.js";
+import { RowQueue } from "./run-row-queue.js";
+import { runRows } from "./run-rows.js";
+import { callSeal, outputSeal, traceSeal } from "./run-seals.js";
 import {
   EVENT_COLUMNS,
   type PreparedStatements,
@@ -69,35 +69,12 @@ const FLUSH_DELAY_MS = 20;
 const WRITER_AFTER_ROWS = 500;
 /** How long the writer thread stays without work before it stops. Milliseconds. */
 const WRITER_IDLE_MS = 5_000;
-/** Queue length that forces a write at once. */
-const FLUSH_ROWS = 20_000;
-
-/** Statements (their SQL) and their arguments, alternating: `[sql, args, sql, args, …]`. */
-type Queue = (string | unknown[])[];
-
-/** The statements the run store queues, as SQL (prepared by the connection that writes them). */
-const sql = {
-  run:
-    "INSERT INTO runs (name, task, status, started_at, inputs_hash, version, module, args, seal) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?) " +
-    "ON CONFLICT (name) DO UPDATE SET task = excluded.task, status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL, " +
-    "inputs_hash = excluded.inputs_hash, version = excluded.version, module = excluded.module, args = excluded.args, seal = excluded.seal",
-  runArgs: "UPDATE runs SET args = NULL, seal = ? WHERE name = ?",
-  runEnd: "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?",
-  action:
-    "INSERT OR REPLACE INTO actions (run, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  hit: "UPDATE actions SET cache_hit = ? WHERE run = ? AND id = ?",
-  attempt:
-    "INSERT OR REPLACE INTO attempts (run, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  status: "UPDATE actions SET status = ? WHERE run = ? AND id = ?",
-  phases: "UPDATE attempts SET phases = ? WHERE run = ? AND action = ? AND attempt = ?",
-  attemptEnd:
-    "UPDATE attempts SET ended_at = ?, error = ? WHERE run = ? AND action = ? AND attempt = ?",
-  actionEnd:
-    "UPDATE actions SET status = ?, ended_at = ?, error = ?, output = ?, seal = ?, finished = ? WHERE run = ? AND id = ?",
-  trace:
-    "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
-} as const;
+/**
+ * Queued rows that are written at once, without waiting for the timer: calls that never yield to
+ * the event loop (inline tasks awaited one after another) would otherwise queue a whole run's
+ * rows for its end, where the run then waits for all of them to be written.
+ */
+const FLUSH_ROWS = 2_000;
 
 /**
  * The runs of one `.flyte` folder.
@@ -112,11 +89,8 @@ const sql = {
 export class RunStore {
   readonly #file: string;
   #db: Database | undefined | null = null;
-  #queue: Queue = [];
-  /** Queued event rows, flat: {@link EVENT_COLUMNS} values per row. */
-  #events: unknown[] = [];
-  /** Counts flushes: rows queued in an earlier batch are no longer in the queue to update. */
-  #batch = 0;
+  /** The rows queued for the next write, by every run this store observes. */
+  readonly #queue = new RowQueue((rows) => this.#scheduleFlush(rows));
   /** The thread that writes the rows; `null` before the first write, `undefined` without one. */
   #writer: RunStoreWriter | undefined | null = null;
   /** Statements prepared for writes on this thread, when there is no writer thread. */
@@ -133,7 +107,7 @@ export class RunStore {
 
   /** The open database, or `undefined` when it cannot be used (warned once). */
   get database(): Database | undefined {
-    if (this.#db === null) this.#db = openDatabase(this.#file, runSchema, "The run store");
+    if (this.#db === null) this.#db = openRunDatabase(this.#file);
     return this.#db;
   }
 
@@ -303,193 +277,7 @@ export class RunStore {
   #observer(run: string, call: StoredCall | undefined): RunObserver {
     const db = this.database;
     if (db === undefined) return () => {};
-    let seq =
-      (db
-        .prepare<[string], { seq: number | null }>(
-          "SELECT max(seq) AS seq FROM events WHERE run = ?",
-        )
-        .get(run)?.seq ?? 0) + 1;
-    // Actions answered from the cache keep no output here: a resume finds them in the cache.
-    const cached = new Set<string>();
-    // The action and attempt rows still waiting in this batch's queue: later events of the same
-    // action change those rows in place instead of queuing an UPDATE each (same rows written,
-    // a fifth of the statements).
-    let batch = this.#batch;
-    const actionRows = new Map<string, unknown[]>();
-    const attemptRows = new Map<string, unknown[]>();
-    // Each open attempt's phases so far, written whole as JSON with its row.
-    const phases = new Map<string, AttemptRecord>();
-    const setStatus = (action: string, status: ActionStatus) => {
-      const actionRow = actionRows.get(action);
-      if (actionRow !== undefined) actionRow[ActionColumn.status] = status;
-      else this.#queue.push(sql.status, [status, run, action]);
-    };
-    return (event: RunEvent) => {
-      const q = this.#queue;
-      if (batch !== this.#batch) {
-        batch = this.#batch;
-        actionRows.clear();
-        attemptRows.clear();
-      }
-      switch (event.type) {
-        case "run-started": {
-          const args = call === undefined ? null : storable(call.args);
-          q.push(sql.run, [
-            run,
-            event.task,
-            event.at,
-            call?.inputsHash ?? null,
-            call?.version ?? null,
-            call?.module ?? null,
-            args,
-            call === undefined ? null : callSeal(run, call, args),
-          ]);
-          break;
-        }
-        case "action-queued": {
-          const row = [
-            run,
-            event.action,
-            event.parent ?? null,
-            event.task,
-            event.group ?? null,
-            "queued",
-            0,
-            event.at,
-            null,
-            null,
-            null,
-            null,
-            queuedData(event),
-            null,
-          ];
-          q.push(sql.action, row);
-          actionRows.set(event.action, row);
-          break;
-        }
-        case "action-cache-hit": {
-          if (event.source !== "resume") cached.add(event.action);
-          const row = actionRows.get(event.action);
-          // 2: answered by the resumed run's stored output, which is not a cache hit.
-          const hit = event.source === "resume" ? 2 : 1;
-          if (row !== undefined) row[ActionColumn.cacheHit] = hit;
-          else q.push(sql.hit, [hit, run, event.action]);
-          break;
-        }
-        case "attempt-started": {
-          const row = [run, event.action, event.attempt, event.at, null, null, null];
-          q.push(sql.attempt, row);
-          attemptRows.set(event.action, row);
-          phases.set(event.action, { attempt: event.attempt, startedAt: event.at });
-          setStatus(event.action, "waiting");
-          break;
-        }
-        case "attempt-phase": {
-          const record = phases.get(event.action);
-          if (record === undefined || record.attempt !== event.attempt) break;
-          applyPhase(record, event);
-          const { attempt: _, startedAt: __, ...facts } = record;
-          const text = JSON.stringify(facts);
-          const row = attemptRows.get(event.action);
-          if (row !== undefined && row[AttemptColumn.attempt] === event.attempt) {
-            row[AttemptColumn.phases] = text;
-          } else q.push(sql.phases, [text, run, event.action, event.attempt]);
-          if (event.phase === "running") setStatus(event.action, "running");
-          else if (event.phase === "backoff") setStatus(event.action, "waiting");
-          break;
-        }
-        case "attempt-finished": {
-          const row = attemptRows.get(event.action);
-          if (row !== undefined && row[AttemptColumn.attempt] === event.attempt) {
-            row[AttemptColumn.endedAt] = event.at;
-            row[AttemptColumn.error] = json(event.error);
-            attemptRows.delete(event.action);
-          } else {
-            // The backoff phase comes after an attempt's end: keep its record until the next one.
-            q.push(sql.attemptEnd, [event.at, json(event.error), run, event.action, event.attempt]);
-          }
-          break;
-        }
-        case "action-finished": {
-          phases.delete(event.action);
-          const output =
-            event.status === "succeeded" && !cached.delete(event.action)
-              ? storable(event.output)
-              : null;
-          const seal = output === null ? null : outputSeal(run, event.action, output);
-          const finished = event.status === "succeeded" ? finishedData(event) : null;
-          const row = actionRows.get(event.action);
-          if (row !== undefined) {
-            row[ActionColumn.status] = event.status;
-            row[ActionColumn.endedAt] = event.at;
-            row[ActionColumn.error] = json(event.error);
-            row[ActionColumn.output] = output;
-            row[ActionColumn.seal] = seal;
-            row[ActionColumn.finished] = finished;
-            actionRows.delete(event.action);
-          } else {
-            q.push(sql.actionEnd, [
-              event.status,
-              event.at,
-              json(event.error),
-              output,
-              seal,
-              finished,
-              run,
-              event.action,
-            ]);
-          }
-          break;
-        }
-        case "trace-recorded": {
-          const record = event.record;
-          if (record === undefined) break;
-          const value = record.ok ? storable(record) : null;
-          if (record.ok && value === null) break;
-          const error = record.ok ? null : json(record.error);
-          const ok = record.ok ? 1 : 0;
-          q.push(sql.trace, [
-            run,
-            event.action,
-            event.trace,
-            ok,
-            value,
-            error,
-            traceSeal(run, event.action, event.trace, ok, value, error),
-          ]);
-          break;
-        }
-        case "run-finished":
-          q.push(sql.runEnd, [event.status, event.at, json(event.error), run]);
-          // Secrets are known once the run's tasks resolved them: inputs that hold one are not kept.
-          if (call !== undefined && knownSecrets.maskValue(call.args) !== call.args)
-            q.push(sql.runArgs, [callSeal(run, call, null), run]);
-          break;
-        default:
-          event satisfies never;
-      }
-      // An action (label, inputs, output preview, end) and its attempts (start, phases, end)
-      // live in their own rows, not in the event log as well: four event rows fewer per call.
-      if (
-        event.type === "attempt-phase" ||
-        event.type === "attempt-started" ||
-        event.type === "attempt-finished" ||
-        event.type === "action-queued" ||
-        event.type === "action-finished"
-      ) {
-        this.#scheduleFlush();
-        return;
-      }
-      this.#events.push(
-        run,
-        seq++,
-        event.type,
-        "action" in event ? event.action : null,
-        event.at,
-        eventData(event),
-      );
-      this.#scheduleFlush();
-    };
+    return runRows(run, call, db, this.#queue);
   }
 
   /** Writes every queued row now: when this returns, they are committed (or noted as lost). */
@@ -508,24 +296,20 @@ export class RunStore {
   #post(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const rows = this.#queue;
-    const events = this.#events;
-    if (rows.length === 0 && events.length === 0) return;
-    this.#queue = [];
-    this.#events = [];
-    this.#batch++;
+    const batch = this.#queue.take();
+    if (batch === undefined) return;
     const db = this.database;
     if (db === undefined) return;
     // A few rows cost less to write here than a thread costs to start (a one-task program).
-    this.#rowsPosted += rows.length / 2 + events.length / EVENT_COLUMNS;
+    this.#rowsPosted += batch.rows.length / 2 + batch.events.length / EVENT_COLUMNS;
     const writer = this.#rowsPosted > WRITER_AFTER_ROWS ? this.#startWriter() : undefined;
     if (writer?.usable) {
-      writer.post({ rows, events });
+      writer.post(batch);
       this.#stopWhenIdle();
       return;
     }
     try {
-      writeRows(db, { rows, events }, this.#prepared);
+      writeRows(db, batch, this.#prepared);
     } catch (error) {
       notRecorded.note(`the run record (${this.#file})`, error);
     }
@@ -568,80 +352,11 @@ export class RunStore {
     this.#db = null;
   }
 
-  #scheduleFlush(): void {
-    if (this.#queue.length / 2 + this.#events.length / EVENT_COLUMNS >= FLUSH_ROWS) this.#post();
+  #scheduleFlush(rows: number): void {
+    if (rows >= FLUSH_ROWS) this.#post();
     else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.#post(), FLUSH_DELAY_MS);
       this.#timer.unref();
     }
-  }
-}
-
-/** Parameter positions in a queued `actions` row. */
-const ActionColumn = {
-  status: 5,
-  cacheHit: 6,
-  endedAt: 8,
-  error: 9,
-  output: 10,
-  seal: 11,
-  finished: 13,
-} as const;
-/** Parameter positions in a queued `attempts` row. */
-const AttemptColumn = { attempt: 2, endedAt: 4, error: 5, phases: 6 } as const;
-
-/** An error as stored: JSON, with known secret values masked. */
-function json(error: ErrorData | undefined): string | null {
-  return error === undefined ? null : JSON.stringify(knownSecrets.maskValue(error));
-}
-
-/** The seal of a stored output: it belongs to this run and action, and these are its bytes. */
-function outputSeal(run: string, id: string, output: Uint8Array): string {
-  return sha256(Buffer.concat([Buffer.from(`${run}\n${id}\n`), output])).slice(0, 32);
-}
-
-function traceSeal(
-  run: string,
-  action: string,
-  trace: string,
-  ok: number,
-  value: Uint8Array | null,
-  error: string | null,
-): string {
-  const head = Buffer.from(`${run}\n${action}\n${trace}\n${ok}\n${error ?? ""}\n`);
-  return sha256(value === null ? head : Buffer.concat([head, value])).slice(0, 32);
-}
-
-function callSeal(run: string, call: StoredCall, args: Uint8Array | null): string {
-  const head = Buffer.from(
-    `${run}\n${call.task}\n${call.inputsHash}\n${call.version ?? ""}\n${call.module ?? ""}\n`,
-  );
-  return sha256(args === null ? head : Buffer.concat([head, args])).slice(0, 32);
-}
-
-/** What an event row keeps beyond its type, action and time: attempt numbers, statuses, errors. */
-function eventData(event: RunEvent): string | null {
-  switch (event.type) {
-    case "run-finished":
-      return event.error === undefined
-        ? `{"status":"${event.status}"}`
-        : JSON.stringify({ status: event.status, error: knownSecrets.maskValue(event.error) });
-    case "trace-recorded":
-      return `{"trace":${JSON.stringify(event.trace)},"ok":${event.ok}}`;
-    default:
-      return null;
-  }
-}
-
-/**
- * The value's bytes, or null when it cannot be stored or holds a known secret value (that action
- * simply runs again on resume).
- */
-function storable(value: unknown): Buffer | null {
-  try {
-    if (knownSecrets.maskValue(value) !== value) return null;
-    return serialize(value);
-  } catch {
-    return null;
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * The rows the run store's observers queued for its next write (run-rows.ts): statements with
+ * their parameters, and event rows. The store takes them as one batch.
+ * @module
+ */
+import { EVENT_COLUMNS, type RowBatch } from "./run-store-writer.js";
+
+/**
+ * The rows queued for the next write, shared by the observers of one run store. `queued` hears
+ * of every event that queued rows, with the number of rows now waiting.
+ */
+export class RowQueue {
+  #rows: unknown[] = [];
+  #events: unknown[] = [];
+  #batch = 0;
+  readonly #queued: (rows: number) => void;
+
+  constructor(queued: (rows: number) => void) {
+    this.#queued = queued;
+  }
+
+  /** Counts the batches taken: rows queued before the current one are no longer here. */
+  get batch(): number {
+    return this.#batch;
+  }
+
+  /** Queues statement `sql` with `params` (kept by reference: they may change until taken). */
+  push(sql: string, params: unknown[]): void {
+    this.#rows.push(sql, params);
+  }
+
+  /** Queues one event row of {@link EVENT_COLUMNS} values. */
+  pushEvent(
+    run: string,
+    seq: number,
+    type: string,
+    action: string | null,
+    at: number,
+    data: string | null,
+  ): void {
+    this.#events.push(run, seq, type, action, at, data);
+  }
+
+  /** Tells the store that an event queued rows. */
+  queued(): void {
+    this.#queued(this.#rows.length / 2 + this.#events.length / EVENT_COLUMNS);
+  }
+
+  /** Takes what is queued as one batch (`undefined` when nothing is) and starts the next. */
+  take(): RowBatch | undefined {
+    if (this.#rows.length === 0 && this.#events.length === 0) return undefined;
+    const batch = { rows: this.#rows, events: this.#events };
+    this.#rows = [];
+    this.#events = [];
+    this.#batch++;
+    return batch;
+  }
+}
