@@ -14,6 +14,7 @@ export class RowQueue {
   #events: unknown[] = [];
   #batch = 0;
   readonly #queued: (rows: number) => void;
+  readonly #beforeTake = new Set<() => void>();
 
   constructor(queued: (rows: number) => void) {
     this.#queued = queued;
@@ -46,8 +47,21 @@ export class RowQueue {
     this.#queued(this.#rows.length / 2 + this.#events.length / EVENT_COLUMNS);
   }
 
+  /**
+   * Runs `fill` before every batch is taken, so an observer can fill in values it keeps up to
+   * date until then (an attempt's phases, written as JSON once per batch rather than once per
+   * phase); returns a function that stops it.
+   */
+  beforeTake(fill: () => void): () => void {
+    this.#beforeTake.add(fill);
+    return () => {
+      this.#beforeTake.delete(fill);
+    };
+  }
+
   /** Takes what is queued as one batch (`undefined` when nothing is) and starts the next. */
   take(): RowBatch | undefined {
+    for (const fill of this.#beforeTake) fill();
     if (this.#rows.length === 0 && this.#events.length === 0) return undefined;
     const batch = { rows: this.#rows, events: this.#events };
     this.#rows = [];

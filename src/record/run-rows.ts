@@ -125,6 +125,17 @@ export function runRows(
   const attemptPatches = new Map<string, unknown[]>();
   // Each open attempt's phases so far, written whole as JSON with its row.
   const phases = new Map<string, AttemptRecord>();
+  // Queued rows and patches whose phases column is written from its record when the batch is
+  // taken: once per attempt and batch, not once per phase.
+  const unwrittenPhases = new Map<unknown[], readonly [number, AttemptRecord]>();
+  const writePhases = () => {
+    for (const [params, [column, record]] of unwrittenPhases) {
+      const { attempt: _, startedAt: __, ...facts } = record;
+      params[column] = JSON.stringify(facts);
+    }
+    unwrittenPhases.clear();
+  };
+  const stopWritingPhases = queue.beforeTake(writePhases);
   const setAction = (action: string, field: ActionField, value: unknown) => {
     const row = actionRows.get(action);
     if (row !== undefined) {
@@ -139,26 +150,34 @@ export function runRows(
     }
     patch[PatchColumn[field]] = value;
   };
-  const setAttempt = (
+  /** The queued row or patch of an attempt, and the position of `field` in it. */
+  const attemptParams = (
     action: string,
     attempt: number,
     field: "endedAt" | "error" | "phases",
-    value: unknown,
-  ) => {
+  ): readonly [unknown[], number] | undefined => {
     const row = attemptRows.get(action);
     if (row !== undefined && row[AttemptColumn.attempt] === attempt) {
-      row[AttemptColumn[field]] = value;
-      return;
+      return [row, AttemptColumn[field]];
     }
     const attemptSeq = keyOf(action).attempts[attempt];
-    if (attemptSeq === undefined) return;
+    if (attemptSeq === undefined) return undefined;
     let patch = attemptPatches.get(action);
     if (patch === undefined || patch[AttemptPatchColumn.seq] !== attemptSeq) {
       patch = [null, null, null, run, attemptSeq];
       queue.push(sql.attemptPatch, patch);
       attemptPatches.set(action, patch);
     }
-    patch[AttemptPatchColumn[field]] = value;
+    return [patch, AttemptPatchColumn[field]];
+  };
+  const setAttempt = (
+    action: string,
+    attempt: number,
+    field: "endedAt" | "error",
+    value: unknown,
+  ) => {
+    const at = attemptParams(action, attempt, field);
+    if (at !== undefined) at[0][at[1]] = value;
   };
   return (event: RunEvent) => {
     const q = queue;
@@ -234,8 +253,8 @@ export function runRows(
         const record = phases.get(event.action);
         if (record === undefined || record.attempt !== event.attempt) break;
         applyPhase(record, event);
-        const { attempt: _, startedAt: __, ...facts } = record;
-        setAttempt(event.action, event.attempt, "phases", JSON.stringify(facts));
+        const at = attemptParams(event.action, event.attempt, "phases");
+        if (at !== undefined) unwrittenPhases.set(at[0], [at[1], record]);
         if (event.phase === "running") setAction(event.action, "status", "running");
         else if (event.phase === "backoff") setAction(event.action, "status", "waiting");
         break;
@@ -286,6 +305,8 @@ export function runRows(
         break;
       }
       case "run-finished":
+        writePhases();
+        stopWritingPhases();
         q.push(sql.runEnd, [event.status, event.at, json(event.error), run]);
         // Secrets are known once the run's tasks resolved them: inputs that hold one are not kept.
         if (call !== undefined && knownSecrets.maskValue(call.args) !== call.args)
