@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ErrorData } from "../errors.js";
-import type { Checkpoint } from "./checkpoint.js";
+import { Checkpoint } from "./checkpoint.js";
 import type { Report } from "./report.js";
 
 /** Where a run executes. Only `"local"` runs here; the others emit or offload. */
@@ -163,6 +163,88 @@ export interface TaskContext extends TaskContextData {
    * continue from the last step saved by an earlier attempt or before the run was resumed.
    */
   readonly checkpoint: Checkpoint;
+}
+
+/**
+ * The context `flyte.ctx()` returns for one attempt: its data as plain fields, and its `signal`
+ * and `checkpoint` made when the body first asks for them (most never do). A class, so both are
+ * getters on its prototype: an object literal with getters is a slow dictionary object, and
+ * every task call makes one of these. Contexts derived inside the attempt (a group, a traced
+ * call, `flyte.customContext`) are made by {@link withContext} and share the attempt's signal
+ * and checkpoint.
+ */
+class AttemptContext implements TaskContext {
+  readonly action: ActionId;
+  readonly taskName: string;
+  readonly attemptNumber: number;
+  readonly mode: RunMode;
+  readonly version: string;
+  readonly group: string | undefined;
+  readonly outputPath: string;
+  readonly rawDataPath: string;
+  readonly runBaseDir: string;
+  readonly customContext: Readonly<Record<string, string>>;
+  readonly devices: readonly AssignedDevice[];
+  readonly cpus: readonly number[];
+  readonly secretsDir?: string;
+  readonly #shared: AttemptShared;
+
+  constructor(data: TaskContextData, shared: AttemptShared) {
+    this.action = data.action;
+    this.taskName = data.taskName;
+    this.attemptNumber = data.attemptNumber;
+    this.mode = data.mode;
+    this.version = data.version;
+    this.group = data.group;
+    this.outputPath = data.outputPath;
+    this.rawDataPath = data.rawDataPath;
+    this.runBaseDir = data.runBaseDir;
+    this.customContext = data.customContext;
+    this.devices = data.devices;
+    this.cpus = data.cpus;
+    if (data.secretsDir !== undefined) this.secretsDir = data.secretsDir;
+    this.#shared = shared;
+  }
+
+  get signal(): AbortSignal {
+    return this.#shared.abort.signal;
+  }
+
+  get checkpoint(): Checkpoint {
+    const shared = this.#shared;
+    shared.checkpoint ??= new Checkpoint(shared.folder, shared.action);
+    return shared.checkpoint;
+  }
+
+  /** This context with `changes` (the same attempt: the same signal and checkpoint). */
+  with(changes: Partial<TaskContextData>): AttemptContext {
+    return new AttemptContext({ ...this, ...changes }, this.#shared);
+  }
+}
+
+/** What every context of one attempt shares. */
+interface AttemptShared {
+  readonly abort: { readonly signal: AbortSignal };
+  /** The attempt's own folder and action, where its checkpoint is (a traced call's too). */
+  readonly folder: string;
+  readonly action: string;
+  checkpoint?: Checkpoint;
+}
+
+/**
+ * The context of an attempt whose data is `data` and whose abort is `abort` (its signal is read
+ * only when the body asks for it).
+ */
+export function attemptContext(
+  data: TaskContextData,
+  abort: { readonly signal: AbortSignal },
+): TaskContext {
+  return new AttemptContext(data, { abort, folder: data.outputPath, action: data.action.name });
+}
+
+/** `context` with `changes`, keeping the attempt's signal and checkpoint. */
+export function withContext(context: TaskContext, changes: Partial<TaskContextData>): TaskContext {
+  return context instanceof AttemptContext ? context.with(changes) : { ...context, ...changes };
 }
 
 /** A traced call's recorded result, kept per action so the next attempt can replay it. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { describe } from "../internal/problems.js";
-import { currentFrame, runInFrame } from "./context.js";
+import { currentFrame, runInFrame, withContext } from "./context.js";
 
 /**
  * Runs `fn` with `values` merged into the task's custom context: task calls made inside it (and
@@ -39,7 +39,10 @@ export function customContext<T>(values: Readonly<Record<string, string>>, fn: (
   const frame = currentFrame();
   if (frame === undefined) return fn();
   const merged = Object.freeze({ ...frame.context.customContext, ...values });
-  return runInFrame({ ...frame, context: { ...frame.context, customContext: merged } }, fn);
+  return runInFrame(
+    { ...frame, context: withContext(frame.context, { customContext: merged }) },
+    fn,
+  );
 }
 
 /**

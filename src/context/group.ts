@@ -2,7 +2,7 @@
  * `flyte.group(name, fn)`: names a block of calls so that their actions are grouped.
  * @module
  */
-import { currentFrame, runInFrame } from "./context.js";
+import { currentFrame, runInFrame, withContext } from "./context.js";
 
 /**
  * Runs `fn` with every task call it makes grouped under `name`. The group name is part of the
@@ -26,5 +26,5 @@ export function group<T>(name: string, fn: () => T): T {
   }
   const frame = currentFrame();
   if (frame === undefined) return fn();
-  return runInFrame({ ...frame, context: { ...frame.context, group: name } }, fn);
+  return runInFrame({ ...frame, context: withContext(frame.context, { group: name }) }, fn);
 }

@@ -14,6 +14,7 @@ import {
   outsideFrame,
   runInFrame,
   type TraceRecord,
+  withContext,
 } from "./context.js";
 import { spanApi, startTracedCallSpan } from "./trace-span.js";
 
@@ -63,7 +64,9 @@ export function trace<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
     const traceFrame: Frame = {
       ...frame,
       inTrace: true,
-      context: { ...frame.context, action: actionId(traceId, frame.context.action.runName) },
+      context: withContext(frame.context, {
+        action: actionId(traceId, frame.context.action.runName),
+      }),
     };
     const record = (entry: TraceRecord | undefined) => {
       if (span !== undefined) {

@@ -6,8 +6,8 @@
  * @module
  */
 import type { TaskTemplate } from "../api/task.js";
-import { Checkpoint } from "../context/checkpoint.js";
 import {
+  attemptContext,
   type ControllerChannel,
   type Frame,
   runInFrame,
@@ -40,20 +40,9 @@ export async function runBody<T>(
   output: (value: unknown) => T,
   onFrame?: (frame: Frame) => void,
 ): Promise<T> {
-  const { task, context, abort } = body;
-  let checkpoint: Checkpoint | undefined;
+  const { task, context } = body;
   const frame: Frame = {
-    // The signal and the checkpoint are made when the body first asks for them: most never do.
-    context: {
-      ...context,
-      get signal() {
-        return abort.signal;
-      },
-      get checkpoint() {
-        checkpoint ??= new Checkpoint(context.outputPath, context.action.name);
-        return checkpoint;
-      },
-    },
+    context: attemptContext(context, body.abort),
     channel: body.channel,
     traces: body.traces,
     sequences: new Map(),

@@ -30,6 +30,24 @@ describe("flyte.group", () => {
     expect(child?.group).toBe("outer");
   });
 
+  it("keeps the attempt's signal and checkpoint inside a group and a traced call", async () => {
+    const t = env.task(async function sameAttempt() {
+      const outer = flyte.ctx()!;
+      const inGroup = flyte.group("g", () => flyte.ctx()!);
+      const inTrace = await flyte.trace(async function traced() {
+        return flyte.ctx()!;
+      })();
+      return [
+        inGroup.signal === outer.signal && inTrace.signal === outer.signal,
+        inGroup.checkpoint === outer.checkpoint && inTrace.checkpoint === outer.checkpoint,
+        inGroup.group,
+        inGroup.action.name === outer.action.name,
+        String(outer.action).startsWith("ActionID(name="),
+      ];
+    });
+    expect(await (await flyte.run(t)).outputs()).toEqual([true, true, "g", true, true]);
+  });
+
   it("restores the previous group after the block", async () => {
     const t = env.task(async function restores() {
       flyte.group("g1", () => undefined);
