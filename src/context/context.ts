@@ -126,7 +126,7 @@ export interface AttemptContextData {
  * from the same facts, sent once per run and per attempt).
  */
 export function taskContext(run: RunContextData, attempt: AttemptContextData): TaskContextData {
-  return {
+  const context: { -readonly [K in keyof TaskContextData]: TaskContextData[K] } = {
     action: actionId(attempt.action, run.runName),
     taskName: attempt.taskName,
     attemptNumber: attempt.attemptNumber,
@@ -139,8 +139,9 @@ export function taskContext(run: RunContextData, attempt: AttemptContextData): T
     customContext: run.customContext,
     devices: attempt.devices,
     cpus: attempt.cpus,
-    ...(attempt.secretsDir === undefined ? {} : { secretsDir: attempt.secretsDir }),
   };
+  if (attempt.secretsDir !== undefined) context.secretsDir = attempt.secretsDir;
+  return context;
 }
 
 /**

@@ -118,13 +118,13 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   if (message.taskInfo !== undefined) taskInfos.set(message.task, message.taskInfo);
   if (message.runInfo !== undefined) runInfos.set(message.run, message.runInfo);
   const { moduleUrl, taskName, version } = taskInfos.get(message.task) as TaskInfo;
-  const { runName, echoLogs, ...run } = runInfos.get(message.run) as RunInfo;
-  if (!capturing.has(runName)) {
-    capturing.add(runName);
-    captureInlineOutput(runName, outputSink, echoLogs);
+  const run = runInfos.get(message.run) as RunInfo;
+  if (!capturing.has(run.runName)) {
+    capturing.add(run.runName);
+    captureInlineOutput(run.runName, outputSink, run.echoLogs);
   }
   const context = taskContext(
-    { runName, ...run },
+    run,
     {
       action: message.action,
       taskName,
