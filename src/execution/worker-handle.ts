@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import { takeSpareThread } from "./spare-thread.js";
 import { stderrTailBytes } from "./worker-death.js";
 
 /** Where a pool's workers run. */
@@ -65,12 +66,22 @@ export function startWorker(spec: WorkerSpec, events: WorkerEvents): WorkerHandl
 }
 
 function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
-  const worker = new Worker(workerEntryUrl, {
-    env: { ...process.env, ...spec.env },
-    ...(spec.heapLimitMb === undefined
-      ? {}
-      : { resourceLimits: { maxOldGenerationSizeMb: spec.heapLimitMb } }),
-  });
+  const env = { ...process.env, ...spec.env };
+  const spare = spec.heapLimitMb === undefined ? takeSpareThread(env) : undefined;
+  const worker =
+    spare?.worker ??
+    new Worker(workerEntryUrl, {
+      env,
+      ...(spec.heapLimitMb === undefined
+        ? {}
+        : { resourceLimits: { maxOldGenerationSizeMb: spec.heapLimitMb } }),
+    });
+  if (spare !== undefined && spare.early.length > 0) {
+    // After the caller holds the handle, as a new thread's first message would come.
+    queueMicrotask(() => {
+      for (const message of spare.early) events.message(message);
+    });
+  }
   let requested = false;
   let error: Error | undefined;
   worker.on("message", (message: FromWorker) => events.message(message));
