@@ -5,12 +5,14 @@
  * @module
  */
 import { register as registerHooks } from "node:module";
+import { fileURLToPath } from "node:url";
 import type { AnyTask, TaskTemplate } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
 import { applyOverrides, type TaskRef } from "../api/task-ref.js";
 import { NonRecoverableError } from "../errors.js";
 import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import type { EngineModules } from "./engine-hooks.js";
+import { compileTypeScript } from "./typescript-import.js";
 
 let typeScriptLoader: Promise<void> | undefined;
 
@@ -59,13 +61,20 @@ export async function loadTask(moduleUrl: string, taskName: string): Promise<Any
   const known = lookupTask(taskName, moduleUrl);
   if (known !== undefined) return known;
   const path = new URL(moduleUrl).pathname;
-  if (/\.[cm]?tsx?$/.test(path) || testFile.test(path)) await ensureTypeScriptLoader();
-  if (testFile.test(path)) await defineTestGlobals();
+  let url = moduleUrl;
+  if (testFile.test(path)) {
+    await ensureTypeScriptLoader();
+    await defineTestGlobals();
+  } else if (/\.[cm]?tsx?$/.test(path)) {
+    const compiled = await compileTypeScript(fileURLToPath(moduleUrl));
+    if (compiled === undefined) await ensureTypeScriptLoader();
+    else url = compiled;
+  }
   const advice =
     "Tasks must be defined at the top level of a module (not inside a function or a test) to run in a worker; " +
     'define it there, or give its environment `runtime: "inline"`.';
   try {
-    await import(moduleUrl);
+    await import(url);
   } catch (error) {
     if ((error as { code?: unknown } | undefined)?.code === runStartedDuringImportCode) {
       throw new NonRecoverableError(
