@@ -9,7 +9,7 @@
  */
 import type { TaskTemplate } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
-import { useDigestMemo } from "../cache/file-digest.js";
+import { type DigestMemo, useDigestMemo } from "../cache/file-digest.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import type { ExecutorFactory } from "../execution/executor.js";
 import { PoolStore } from "../execution/pool-executor.js";
@@ -64,7 +64,10 @@ export class Engine {
   readonly limits = new LimitBook();
   readonly #options: EngineOptions;
   #scheduler: Scheduler | undefined;
-  readonly #stores = new Map<string, { cache: SqliteCacheStore; runs: RunStore }>();
+  readonly #stores = new Map<
+    string,
+    { cache: SqliteCacheStore; runs: RunStore; digests: DigestMemo }
+  >();
 
   constructor(options: EngineOptions = {}) {
     this.#options = options;
@@ -105,10 +108,11 @@ export class Engine {
   storesOf(home: string): HomeStores {
     let stores = this.#stores.get(home);
     if (stores === undefined) {
-      stores = { cache: new SqliteCacheStore(home), runs: new RunStore(home) };
+      const cache = new SqliteCacheStore(home);
+      stores = { cache, runs: new RunStore(home), digests: digestsOnUse(cache) };
       this.#stores.set(home, stores);
     }
-    useDigestMemo(stores.cache.digestMemo());
+    useDigestMemo(stores.digests);
     return {
       cache: this.#options.cache ?? stores.cache,
       runs: this.#options.runStore ?? stores.runs,
@@ -119,6 +123,22 @@ export class Engine {
   shutdown(): Promise<void> {
     return this.pools.close();
   }
+}
+
+/**
+ * The cache database's file digests, the database opened when a file input is first digested:
+ * a run that has no file inputs and no cached task never opens `cache.db` (cold start).
+ */
+function digestsOnUse(cache: SqliteCacheStore): DigestMemo {
+  let memo: DigestMemo | undefined | null = null;
+  const opened = () => {
+    if (memo === null) memo = cache.digestMemo();
+    return memo;
+  };
+  return {
+    get: (path, size, mtimeNs) => opened()?.get(path, size, mtimeNs),
+    set: (path, size, mtimeNs, digest) => opened()?.set(path, size, mtimeNs, digest),
+  };
 }
 
 /** This process's engine, made at first use. */
