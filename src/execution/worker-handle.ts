@@ -3,7 +3,8 @@
  * carry the same messages (protocol.ts) and report how they ended.
  * @module
  */
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess, fork as Fork } from "node:child_process";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "./protocol.js";
@@ -102,6 +103,8 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
 }
 
 function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
+  // Required here, not imported: a run whose workers are all threads never loads child_process.
+  const { fork } = createRequire(import.meta.url)("node:child_process") as { fork: typeof Fork };
   const child: ChildProcess = fork(fileURLToPath(workerEntryUrl), [], {
     env: { ...process.env, ...spec.env },
     execArgv: spec.heapLimitMb === undefined ? [] : [`--max-old-space-size=${spec.heapLimitMb}`],
