@@ -6,6 +6,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
+import type { TaskTemplate } from "../api/task.js";
 import type { FromWorker } from "./protocol.js";
 
 /** The spare, with what it was started with and what it said before a pool took it. */
@@ -72,6 +73,24 @@ export function takeSpareThread(
   taken.worker.off("error", taken.ignore);
   taken.worker.ref();
   return { worker: taken.worker, early: taken.early };
+}
+
+/**
+ * Whether the first worker of `template`'s pool, started ahead of the run (`PoolStore.prestart`),
+ * would be a spare thread: a thread environment without a `ReusePolicy`, secrets, devices,
+ * variables or a memory size (a heap limit).
+ */
+export function fitsSpareThread(template: TaskTemplate): boolean {
+  const resources = template.resources;
+  return (
+    template.runtime === "thread" &&
+    template.reusable === undefined &&
+    template.secrets.length === 0 &&
+    Object.keys(template.envVars).length === 0 &&
+    resources?.getDevice() == null &&
+    resources?.memoryLimitBytes === undefined &&
+    resources?.memoryRequestBytes === undefined
+  );
 }
 
 /** Stops the spare if no pool took it. */

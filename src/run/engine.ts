@@ -17,6 +17,7 @@ import { RunStore } from "../record/run-store.js";
 import { LimitBook } from "../scheduler/limit-gates.js";
 import { LocalScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import { prestartsRoot } from "./root-prestart.js";
 import type { RunOptions } from "./run-options.js";
 import { setDefaultEngine, shutdown, theDefaultEngine } from "./shutdown.js";
 
@@ -92,12 +93,7 @@ export class Engine {
    * {@link PoolStore.prestart}.
    */
   prestartRoot(task: TaskTemplate, options: RunOptions): void {
-    if (this.#options.executorFor !== undefined || task.environment.offload !== undefined) return;
-    if ((options.mode ?? "local") !== "local" || options.offload !== undefined) return;
-    if (options.dryRun || options.resume !== undefined || options.pinCpus) return;
-    if (options.envVars !== undefined && Object.keys(options.envVars).length > 0) return;
-    // A cached root may not need a worker at all.
-    if (task.cache.isEnabled()) return;
+    if (this.#options.executorFor !== undefined || !prestartsRoot(task, options)) return;
     this.pools.prestart(task, "");
   }
 
