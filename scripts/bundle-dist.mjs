@@ -9,8 +9,8 @@
 // modules the engine loads by URL are small files over engine.js: dist/index.js re-exports the
 // API; dist/testing.js, dist/cli/main.js, dist/execution/worker-entry.js and
 // dist/record/run-store-writer-thread.js run their module in it. The module resolution hooks and
-// the vitest stub, which run on their own (Node's loader thread, a test file in a worker), are
-// files of their own.
+// the vitest stub, which run on their own (Node's loader thread, a test file in a worker), and the
+// spare thread's starter, which the bin loads before the engine, are files of their own.
 //
 // A module's `import.meta.url` is rewritten to the URL the module had before bundling
 // (dist/<folder>/<name>.js), so the paths it computes from it (the worker program, the run
@@ -72,8 +72,15 @@ const entries = [
   },
 ];
 
-/** Files of their own: they share no state with the engine. */
-const standalone = ["execution/engine-hooks.ts", "execution/vitest-stub.ts"];
+/**
+ * Files of their own: they share no state with the engine (the spare thread's is in a global
+ * slot: the bin starts it before it loads the engine).
+ */
+const standalone = [
+  "execution/engine-hooks.ts",
+  "execution/vitest-stub.ts",
+  "execution/spare-thread.ts",
+];
 
 /** engine.js's source: the API, and one loader per entry point that runs a module of its own. */
 function engineSource() {

@@ -1,8 +1,10 @@
 /**
  * One worker thread started before any pool asks for one: `flyte-ts run` starts it as the
- * command begins, so the thread boots Node and loads the worker program on the other core while
- * this thread loads the CLI and the user's module. The first thread pool that starts a worker
- * with nothing of its own in it (no variables, no heap limit) takes it instead of a new thread.
+ * command begins (bin/flyte-ts.js, before it loads the engine), so the thread boots Node and
+ * loads the worker program on the other core while this thread loads the CLI and the user's
+ * module. The first thread pool that starts a worker with nothing of its own in it (no
+ * variables, no heap limit) takes it instead of a new thread. The bin loads this module from a
+ * file of its own and the engine has its copy, so the spare is kept in one slot per thread.
  * @module
  */
 import { Worker } from "node:worker_threads";
@@ -22,7 +24,9 @@ interface Spare {
   exited: boolean;
 }
 
-let spare: Spare | undefined;
+/** The one slot, shared by every copy of this module in the thread. */
+const slot = globalThis as { [key: symbol]: Spare | undefined };
+const key = Symbol.for("flyte-ts.spare-thread.v1");
 
 /** What the worker program reads of its `workerData`: a spare loads the engine while it waits. */
 export interface SpareData {
@@ -34,7 +38,7 @@ export interface SpareData {
  * It does not keep the process alive; {@link discardSpareThread} stops one that no pool took.
  */
 export function startSpareThread(entry: URL): void {
-  if (spare !== undefined) return;
+  if (slot[key] !== undefined) return;
   const env = { ...process.env };
   const data: SpareData = { spare: true };
   const worker = new Worker(entry, { env, workerData: data });
@@ -53,9 +57,9 @@ export function startSpareThread(entry: URL): void {
   worker.on("error", started.ignore);
   worker.once("exit", () => {
     started.exited = true;
-    if (spare === started) spare = undefined;
+    if (slot[key] === started) slot[key] = undefined;
   });
-  spare = started;
+  slot[key] = started;
 }
 
 /**
@@ -66,9 +70,9 @@ export function startSpareThread(entry: URL): void {
 export function takeSpareThread(
   env: Readonly<Record<string, string | undefined>>,
 ): { worker: Worker; early: readonly FromWorker[] } | undefined {
-  const taken = spare;
+  const taken = slot[key];
   if (taken === undefined || taken.exited || !sameEnv(taken.env, env)) return undefined;
-  spare = undefined;
+  slot[key] = undefined;
   taken.worker.off("message", taken.keep);
   taken.worker.off("error", taken.ignore);
   taken.worker.ref();
@@ -95,8 +99,8 @@ export function fitsSpareThread(template: TaskTemplate): boolean {
 
 /** Stops the spare if no pool took it. */
 export function discardSpareThread(): void {
-  const left = spare;
-  spare = undefined;
+  const left = slot[key];
+  slot[key] = undefined;
   if (left !== undefined && !left.exited) void left.worker.terminate();
 }
 
