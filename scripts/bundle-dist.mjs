@@ -1,16 +1,22 @@
 // The build's second step (after `tsc`, which writes the .d.ts files): bundles src/ into dist/
 // with esbuild, so a cold `flyte-ts run` reads a handful of files instead of about 180 (cold
-// start, issue 11). Node 20 pays about a millisecond per ES module it loads, whatever its size.
+// start, issue 11). Node 20 pays about a millisecond for each ES module it loads, whatever its
+// size, and V8 about as much again for each 20 KB it compiles.
 //
-// The whole engine is one module, dist/engine.js: every module of src/ once, so a program
-// importing `flyte-ts` and the CLI running it share the engine's state. A module that is imported
-// dynamically (the CLI's commands, a run's controller and stores, the worker program) stays lazy:
-// esbuild wraps it in a function that runs it on first import. The package's entry points and the
-// modules the engine loads by URL are small files over engine.js: dist/index.js re-exports the
-// API; dist/testing.js, dist/cli/main.js, dist/execution/worker-entry.js and
-// dist/record/run-store-writer-thread.js run their module in it. The module resolution hooks and
-// the vitest stub, which run on their own (Node's loader thread, a test file in a worker), and the
-// spare thread's starter, which the bin loads before the engine, are files of their own.
+// The engine is one module, dist/engine.js: every module of src/ once, so a program importing
+// `flyte-ts` and the CLI running it share the engine's state. A module that is imported
+// dynamically (the CLI's commands, a run's controller and stores) stays lazy: esbuild wraps it in
+// a function that runs it on first import. A worker (thread or process) loads
+// dist/worker-engine.js instead: the same modules without a run's controller, stores and CLI,
+// which a worker never runs (a run started in a worker is refused before it loads them), so
+// each worker compiles less than half the code.
+//
+// The package's entry points and the modules the engine loads by URL are small files over the
+// engines: dist/index.js takes the API from the engine of its thread (a worker's is marked
+// before it imports any task module); dist/testing.js and dist/cli/main.js run their module in
+// engine.js, dist/execution/worker-entry.js in worker-engine.js. The module resolution hooks,
+// the vitest stub, the run store's writer thread and the spare thread's starter share no state
+// with an engine (the spare's is in a global slot), and are files of their own.
 //
 // A module's `import.meta.url` is rewritten to the URL the module had before bundling
 // (dist/<folder>/<name>.js), so the paths it computes from it (the worker program, the run
@@ -41,6 +47,24 @@ const moduleUrls = {
   },
 };
 
+/** The modules a worker never loads: `run()` refuses to start a run in a worker first. */
+const notInWorkers = [join(src, "run", "engine.ts"), join(src, "run", "start-run.ts")];
+
+/** Leaves a run's machinery out of the worker engine: importing it there throws. */
+const workerOnly = {
+  name: "worker-only",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(engine|start-run)\.js$/ }, (args) => {
+      const path = join(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+      return notInWorkers.includes(path) ? { path, namespace: "not-in-workers" } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: "not-in-workers" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`flyte-ts: ${relative(src, args.path)} is not loaded in a worker.`)});`,
+      loader: "js",
+    }));
+  },
+};
+
 /** What every build here shares. */
 const common = {
   bundle: true,
@@ -55,45 +79,38 @@ const common = {
   logLevel: "warning",
 };
 
-/**
- * The entry points over engine.js: each runs its module in the engine (the functions engine.js
- * exports for it) and re-exports what it exports. `index.js` is the one whose module is loaded
- * with the engine, so its exports are the engine's own bindings.
- */
+/** Modules an engine runs for an entry point file (`__flyteTs_<name>()` in the engine). */
+const engines = {
+  "engine.js": { cli: "cli/main.ts", testing: "testing.ts" },
+  "worker-engine.js": { workerEntry: "execution/worker-entry.ts" },
+};
+
+/** The entry point files over an engine, with the module each runs (or re-exports). */
 const entries = [
-  { out: "index.js", module: "index.ts", run: undefined },
-  { out: "testing.js", module: "testing.ts", run: "testing" },
-  { out: "cli/main.js", module: "cli/main.ts", run: "cli" },
-  { out: "execution/worker-entry.js", module: "execution/worker-entry.ts", run: "workerEntry" },
-  {
-    out: "record/run-store-writer-thread.js",
-    module: "record/run-store-writer-thread.ts",
-    run: "runStoreWriterThread",
-  },
+  { out: "testing.js", engine: "engine.js", run: "testing" },
+  { out: "cli/main.js", engine: "engine.js", run: "cli" },
+  { out: "execution/worker-entry.js", engine: "worker-engine.js", run: "workerEntry" },
 ];
 
-/**
- * Files of their own: they share no state with the engine (the spare thread's is in a global
- * slot: the bin starts it before it loads the engine).
- */
+/** Files of their own (see the header). */
 const standalone = [
   "execution/engine-hooks.ts",
   "execution/vitest-stub.ts",
   "execution/spare-thread.ts",
+  "record/run-store-writer-thread.ts",
 ];
 
-/** engine.js's source: the API, and one loader per entry point that runs a module of its own. */
-function engineSource() {
+/** An engine's source: the API, and a function per module it runs for an entry point file. */
+function engineSource(runs) {
   const lines = ['export * from "./index.js";'];
-  for (const { module, run } of entries) {
-    if (run === undefined) continue;
-    const path = `./${module.replace(/\.ts$/, ".js")}`;
-    lines.push(`export const __flyteTs_${run} = () => import(${JSON.stringify(path)});`);
+  for (const [name, module] of Object.entries(runs)) {
+    const path = JSON.stringify(`./${module.replace(/\.ts$/, ".js")}`);
+    lines.push(`export const __flyteTs_${name} = () => import(${path});`);
   }
   return lines.join("\n");
 }
 
-/** The names an entry's module exports at run time (types left out). */
+/** The names `module` exports at run time (types left out). */
 async function exportsOf(module) {
   const result = await build({
     ...common,
@@ -103,18 +120,33 @@ async function exportsOf(module) {
     metafile: true,
     logLevel: "silent",
   });
-  return Object.values(result.metafile.outputs).flatMap((output) => output.exports);
+  return Object.values(result.metafile.outputs)
+    .flatMap((output) => output.exports)
+    .sort();
 }
 
-/** The source of one entry point's file over engine.js. */
-async function entrySource({ out, module, run }) {
-  const engine = JSON.stringify(`${relative(dirname(join(dist, out)), dist) || "."}/engine.js`);
-  const names = (await exportsOf(module)).sort();
-  if (run === undefined) return `export { ${names.join(", ")} } from ${engine};\n`;
-  const loaded = `await (await import(${engine})).__flyteTs_${run}()`;
+/** The path from the entry point file `out` to the engine file `engine`. */
+function engineFrom(out, engine) {
+  return JSON.stringify(`${relative(dirname(join(dist, out)), dist) || "."}/${engine}`);
+}
+
+/** An entry point file that runs its module in its engine and re-exports what it exports. */
+async function entrySource({ out, engine, run }) {
+  const names = await exportsOf(engines[engine][run]);
+  const loaded = `await (await import(${engineFrom(out, engine)})).__flyteTs_${run}()`;
   return names.length === 0
     ? `${loaded};\n`
     : `export const { ${names.join(", ")} } = ${loaded};\n`;
+}
+
+/** dist/index.js: the API from the engine of this thread (a worker's is marked as it starts). */
+async function indexSource() {
+  const names = await exportsOf("index.ts");
+  return (
+    'const inWorker = globalThis[Symbol.for("flyte-ts.in-worker.v1")] === true;\n' +
+    'const engine = await import(inWorker ? "./worker-engine.js" : "./engine.js");\n' +
+    `export const { ${names.join(", ")} } = engine;\n`
+  );
 }
 
 /**
@@ -153,12 +185,17 @@ function write(path, text) {
 mkdirSync(dist, { recursive: true });
 removeJavaScript(dist);
 rmSync(join(dist, "chunks"), { recursive: true, force: true });
-const engine = await build({
-  ...common,
-  stdin: { contents: engineSource(), resolveDir: src, sourcefile: "engine.ts", loader: "ts" },
-  outfile: join(dist, "engine.js"),
-  plugins: [moduleUrls],
-});
+const outputs = [];
+for (const [file, runs] of Object.entries(engines)) {
+  const { outputFiles } = await build({
+    ...common,
+    stdin: { contents: engineSource(runs), resolveDir: src, sourcefile: file, loader: "ts" },
+    outfile: join(dist, file),
+    plugins: file === "worker-engine.js" ? [moduleUrls, workerOnly] : [moduleUrls],
+  });
+  for (const output of outputFiles) if (output.path.endsWith(".js")) checkShippedNames(output.text);
+  outputs.push(...outputFiles);
+}
 const alone = await build({
   ...common,
   entryPoints: standalone.map((module) => join(src, module)),
@@ -166,9 +203,9 @@ const alone = await build({
   outbase: src,
   plugins: [moduleUrls],
 });
-for (const file of [...engine.outputFiles, ...alone.outputFiles]) {
-  if (file.path === join(dist, "engine.js")) checkShippedNames(file.text);
+for (const file of [...outputs, ...alone.outputFiles]) {
   const up = relative(dirname(file.path), dist).split(sep).join("/");
   write(file.path, file.text.replaceAll(distRootMark, up === "" ? "./" : `${up}/`));
 }
+write(join(dist, "index.js"), await indexSource());
 for (const entry of entries) write(join(dist, entry.out), await entrySource(entry));
