@@ -47,6 +47,18 @@ const moduleUrls = {
   },
 };
 
+/** The package's version, written into the engine: no package.json to read as it loads. */
+const builtVersion = {
+  name: "built-version",
+  setup(build) {
+    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({
+      contents: `export const version = ${JSON.stringify(version)};`,
+      loader: "ts",
+    }));
+  },
+};
+
 /** The modules a worker never loads: `run()` refuses to start a run in a worker first. */
 const notInWorkers = [join(src, "run", "engine.ts"), join(src, "run", "start-run.ts")];
 
@@ -191,7 +203,7 @@ for (const [file, runs] of Object.entries(engines)) {
     ...common,
     stdin: { contents: engineSource(runs), resolveDir: src, sourcefile: file, loader: "ts" },
     outfile: join(dist, file),
-    plugins: file === "worker-engine.js" ? [moduleUrls, workerOnly] : [moduleUrls],
+    plugins: [builtVersion, moduleUrls, ...(file === "worker-engine.js" ? [workerOnly] : [])],
   });
   for (const output of outputFiles) if (output.path.endsWith(".js")) checkShippedNames(output.text);
   outputs.push(...outputFiles);
@@ -201,7 +213,7 @@ const alone = await build({
   entryPoints: standalone.map((module) => join(src, module)),
   outdir: dist,
   outbase: src,
-  plugins: [moduleUrls],
+  plugins: [builtVersion, moduleUrls],
 });
 for (const file of [...outputs, ...alone.outputFiles]) {
   const up = relative(dirname(file.path), dist).split(sep).join("/");
