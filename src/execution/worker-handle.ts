@@ -98,7 +98,9 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
       requested = true;
       void worker.terminate();
     },
-    setRef: (ref) => (ref ? worker.ref() : worker.unref()),
+    // Held once asked to stop, until its exit is seen (a message already on its way, such as
+    // `ready` from a thread stopped while it started, must not let the process exit before).
+    setRef: (ref) => (ref || requested ? worker.ref() : worker.unref()),
   };
 }
 
@@ -134,7 +136,7 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
     },
     setRef: (ref) => {
       const channel = child.channel as { ref(): void; unref(): void } | undefined | null;
-      if (ref) {
+      if (ref || requested) {
         child.ref();
         channel?.ref();
       } else {
