@@ -206,6 +206,9 @@ export async function startRun<A extends unknown[], R>(
     attempts,
   });
   emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
+  // On record as running before its first task starts (a warm worker starts it at once): a
+  // process killed then is still found, and shown as died.
+  runStore.flush();
   const stopWatch = watchOwnRun(runStore, name, scheduler, cancelFor, () => clock.now());
   try {
     const outputs = await controller.submitRoot(task, args, inputsHash);
