@@ -30,6 +30,9 @@ export async function cacheCommand(argv: readonly string[]): Promise<ExitCode> {
     return args.help ? ExitCode.ok : ExitCode.usage;
   }
   if (!existsSync(join(args.home, "cache.db"))) {
+    // A run creates cache.db only once it caches something (or digests a file).
+    const task = command === "clear" ? args.value("task") : undefined;
+    if (task !== undefined) throw unknownTask([], task);
     if (command === "ls" || command === "stats" || command === "clear" || command === "prune") {
       process.stdout.write(args.json ? "[]\n" : `The cache in ${args.home} is empty.\n`);
       return ExitCode.ok;
@@ -45,9 +48,8 @@ export async function cacheCommand(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
-/** The error for `--task` naming a task with no cache entries, with the tasks that have some. */
-function unknownTask(db: Database, task: string): UsageError {
-  const tasks = [...new Set(listEntries(db).map((e) => e.task))].sort();
+/** The error for `--task` naming a task with no cache entries, with the `tasks` that have some. */
+function unknownTask(tasks: readonly string[], task: string): UsageError {
   const known =
     tasks.length === 0 ? "The cache is empty." : `Tasks with entries: ${tasks.join(", ")}.`;
   return new UsageError(
@@ -144,7 +146,9 @@ async function subcommand(
     }
     case "clear": {
       const task = args.value("task");
-      if (task !== undefined && listEntries(db, task).length === 0) throw unknownTask(db, task);
+      if (task !== undefined && listEntries(db, task).length === 0) {
+        throw unknownTask([...new Set(listEntries(db).map((e) => e.task))].sort(), task);
+      }
       const removed = clearEntries(store, db, task);
       out(`Removed ${removed} cache entr${removed === 1 ? "y" : "ies"}.\n`);
       return ExitCode.ok;

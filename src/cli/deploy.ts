@@ -8,7 +8,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
 import type { TaskTemplate } from "../api/task.js";
 import { DeploymentError } from "../errors.js";
 import { writeBundle } from "../offload/bundle.js";
@@ -76,6 +75,8 @@ export async function deployCommand(argv: readonly string[]): Promise<ExitCode> 
   if (version === undefined) {
     throw new DeploymentError('Version must be set when --copy-style is "none". Pass --version.');
   }
+  // Imported here: the engine is one bundle, and a static import would load yaml for every command.
+  const { stringify } = await import("yaml");
   for (const template of templates) {
     const modulePath = relative(process.cwd(), fileURLToPath(template.moduleUrl ?? ""))
       .split(sep)

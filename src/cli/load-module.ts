@@ -1,8 +1,9 @@
 /**
- * Loads the user's module: TypeScript directly through tsx, with `flyte-ts` pinned to the CLI's
- * own engine (the same loader workers use: `execution/task-loader.ts`). A JavaScript module whose
- * `flyte-ts` already is this engine is imported plainly: registering the loader starts Node's
- * loader thread and sends every later import through it, a third of a cold `flyte-ts run`.
+ * Loads the user's module: TypeScript as a compiled copy (`execution/typescript-import.ts`), or
+ * through tsx where a copy cannot stand in, with `flyte-ts` pinned to the CLI's own engine (the
+ * same loading workers do: `execution/task-loader.ts`). A JavaScript module whose `flyte-ts`
+ * already is this engine is imported plainly: registering tsx's loader starts Node's loader
+ * thread and sends every later import through it, a third of a cold `flyte-ts run`.
  * @module
  */
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
@@ -10,6 +11,7 @@ import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ensureTypeScriptLoader } from "../execution/task-loader.js";
+import { compileTypeScript, importsTypeScript } from "../execution/typescript-import.js";
 import { UsageError } from "./usage.js";
 
 /**
@@ -22,9 +24,14 @@ export async function loadModule(file: string): Promise<Readonly<Record<string, 
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new UsageError(`File ${file} does not exist (looked for ${path}).`);
   }
-  if (needsLoader(path)) await ensureTypeScriptLoader();
+  let url = pathToFileURL(path).href;
+  if (needsLoader(path)) {
+    const compiled = await compileTypeScript(path);
+    if (compiled === undefined) await ensureTypeScriptLoader();
+    else url = compiled;
+  }
   try {
-    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    return (await import(url)) as Record<string, unknown>;
   } catch (error) {
     if (!loadedAsCommonJs(error)) throw error;
     throw new UsageError(
@@ -49,9 +56,6 @@ function loadedAsCommonJs(error: unknown): boolean {
 const enginePackage = realpathSync(
   dirname(fileURLToPath(new URL("../../package.json", import.meta.url))),
 );
-
-/** A relative import of a TypeScript file, in JavaScript source. */
-const importsTypeScript = /(?:from\s*|import\s*\(\s*|import\s+)["'][^"']+\.[cm]?tsx?["']/;
 
 /**
  * Whether importing the module at `path` needs the loader: TypeScript, a JavaScript module that

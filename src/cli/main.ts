@@ -3,6 +3,8 @@
  * `bin/flyte-ts.js` calls {@link main}; importing this module starts nothing.
  * @module
  */
+import { discardSpareThread, startSpareThread } from "../execution/spare-thread.js";
+import { workerEntryUrl } from "../execution/worker-handle.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import { version } from "../version.js";
 import { didYouMean } from "./did-you-mean.js";
@@ -29,7 +31,14 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
     // Each command's module is imported when it is the one asked for: a `flyte-ts run` does not
     // pay for loading `deploy`'s Kubernetes client or `cache`'s admin code (cold start).
     case "run":
-      return (await import("./run.js")).runCommand(rest);
+      // The run's first worker thread boots while this thread loads the command and the
+      // program; a run that needs no such thread leaves it unused, and it stops here.
+      if (!rest.includes("--help") && !rest.includes("-h")) startSpareThread(workerEntryUrl);
+      try {
+        return await (await import("./run.js")).runCommand(rest);
+      } finally {
+        discardSpareThread();
+      }
     case "cache":
       return (await import("./cache.js")).cacheCommand(rest);
     case "runs":

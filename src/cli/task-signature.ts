@@ -125,13 +125,17 @@ function aliasesOf(source: string): TypeAliases {
   return aliases;
 }
 
-/** Whether the parameter list opening at `open` belongs to `function <name>` (or method `<name>`). */
-function namedFunction(source: string, open: number, name: string): boolean {
-  if (name === "") return false;
-  const before = source.slice(Math.max(0, open - 200), open).replace(/<[^()]*>\s*$/, "");
-  return new RegExp(
+/**
+ * Tells whether the parameter list opening at an index of `source` belongs to `function <name>`
+ * (or method `<name>`).
+ */
+function namedFunction(source: string, name: string): (open: number) => boolean {
+  if (name === "") return () => false;
+  const ends = new RegExp(
     `(function\\s*\\*?\\s*|\\b)${name.replace(/\$/g, "\\$")}\\s*(=\\s*(async\\s*)?)?$`,
-  ).test(before);
+  );
+  return (open) =>
+    ends.test(source.slice(Math.max(0, open - 200), open).replace(/<[^()]*>\s*$/, ""));
 }
 
 /**
@@ -144,10 +148,14 @@ function findWritten(task: AnyTask, source: string): WrittenParameter[] | undefi
   const names = task.parameters.map((p) => p.name);
   if (names.length === 0) return undefined;
   const candidates: { written: WrittenParameter[]; named: boolean }[] = [];
+  const isNamed = namedFunction(source, task.func.name);
   for (const [open, close] of parenPairs(source)) {
-    const written = writtenParameters(source.slice(open + 1, close));
+    const list = source.slice(open + 1, close);
+    const named = isNamed(open);
+    // Most pairs are calls and bodies: one without every name cannot be the list (cheap test).
+    if (!named && names.some((name) => !list.includes(name))) continue;
+    const written = writtenParameters(list);
     if (written.length !== names.length) continue;
-    const named = namedFunction(source, open, task.func.name);
     if (!named && written.some((w, i) => w.name !== names[i])) continue;
     candidates.push({ written, named });
   }
@@ -169,6 +177,18 @@ function findWritten(task: AnyTask, source: string): WrittenParameter[] | undefi
  * ```
  */
 export function signatureOf(task: AnyTask): readonly TypedParameter[] {
+  let signature = signatures.get(task);
+  if (signature === undefined) {
+    signature = readSignature(task);
+    signatures.set(task, signature);
+  }
+  return signature;
+}
+
+/** Signatures read so far: the command line asks for one task's more than once. */
+const signatures = new WeakMap<AnyTask, readonly TypedParameter[]>();
+
+function readSignature(task: AnyTask): readonly TypedParameter[] {
   const source = sourceOf(task.moduleUrl);
   const written = source === undefined ? undefined : findWritten(task, source);
   const aliases = source === undefined ? new Map<string, string>() : aliasesOf(source);

@@ -9,9 +9,10 @@
  * {@link maxCrossingDepth} levels of nesting) are refused before they are sent, naming the value.
  * @module
  */
+import { createRequire } from "node:module";
 import { types } from "node:util";
 import { deserialize, serialize } from "node:v8";
-import { Packr } from "msgpackr";
+import type { Packr } from "msgpackr";
 import {
   type ErrorData,
   errorFromData,
@@ -20,16 +21,29 @@ import {
   rememberClass,
 } from "../errors.js";
 
-// `moreTypes` keeps typed arrays intact (bare `pack()` corrupts them, reference/dependencies.md §3);
-// `structuredClone` keeps shared and cyclic references; records plus `mapsAsObjects: false` keep
-// Map a Map while plain objects stay objects (with `useRecords: false` a Map decodes as an object).
-const packr = new Packr({ moreTypes: true, structuredClone: true, mapsAsObjects: false });
+let packr: Packr | undefined;
+
+/**
+ * The codec, made on first use: only process workers and their pools encode, so a thread
+ * worker and the controller of a run without process workers never load msgpackr (20-40 ms of a
+ * cold start each). Required, not imported: `pack` is synchronous.
+ */
+function codec(): Packr {
+  if (packr !== undefined) return packr;
+  const { Packr } = createRequire(import.meta.url)("msgpackr") as typeof import("msgpackr");
+  // `moreTypes` keeps typed arrays intact (bare `pack()` corrupts them, reference/dependencies.md
+  // §3); `structuredClone` keeps shared and cyclic references; records plus `mapsAsObjects: false`
+  // keep Map a Map while plain objects stay objects (with `useRecords: false` a Map decodes as an
+  // object).
+  packr = new Packr({ moreTypes: true, structuredClone: true, mapsAsObjects: false });
+  return packr;
+}
 
 /** Encodes a value into a payload that owns its bytes. */
 export function pack(value: unknown): Uint8Array {
   // msgpackr returns a view on its reusable buffer: copy it, or the view would carry (and a
   // later pack would overwrite) the whole buffer.
-  return new Uint8Array(packr.pack(value));
+  return new Uint8Array(codec().pack(value));
 }
 
 /** How payloads are encoded for one transport. */
@@ -118,7 +132,7 @@ function needsExactCodec(value: unknown, depth: number): boolean {
 
 /** Decodes a payload made by {@link pack}. */
 export function unpack(payload: Uint8Array): unknown {
-  return packr.unpack(payload);
+  return codec().unpack(payload);
 }
 
 const builtinErrors: Readonly<Record<string, ErrorConstructor>> = {

@@ -5,12 +5,14 @@
  * @module
  */
 import { register as registerHooks } from "node:module";
+import { fileURLToPath } from "node:url";
 import type { AnyTask, TaskTemplate } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
 import { applyOverrides, type TaskRef } from "../api/task-ref.js";
 import { NonRecoverableError } from "../errors.js";
 import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import type { EngineModules } from "./engine-hooks.js";
+import { compileTypeScript } from "./typescript-import.js";
 
 let typeScriptLoader: Promise<void> | undefined;
 
@@ -52,20 +54,52 @@ export function ensureTypeScriptLoader(): Promise<void> {
 }
 
 /**
+ * Imports of task modules started here, by module URL. A module registers its tasks as it runs,
+ * so one that failed later in its top level (say, it started a run) has registered tasks that
+ * must not be taken: a task of a module being imported here is the import's outcome.
+ */
+const moduleImports = new Map<string, Promise<unknown>>();
+
+/** The task `name` of `moduleUrl` if this process defined it without importing it for a task. */
+function definedHere(name: string, moduleUrl: string | undefined): AnyTask | undefined {
+  return moduleUrl !== undefined && moduleImports.has(moduleUrl)
+    ? undefined
+    : lookupTask(name, moduleUrl);
+}
+
+/** Imports a task module: TypeScript as its compiled copy, or through tsx. */
+async function importTaskModule(moduleUrl: string): Promise<unknown> {
+  const path = new URL(moduleUrl).pathname;
+  let url = moduleUrl;
+  if (testFile.test(path)) {
+    await ensureTypeScriptLoader();
+    await defineTestGlobals();
+  } else if (/\.[cm]?tsx?$/.test(path)) {
+    const compiled = await compileTypeScript(fileURLToPath(moduleUrl));
+    if (compiled === undefined) await ensureTypeScriptLoader();
+    else url = compiled;
+  }
+  return import(url);
+}
+
+/**
  * Imports `moduleUrl` and returns its task named `taskName`.
  * @throws NonRecoverableError when the module cannot be imported or has no such task at its top level.
  */
 export async function loadTask(moduleUrl: string, taskName: string): Promise<AnyTask> {
-  const known = lookupTask(taskName, moduleUrl);
-  if (known !== undefined) return known;
+  let importing = moduleImports.get(moduleUrl);
+  if (importing === undefined) {
+    const known = lookupTask(taskName, moduleUrl);
+    if (known !== undefined) return known;
+    importing = importTaskModule(moduleUrl);
+    moduleImports.set(moduleUrl, importing);
+  }
   const path = new URL(moduleUrl).pathname;
-  if (/\.[cm]?tsx?$/.test(path) || testFile.test(path)) await ensureTypeScriptLoader();
-  if (testFile.test(path)) await defineTestGlobals();
   const advice =
     "Tasks must be defined at the top level of a module (not inside a function or a test) to run in a worker; " +
     'define it there, or give its environment `runtime: "inline"`.';
   try {
-    await import(moduleUrl);
+    await importing;
   } catch (error) {
     if ((error as { code?: unknown } | undefined)?.code === runStartedDuringImportCode) {
       throw new NonRecoverableError(
@@ -104,7 +138,7 @@ export async function loadTask(moduleUrl: string, taskName: string): Promise<Any
 export function resolveTask(ref: TaskRef): TaskTemplate | Promise<TaskTemplate> {
   const apply = (task: AnyTask): TaskTemplate =>
     ref.overrides === undefined ? task : applyOverrides(task, ref.overrides);
-  const known = lookupTask(ref.name, ref.module);
+  const known = definedHere(ref.name, ref.module);
   if (known !== undefined) return apply(known);
   if (ref.module === undefined) {
     return Promise.reject(

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { AnyTask } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
 import {
@@ -31,6 +31,7 @@ import {
   processWire,
   threadWire,
 } from "./serialization.js";
+import type { SpareData } from "./spare-thread.js";
 import { loadTask } from "./task-loader.js";
 
 /**
@@ -234,3 +235,6 @@ if (parentPort !== null) {
 // of environment variables, so a pinned worker only ever serves attempts pinned alike).
 pinFromEnv(process.env);
 post({ t: "ready" });
+// A spare thread (spare-thread.ts) has time before a pool takes it: it loads the engine that the
+// task modules it will import all import.
+if ((workerData as SpareData | null)?.spare === true) void import("../index.js");

@@ -3,11 +3,13 @@
  * carry the same messages (protocol.ts) and report how they ended.
  * @module
  */
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess, fork as Fork } from "node:child_process";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type Batch, BatchedPost } from "./batched-post.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import { takeSpareThread } from "./spare-thread.js";
 import { stderrTailBytes } from "./worker-death.js";
 
 /** Where a pool's workers run. */
@@ -70,12 +72,22 @@ export function startWorker(spec: WorkerSpec, events: WorkerEvents): WorkerHandl
 }
 
 function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
-  const worker = new Worker(workerEntryUrl, {
-    env: { ...process.env, ...spec.env },
-    ...(spec.heapLimitMb === undefined
-      ? {}
-      : { resourceLimits: { maxOldGenerationSizeMb: spec.heapLimitMb } }),
-  });
+  const env = { ...process.env, ...spec.env };
+  const spare = spec.heapLimitMb === undefined ? takeSpareThread(env) : undefined;
+  const worker =
+    spare?.worker ??
+    new Worker(workerEntryUrl, {
+      env,
+      ...(spec.heapLimitMb === undefined
+        ? {}
+        : { resourceLimits: { maxOldGenerationSizeMb: spec.heapLimitMb } }),
+    });
+  if (spare !== undefined && spare.early.length > 0) {
+    // After the caller holds the handle, as a new thread's first message would come.
+    queueMicrotask(() => {
+      for (const message of spare.early) events.message(message);
+    });
+  }
   let requested = false;
   let error: Error | undefined;
   worker.on("message", (message: FromWorker | Batch<FromWorker>) => receive(message, events));
@@ -91,11 +103,15 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
       requested = true;
       void worker.terminate();
     },
-    setRef: (ref) => (ref ? worker.ref() : worker.unref()),
+    // Held once asked to stop, until its exit is seen (a message already on its way, such as
+    // `ready` from a thread stopped while it started, must not let the process exit before).
+    setRef: (ref) => (ref || requested ? worker.ref() : worker.unref()),
   };
 }
 
 function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
+  // Required here, not imported: a run whose workers are all threads never loads child_process.
+  const { fork } = createRequire(import.meta.url)("node:child_process") as { fork: typeof Fork };
   const child: ChildProcess = fork(fileURLToPath(workerEntryUrl), [], {
     env: { ...process.env, ...spec.env },
     execArgv: spec.heapLimitMb === undefined ? [] : [`--max-old-space-size=${spec.heapLimitMb}`],
@@ -125,7 +141,7 @@ function startProcess(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
     },
     setRef: (ref) => {
       const channel = child.channel as { ref(): void; unref(): void } | undefined | null;
-      if (ref) {
+      if (ref || requested) {
         child.ref();
         channel?.ref();
       } else {

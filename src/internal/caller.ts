@@ -5,6 +5,7 @@
  * @module
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { sourceUrlOf } from "./compiled-modules.js";
 
 const ownDirectory = fileURLToPath(new URL("..", import.meta.url));
 
@@ -36,7 +37,8 @@ export function callerLocation(): CallLocation | undefined {
       const path = file.startsWith("file://") ? fileURLToPath(file) : file;
       if (path.startsWith(ownDirectory)) continue;
       return {
-        url: file.startsWith("file://") ? file : pathToFileURL(file).href,
+        // A compiled TypeScript module is named by its source; `file` keeps its source map.
+        url: sourceUrlOf(file.startsWith("file://") ? file : pathToFileURL(file).href),
         file,
         line: site.getLineNumber() ?? 0,
         column: site.getColumnNumber() ?? 0,

@@ -94,8 +94,10 @@ function load(): { addon: NativeAddon | undefined; reason: string } {
  * ```
  */
 export function pinThisThread(cores: readonly number[]): boolean {
+  // Nothing to pin: the addon is not loaded (every worker calls this as it starts).
+  if (cores.length === 0) return false;
   const addon = nativeAddon();
-  if (addon === undefined || cores.length === 0) return false;
+  if (addon === undefined) return false;
   addon.setAffinity(cores);
   return true;
 }

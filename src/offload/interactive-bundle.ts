@@ -5,25 +5,9 @@
  * esbuild is the one tsx (a dependency) runs on; it is loaded only when a run asks for this.
  * @module
  */
-import { createRequire } from "node:module";
 import { relative, sep } from "node:path";
-import { pathToFileURL } from "node:url";
 import { DeploymentError } from "../errors.js";
-
-/** The part of esbuild's API used here. */
-interface Esbuild {
-  build(options: Record<string, unknown>): Promise<{ errors: readonly { text: string }[] }>;
-}
-
-let esbuild: Promise<Esbuild> | undefined;
-
-function loadEsbuild(): Promise<Esbuild> {
-  esbuild ??= (async () => {
-    const fromTsx = createRequire(createRequire(import.meta.url).resolve("tsx/package.json"));
-    return (await import(pathToFileURL(fromTsx.resolve("esbuild")).href)) as Esbuild;
-  })();
-  return esbuild;
-}
+import { loadEsbuild } from "../internal/esbuild.js";
 
 /** Where a module's bundle is in the bundle folder: its path under `root`, ending in `.mjs`. */
 export function bundledPath(root: string, modulePath: string): string {

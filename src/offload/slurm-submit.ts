@@ -4,8 +4,9 @@
  * inside the SSH session's input (over SSH): never on a command line or in a file.
  * @module
  */
-import { spawn } from "node:child_process";
+import type { spawn as Spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import type { Slurm } from "../api/slurm.js";
 import { DeploymentError, RuntimeSystemError } from "../errors.js";
 import { shellJoin, shellQuote } from "./shell.js";
@@ -105,6 +106,8 @@ function spawnCommand(
   args: readonly string[],
   options: Omit<RunCommandOptions, "env"> & { env: NodeJS.ProcessEnv },
 ): Promise<CommandResult> {
+  // Required here, not imported: importing flyte-ts must not load child_process.
+  const { spawn } = createRequire(import.meta.url)("node:child_process") as { spawn: typeof Spawn };
   return new Promise((resolve) => {
     const child = spawn(command, args, { env: options.env, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];

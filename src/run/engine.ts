@@ -9,7 +9,7 @@
  */
 import type { TaskTemplate } from "../api/task.js";
 import type { CacheStore } from "../cache/cache-store.js";
-import { useDigestMemo } from "../cache/file-digest.js";
+import { type DigestMemo, useDigestMemo } from "../cache/file-digest.js";
 import { SqliteCacheStore } from "../cache/sqlite-cache-store.js";
 import type { ExecutorFactory } from "../execution/executor.js";
 import { PoolStore } from "../execution/pool-executor.js";
@@ -17,6 +17,7 @@ import { RunStore } from "../record/run-store.js";
 import { LimitBook } from "../scheduler/limit-gates.js";
 import { LocalScheduler } from "../scheduler/local-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import { prestartsRoot } from "./root-prestart.js";
 import type { RunOptions } from "./run-options.js";
 import { setDefaultEngine, shutdown, theDefaultEngine } from "./shutdown.js";
 
@@ -64,7 +65,10 @@ export class Engine {
   readonly limits = new LimitBook();
   readonly #options: EngineOptions;
   #scheduler: Scheduler | undefined;
-  readonly #stores = new Map<string, { cache: SqliteCacheStore; runs: RunStore }>();
+  readonly #stores = new Map<
+    string,
+    { cache: SqliteCacheStore; runs: RunStore; digests: DigestMemo }
+  >();
 
   constructor(options: EngineOptions = {}) {
     this.#options = options;
@@ -89,12 +93,7 @@ export class Engine {
    * {@link PoolStore.prestart}.
    */
   prestartRoot(task: TaskTemplate, options: RunOptions): void {
-    if (this.#options.executorFor !== undefined || task.environment.offload !== undefined) return;
-    if ((options.mode ?? "local") !== "local" || options.offload !== undefined) return;
-    if (options.dryRun || options.resume !== undefined || options.pinCpus) return;
-    if (options.envVars !== undefined && Object.keys(options.envVars).length > 0) return;
-    // A cached root may not need a worker at all.
-    if (task.cache.isEnabled()) return;
+    if (this.#options.executorFor !== undefined || !prestartsRoot(task, options)) return;
     this.pools.prestart(task, "");
   }
 
@@ -105,10 +104,11 @@ export class Engine {
   storesOf(home: string): HomeStores {
     let stores = this.#stores.get(home);
     if (stores === undefined) {
-      stores = { cache: new SqliteCacheStore(home), runs: new RunStore(home) };
+      const cache = new SqliteCacheStore(home);
+      stores = { cache, runs: new RunStore(home), digests: digestsOnUse(cache) };
       this.#stores.set(home, stores);
     }
-    useDigestMemo(stores.cache.digestMemo());
+    useDigestMemo(stores.digests);
     return {
       cache: this.#options.cache ?? stores.cache,
       runs: this.#options.runStore ?? stores.runs,
@@ -119,6 +119,22 @@ export class Engine {
   shutdown(): Promise<void> {
     return this.pools.close();
   }
+}
+
+/**
+ * The cache database's file digests, the database opened when a file input is first digested:
+ * a run that has no file inputs and no cached task never opens `cache.db` (cold start).
+ */
+function digestsOnUse(cache: SqliteCacheStore): DigestMemo {
+  let memo: DigestMemo | undefined | null = null;
+  const opened = () => {
+    if (memo === null) memo = cache.digestMemo();
+    return memo;
+  };
+  return {
+    get: (path, size, mtimeNs) => opened()?.get(path, size, mtimeNs),
+    set: (path, size, mtimeNs, digest) => opened()?.set(path, size, mtimeNs, digest),
+  };
 }
 
 /** This process's engine, made at first use. */

@@ -7,6 +7,12 @@
 import { join } from "node:path";
 import { isTask, type Task, type TaskTemplate } from "../api/task.js";
 import { RuntimeUserError } from "../errors.js";
+import {
+  discardSpareThread,
+  fitsSpareThread,
+  startSpareThread,
+} from "../execution/spare-thread.js";
+import { workerEntryUrl } from "../execution/worker-handle.js";
 import { describe } from "../internal/problems.js";
 import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import type { CopyStyle } from "../offload/bundle.js";
@@ -14,7 +20,9 @@ import type { RunStatus } from "../record/events.js";
 import { reportFileName } from "../record/report-file.js";
 import type { ActionRecord, RunRecord } from "../record/run-record.js";
 import type { Engine, EngineOptions } from "./engine.js";
+import { prestartsRoot } from "./root-prestart.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
+import { theDefaultEngine } from "./shutdown.js";
 
 export type { CopyStyle, RunOptions };
 
@@ -114,12 +122,23 @@ export class RunContext {
       );
     }
     if (inWorker()) throw runStartedDuringImport(task.name);
+    const root = task as unknown as TaskTemplate;
+    // A process's first run: the root's worker thread boots while this thread loads the engine.
+    const first = this.#engine === undefined && theDefaultEngine() === undefined;
+    if (first && prestartsRoot(root, this.#options) && fitsSpareThread(root)) {
+      startSpareThread(workerEntryUrl);
+    }
     const engine = await this.#engineNow();
-    // The root's worker starts now, loading its modules on another core while this thread loads
-    // the controller and opens the stores.
-    engine.prestartRoot(task as unknown as TaskTemplate, this.#options);
+    // The root's worker starts now (or is the spare), loading its modules on another core while
+    // this thread loads the controller and opens the stores.
+    engine.prestartRoot(root, this.#options);
     const { startRun } = await import("./start-run.js");
-    return startRun(this.#options, engine, task, args);
+    try {
+      return await startRun(this.#options, engine, task, args);
+    } finally {
+      // A spare no pool of the run took (its root did not start ahead) has no use left.
+      if (first) discardSpareThread();
+    }
   }
 }
 

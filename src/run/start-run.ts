@@ -19,7 +19,7 @@ import type { Executor, ExecutorFactory } from "../execution/executor.js";
 import { notRecorded } from "../internal/not-recorded.js";
 import { systemClock } from "../internal/time.js";
 import { warn } from "../internal/warn.js";
-import { emitDryRun, type OffloadRunSettings, offloadExecutorFor } from "../offload/run-offload.js";
+import type { OffloadRunSettings } from "../offload/run-offload.js";
 import { cacheKeyRecorder } from "../record/action-io.js";
 import type { RunEvent } from "../record/events.js";
 import { captureInlineOutput, RunLogs, whileObserving } from "../record/logs.js";
@@ -102,13 +102,18 @@ export async function startRun<A extends unknown[], R>(
     offload: options.offload,
     home,
   };
+  // The emitters and the Kubernetes and Slurm executors load only for a run that offloads.
   if (options.dryRun) {
+    const { emitDryRun } = await import("../offload/run-offload.js");
     await emitDryRun(offload, task, trimArgs(args));
     if (options.rawDataPath === undefined) await removeIfEmpty(rawDataPath);
     return new Run(name, offload.emitDir, new RunRecord(), undefined as Awaited<R>);
   }
   const scheduler = engine.scheduler;
-  const offloadedBy = await offloadExecutorFor(offload, scheduler);
+  const offloadedBy =
+    mode === "local"
+      ? undefined
+      : await (await import("../offload/run-offload.js")).offloadExecutorFor(offload, scheduler);
   const record = new RunRecord();
   const replay = options.resume === undefined ? undefined : runStore.replay(options.resume);
   const view = progressView(options.progress);
@@ -201,6 +206,9 @@ export async function startRun<A extends unknown[], R>(
     attempts,
   });
   emit({ type: "run-started", run: name, at: clock.now(), task: task.name, dir: runBaseDir });
+  // On record as running before its first task starts (a warm worker starts it at once): a
+  // process killed then is still found, and shown as died.
+  runStore.flush();
   const stopWatch = watchOwnRun(runStore, name, scheduler, cancelFor, () => clock.now());
   try {
     const outputs = await controller.submitRoot(task, args, inputsHash);

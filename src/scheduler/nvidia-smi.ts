@@ -5,8 +5,9 @@
  * may fail.
  * @module
  */
-import { execFile } from "node:child_process";
+import type { execFile as ExecFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { createRequire } from "node:module";
 import { delimiter, join } from "node:path";
 import type { GpuInfo, MigInstance } from "./inventory.js";
 
@@ -152,6 +153,11 @@ export function runTool(
   timeoutMs: number,
 ): Promise<ToolAnswer> {
   if (!onPath(binary)) return Promise.resolve({ ok: false, absent: true, reason: "not found" });
+  // Required here, not imported: importing flyte-ts (every worker does) must not load
+  // child_process and the socket modules it brings for a probe that may never run.
+  const { execFile } = createRequire(import.meta.url)("node:child_process") as {
+    execFile: typeof ExecFile;
+  };
   return new Promise((resolve) => {
     try {
       execFile(
