@@ -124,19 +124,16 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     capturing.add(run.runName);
     captureInlineOutput(run.runName, outputSink, run.echoLogs);
   }
-  const context = taskContext(
-    run,
-    {
-      action: message.action,
-      taskName,
-      attemptNumber: message.attemptNumber,
-      version,
-      group: message.group,
-      devices: message.devices ?? [],
-      cpus: message.cpus ?? [],
-      secretsDir: message.secretsDir,
-    },
-  );
+  const context = taskContext(run, {
+    action: message.action,
+    taskName,
+    attemptNumber: message.attemptNumber,
+    version,
+    group: message.group,
+    devices: message.devices ?? [],
+    cpus: message.cpus ?? [],
+    secretsDir: message.secretsDir,
+  });
   const abort = new AttemptAbort();
   jobs.set(job, abort);
   try {
