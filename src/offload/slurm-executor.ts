@@ -271,6 +271,12 @@ export class SlurmExecutor implements Executor {
           }
           return;
         }
+        // A short job can end between two polls: one that ended on a node ran there, unseen.
+        if (!running && state?.node !== undefined) {
+          running = true;
+          request.placed?.(`slurm:${state.node}`);
+          request.started?.();
+        }
         settle(() => jobOutcome(request, submitted, state, this.#settings.clock), false);
       });
     });

@@ -165,6 +165,23 @@ describe("SlurmExecutor", () => {
     expect(fake.cancelled).toEqual([]);
   });
 
+  it("places a job that ended between two polls on the node it ran on", async () => {
+    const fake = new FakeSlurm();
+    const executor = executorFor(fake, "quick");
+    const seen: Seen = { started: false, logs: [] };
+    const result = executor.execute(request(work, "a9", new AbortController().signal, seen));
+    await until(() => fake.jobs.has("100"));
+    await writeOutputs(
+      join(scratch, "quick", "raw", "offload", "actions", "a9", "outputs", "attempt-0"),
+      9,
+    );
+    // Never seen RUNNING: PENDING, then COMPLETED.
+    fake.set("100", "COMPLETED");
+    expect(await result).toBe(9);
+    expect([seen.lane, seen.started]).toEqual(["slurm:node-7", true]);
+    await executor.close();
+  });
+
   it("rebuilds the task's error from the job's error file", async () => {
     const fake = new FakeSlurm();
     const executor = executorFor(fake, "err");
