@@ -175,35 +175,24 @@ export interface TaskContext extends TaskContextData {
  * and checkpoint.
  */
 class AttemptContext implements TaskContext {
-  readonly action: ActionId;
-  readonly taskName: string;
-  readonly attemptNumber: number;
-  readonly mode: RunMode;
-  readonly version: string;
-  readonly group: string | undefined;
-  readonly outputPath: string;
-  readonly rawDataPath: string;
-  readonly runBaseDir: string;
-  readonly customContext: Readonly<Record<string, string>>;
-  readonly devices: readonly AssignedDevice[];
-  readonly cpus: readonly number[];
-  readonly secretsDir?: string;
+  // The data fields are the TaskContextData the context is made from (copied in the constructor).
+  declare readonly action: ActionId;
+  declare readonly taskName: string;
+  declare readonly attemptNumber: number;
+  declare readonly mode: RunMode;
+  declare readonly version: string;
+  declare readonly group: string | undefined;
+  declare readonly outputPath: string;
+  declare readonly rawDataPath: string;
+  declare readonly runBaseDir: string;
+  declare readonly customContext: Readonly<Record<string, string>>;
+  declare readonly devices: readonly AssignedDevice[];
+  declare readonly cpus: readonly number[];
+  declare readonly secretsDir?: string;
   readonly #shared: AttemptShared;
 
   constructor(data: TaskContextData, shared: AttemptShared) {
-    this.action = data.action;
-    this.taskName = data.taskName;
-    this.attemptNumber = data.attemptNumber;
-    this.mode = data.mode;
-    this.version = data.version;
-    this.group = data.group;
-    this.outputPath = data.outputPath;
-    this.rawDataPath = data.rawDataPath;
-    this.runBaseDir = data.runBaseDir;
-    this.customContext = data.customContext;
-    this.devices = data.devices;
-    this.cpus = data.cpus;
-    if (data.secretsDir !== undefined) this.secretsDir = data.secretsDir;
+    Object.assign(this, data);
     this.#shared = shared;
   }
 
