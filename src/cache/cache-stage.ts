@@ -42,18 +42,16 @@ export class CacheStage {
     const run = this.#run;
     // Not through an async function: a task without a cache pays no promise of its own here.
     if (!template.cache.isEnabled() || !(run.read || run.write)) return compute();
-    return this.#cached(id, template, args, inputsHash, compute);
+    return this.#cached(id, template, cacheKey(template, args, inputsHash), compute);
   }
 
   async #cached(
     id: string,
     template: TaskTemplate,
-    args: readonly unknown[],
-    inputsHash: string,
+    key: string,
     compute: () => Promise<unknown>,
   ): Promise<unknown> {
     const run = this.#run;
-    const key = cacheKey(template, args, inputsHash);
     if (run.read) {
       const hit = await this.#store.get(key);
       if (hit !== undefined) {
