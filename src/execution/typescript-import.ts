@@ -14,7 +14,6 @@
  * `node_modules` folder to cache in, or anything esbuild cannot compile.
  * @module
  */
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { basename, dirname, join } from "node:path";
@@ -27,6 +26,7 @@ import {
   type EsbuildResolveArgs,
   loadEsbuild,
 } from "../internal/esbuild.js";
+import { sha256Hex } from "../internal/hash.js";
 import { inWorker } from "../internal/worker-flag.js";
 
 /** A relative import of a TypeScript file, in JavaScript source. */
@@ -60,6 +60,7 @@ export async function compileTypeScript(path: string): Promise<string | undefine
   let esbuild: Esbuild | undefined;
   const pending = [path];
   const seen = new Set<string>();
+  let rootCopy: string | undefined;
   while (pending.length > 0) {
     const module = pending.pop() as string;
     if (seen.has(module)) continue;
@@ -78,12 +79,14 @@ export async function compileTypeScript(path: string): Promise<string | undefine
       }
     }
     if (header.jsImportsTs || (header.vitest && inWorker())) return undefined;
-    rememberCompiled(pathToFileURL(target).href, pathToFileURL(module).href);
+    const url = pathToFileURL(target).href;
+    rememberCompiled(url, pathToFileURL(module).href);
+    rootCopy ??= url;
     pending.push(...header.deps);
   }
   // Stack traces and the cache's function versions read the compiled copies' source maps.
   process.setSourceMapsEnabled(true);
-  return pathToFileURL(compiledPath(path, pins) as string).href;
+  return rootCopy;
 }
 
 /**
@@ -131,7 +134,7 @@ function compiledPath(path: string, pins: Readonly<Record<string, string>>): str
   for (let at = dirname(path); ; at = dirname(at)) {
     const modules = join(at, "node_modules");
     if (basename(at) !== "node_modules" && isFolder(modules)) {
-      const id = hashOf(`${compiledForm}\0${path}\0${JSON.stringify(pins)}`).slice(0, 16);
+      const id = sha256Hex(`${compiledForm}\0${path}\0${JSON.stringify(pins)}`).slice(0, 16);
       const name = basename(path).replace(/\.[cm]?ts$/, "");
       return join(modules, ".cache", "flyte-ts", `${name}-${id}.mjs`);
     }
@@ -142,7 +145,7 @@ function compiledPath(path: string, pins: Readonly<Record<string, string>>): str
 /** The key a current copy of `path` carries: its text and its tsconfig.json's. */
 function currentKey(path: string): string {
   const tsconfig = nearestTsconfig(dirname(path));
-  return hashOf(
+  return sha256Hex(
     `${readFileSync(path, "utf8")}\0${tsconfig === undefined ? "" : readFileSync(tsconfig, "utf8")}`,
   );
 }
@@ -300,10 +303,6 @@ function importMetaOf(url: string): string {
     `resolve: (specifier, parent) => parent === undefined && /^\\.{1,2}\\//.test(specifier) ` +
     `? new URL(specifier, ${own}).href : import.meta.resolve(specifier, parent) };`
   );
-}
-
-function hashOf(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }
 
 function isFolder(path: string): boolean {
