@@ -9,7 +9,11 @@
  */
 import { Worker } from "node:worker_threads";
 import type { TaskTemplate } from "../api/task.js";
+import type { Batch } from "./batched-post.js";
 import type { FromWorker } from "./protocol.js";
+
+/** A message from a worker as it arrives: one, or a turn's batch. */
+type Arriving = FromWorker | Batch<FromWorker>;
 
 /** The spare, with what it was started with and what it said before a pool took it. */
 interface Spare {
@@ -17,9 +21,9 @@ interface Spare {
   /** The process environment it was started with: a pool takes it only while that still holds. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Messages it posted before it was taken (its `ready`), handed to the pool that takes it. */
-  readonly early: FromWorker[];
+  readonly early: Arriving[];
   /** Its listeners until it is taken. */
-  readonly keep: (message: FromWorker) => void;
+  readonly keep: (message: Arriving) => void;
   readonly ignore: (error: Error) => void;
   exited: boolean;
 }
@@ -43,7 +47,7 @@ export function startSpareThread(entry: URL): void {
   const data: SpareData = { spare: true };
   const worker = new Worker(entry, { env, workerData: data });
   worker.unref();
-  const early: FromWorker[] = [];
+  const early: Arriving[] = [];
   const started: Spare = {
     worker,
     env,
@@ -69,7 +73,7 @@ export function startSpareThread(entry: URL): void {
  */
 export function takeSpareThread(
   env: Readonly<Record<string, string | undefined>>,
-): { worker: Worker; early: readonly FromWorker[] } | undefined {
+): { worker: Worker; early: readonly Arriving[] } | undefined {
   const taken = slot[key];
   if (taken === undefined || taken.exited || !sameEnv(taken.env, env)) return undefined;
   slot[key] = undefined;

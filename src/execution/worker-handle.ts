@@ -85,7 +85,7 @@ function startThread(spec: WorkerSpec, events: WorkerEvents): WorkerHandle {
   if (spare !== undefined && spare.early.length > 0) {
     // After the caller holds the handle, as a new thread's first message would come.
     queueMicrotask(() => {
-      for (const message of spare.early) events.message(message);
+      for (const message of spare.early) receive(message, events);
     });
   }
   let requested = false;
