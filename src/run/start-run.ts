@@ -87,6 +87,9 @@ export async function startRun<A extends unknown[], R>(
     // A full disk must not fail the run before it starts; tasks that write there will say so.
     notRecorded.note(`the raw data folder ${rawDataPath}`, error);
   }
+  // The run's custom context, one frozen copy for the offload settings, the controller and the
+  // attempts (pools key what they send workers by it).
+  const customContext = Object.freeze({ ...options.customContext });
   const offload: OffloadRunSettings = {
     runName: name,
     mode,
@@ -96,7 +99,7 @@ export async function startRun<A extends unknown[], R>(
     interactive: options.interactiveMode === true,
     version: options.version,
     serviceAccount: options.serviceAccount,
-    customContext: Object.freeze({ ...options.customContext }),
+    customContext,
     clock,
     entryModule: task.moduleUrl,
     offload: options.offload,
@@ -171,7 +174,6 @@ export async function startRun<A extends unknown[], R>(
     executors.add(executor);
     return executor;
   };
-  const customContext = Object.freeze({ ...options.customContext });
   const controller = new Controller({ clock, emit, replay, customContext });
   const attempts = new AttemptStage(
     {
@@ -182,7 +184,7 @@ export async function startRun<A extends unknown[], R>(
       runBaseDir,
       rawDataPath,
       home,
-      customContext: Object.freeze({ ...options.customContext }),
+      customContext,
       pinCpus: options.pinCpus === true,
       resumed: options.resume !== undefined,
       emit,
