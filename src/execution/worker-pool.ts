@@ -104,6 +104,15 @@ interface PooledWorker {
   active: number;
   /** Jobs whose bodies said they await (I/O), holding no slot. */
   yielded: number;
+  /**
+   * Attempts this worker may take beyond its free slots, on the evidence that its bodies await:
+   * one more for each body that said it awaits, none again once a body finishes in its first
+   * turn. Without it every awaiting body would cost a round trip before the next one left, and a
+   * fan-out of I/O-bound bodies would start one per round trip; with it the number sent doubles
+   * every round trip (as TCP's slow start), up to `maxAwaitingPerWorker`. Back to 0 when the
+   * worker is idle.
+   */
+  window: number;
   idleTimer: NodeJS.Timeout | undefined;
   readonly abortChecks: Map<number, NodeJS.Timeout>;
   /** The worker's lane in the run's timeline: `"<env>/thread-<id>"` or `"<env>/process-<pid>"`. */
@@ -267,6 +276,7 @@ export class WorkerPool {
       retired: false,
       active: 0,
       yielded: 0,
+      window: 0,
       idleTimer: undefined,
       abortChecks: new Map(),
       lane: "",
@@ -337,8 +347,10 @@ export class WorkerPool {
     const { maxWorkers } = this.#options;
     // With a spare the pool may hold maxWorkers + 1: still at most maxWorkers run at once.
     const atMax = this.#workers.size > maxWorkers && this.#busyWorkers() >= maxWorkers;
+    const { concurrency, maxAwaitingPerWorker } = this.#options;
     for (const worker of this.#workers) {
-      if (!worker.ready || worker.retired || worker.active >= this.#options.concurrency) continue;
+      const lent = Math.min(worker.window, maxAwaitingPerWorker - worker.yielded);
+      if (!worker.ready || worker.retired || worker.active >= concurrency + lent) continue;
       if (atMax && worker.active === 0) continue;
       if (best === undefined || worker.active < best.active) best = worker;
     }
@@ -422,6 +434,8 @@ export class WorkerPool {
       case "done": {
         const job = worker.jobs.get(message.job);
         if (job === undefined) return;
+        // A body that finished in its first turn: the next ones may compute too.
+        if (!job.yielded) worker.window = 0;
         this.#detach(job);
         this.#settle(job, () => {
           try {
@@ -450,6 +464,7 @@ export class WorkerPool {
         if (worker.yielded >= this.#options.maxAwaitingPerWorker) return;
         job.yielded = true;
         worker.yielded++;
+        worker.window++;
         if (job.waitingCalls++ === 0) {
           worker.active--;
           this.#pump();
@@ -577,6 +592,8 @@ export class WorkerPool {
 
   #afterJobLeft(worker: PooledWorker): void {
     if (worker.jobs.size > 0) return;
+    // What its last bodies did says nothing of the next burst's.
+    worker.window = 0;
     worker.handle.setRef(false);
     const { idleTtlMs, minWorkers } = this.#options;
     const keep = minWorkers + (this.#spare ? 1 : 0);
