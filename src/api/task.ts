@@ -4,7 +4,14 @@
  * @module
  */
 import { hashInputs } from "../cache/inputs.js";
-import { currentFrame, type MapItem, nextSequence, type SubCall } from "../context/context.js";
+import {
+  currentFrame,
+  type Frame,
+  type MapItem,
+  nextSequence,
+  type SubCall,
+  type TaskContext,
+} from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
 import type { CallLocation } from "../internal/caller.js";
 import type { Parameter } from "../internal/parameters.js";
@@ -253,27 +260,42 @@ function invokeTask(template: TaskTemplate, args: unknown[], mapItem?: MapItem):
       ),
     );
   }
+  const pacer = frame.channel.pacer;
+  if (pacer === undefined) return issueCall(frame, frame.context, template, args, mapItem);
+  // The context is the caller's now (a group, a custom context), wherever the call is issued.
+  const context = frame.context;
+  return pacer.call(() => issueCall(frame, context, template, args, mapItem));
+}
+
+/** Numbers the call within its attempt and hands it to the controller. */
+function issueCall(
+  frame: Frame,
+  context: TaskContext,
+  template: TaskTemplate,
+  args: unknown[],
+  mapItem: MapItem | undefined,
+): Promise<unknown> {
   let inputsHash: string;
   try {
     inputsHash = hashInputs(template, args);
   } catch (error) {
     return Promise.reject(error);
   }
-  const group = frame.context.group;
+  const group = context.group;
   const seq = nextSequence(frame, `${template.name}|${inputsHash}|${group ?? ""}`);
   const call: { -readonly [K in keyof SubCall]: SubCall[K] } = {
     taskName: template.name,
     module: template.moduleUrl,
     ...(template.overrides === undefined ? {} : { overrides: template.overrides }),
     args,
-    parent: frame.context.action.name,
+    parent: context.action.name,
     group,
     seq,
     inputsHash,
   };
   if (mapItem !== undefined) call.mapItem = mapItem;
   // The run's context is empty unless set, and scopes only add to it: empty means nothing to pass.
-  const custom = frame.context.customContext;
+  const custom = context.customContext;
   if (hasKeys(custom)) call.customContext = custom;
   return frame.channel.submit(call, template);
 }

@@ -3,8 +3,10 @@
  * AsyncLocalStorage so concurrent tasks on one thread each see their own.
  * @module
  */
+
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ErrorData } from "../errors.js";
+import type { CallPacer } from "./call-pacer.js";
 import { Checkpoint } from "./checkpoint.js";
 import type { Report } from "./report.js";
 
@@ -290,6 +292,11 @@ export interface ControllerChannel {
   submit(call: SubCall, task?: unknown): Promise<unknown>;
   /** Records a finished traced call (fire and forget). */
   recordTrace(action: string, traceId: string, record: TraceRecord): void;
+  /**
+   * Paces the calls of bodies on the controller's own thread (inline bodies); absent in a
+   * worker, whose calls travel to the controller as messages.
+   */
+  readonly pacer?: CallPacer | undefined;
 }
 
 /** Everything the engine keeps for the body running in the current async scope. */

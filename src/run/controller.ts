@@ -7,6 +7,7 @@
 import type { TaskTemplate } from "../api/task.js";
 import type { CacheStage } from "../cache/cache-stage.js";
 import { hashInputs } from "../cache/inputs.js";
+import { CallPacer } from "../context/call-pacer.js";
 import type { ControllerChannel, MapItem, SubCall, TraceRecord } from "../context/context.js";
 import { CustomContexts } from "../context/custom-context.js";
 import { asCallerSees, errorToData, RunCancelledError, toTaskError } from "../errors.js";
@@ -49,6 +50,8 @@ export class Controller implements ControllerChannel {
   readonly #contexts: CustomContexts;
   /** The `flyte.map` item each queued sub-action is, when its map may be submitted together. */
   readonly #mapItems = new Map<string, MapItem>();
+  /** Paces the calls of inline bodies (call-pacer.ts). */
+  readonly pacer = new CallPacer();
 
   constructor(run: ControllerRun) {
     this.#run = run;

@@ -98,5 +98,6 @@ export function lendWhileWaiting(channel: ControllerChannel, lease: Lease): Cont
       return done;
     },
     recordTrace: (action, traceId, record) => channel.recordTrace(action, traceId, record),
+    pacer: channel.pacer,
   };
 }

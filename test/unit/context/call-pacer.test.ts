@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { CallPacer } from "../../../src/context/call-pacer.js";
+
+/** A clock the test moves by hand. */
+function manualClock() {
+  let now = 1_000;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+describe("CallPacer", () => {
+  it("issues calls at once while the slice lasts, returning the call's own promise", () => {
+    const clock = manualClock();
+    const pacer = new CallPacer(clock.now, 4);
+    const issued = Promise.resolve("a");
+    expect(pacer.call(() => issued)).toBe(issued);
+    clock.advance(3);
+    const second = Promise.resolve("b");
+    expect(pacer.call(() => second)).toBe(second);
+    expect(pacer.queued).toBe(0);
+  });
+
+  it("queues calls once the slice is spent and issues them in order on a later turn", async () => {
+    const clock = manualClock();
+    const pacer = new CallPacer(clock.now, 4);
+    const order: number[] = [];
+    const issue = (i: number) => () => {
+      order.push(i);
+      return Promise.resolve(i * 10);
+    };
+    const first = pacer.call(issue(0));
+    clock.advance(5);
+    const later = [1, 2, 3].map((i) => pacer.call(issue(i)));
+    // Spent: nothing more is issued in this turn, and a call made now waits behind the queued.
+    expect(order).toEqual([0]);
+    expect(pacer.queued).toBe(3);
+    expect(await Promise.all([first, ...later])).toEqual([0, 10, 20, 30]);
+    expect(order).toEqual([0, 1, 2, 3]);
+    expect(pacer.queued).toBe(0);
+  });
+
+  it("issues one slice per turn, letting the event loop run between slices", async () => {
+    const clock = manualClock();
+    const pacer = new CallPacer(clock.now, 4);
+    pacer.call(() => Promise.resolve(0));
+    clock.advance(4);
+    const turns: number[] = [];
+    let turn = 0;
+    const calls = Array.from({ length: 6 }, (_, i) =>
+      pacer.call(() => {
+        turns.push(turn);
+        // Each issued call takes 2 ms of the slice: two per slice.
+        clock.advance(2);
+        return Promise.resolve(i);
+      }),
+    );
+    // Counts the event loop's turns (one check phase each).
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await Promise.all(calls);
+    ticking = false;
+    // Two calls per slice, and the loop turned between slices.
+    expect(turns[0]).toBe(turns[1]);
+    expect(turns[2]).toBe(turns[3]);
+    expect(turns[2]).toBeGreaterThan(turns[1] as number);
+    expect(turns[4]).toBeGreaterThan(turns[3] as number);
+  });
+
+  it("turns a call that throws while queued into its rejection", async () => {
+    const clock = manualClock();
+    const pacer = new CallPacer(clock.now, 4);
+    pacer.call(() => Promise.resolve(0));
+    clock.advance(5);
+    const failed = pacer.call(() => {
+      throw new Error("bad input");
+    });
+    await expect(failed).rejects.toThrow("bad input");
+  });
+
+  it("starts a fresh slice after an idle spell", () => {
+    const clock = manualClock();
+    const pacer = new CallPacer(clock.now, 4);
+    pacer.call(() => Promise.resolve(0));
+    clock.advance(10);
+    const issued = Promise.resolve(1);
+    expect(pacer.call(() => issued)).toBe(issued);
+  });
+});
