@@ -39,14 +39,21 @@ export class CallPacer {
 
   /**
    * Issues the call now (`issue()` itself) when none is queued and the slice lasts; otherwise
-   * queues it and returns a promise of what `issue()` will return.
+   * queues it and returns a promise of what `issue()` will return. An `issue` that throws
+   * rejects the promise.
    */
   call<T>(issue: () => Promise<T>): Promise<T> {
     if (this.#head === this.#queue.length) {
       const now = this.#now();
       // A thread that was idle for longer than a slice starts a fresh one.
       if (now - this.#sliceStart >= 2 * this.#sliceMs && !this.#draining) this.#sliceStart = now;
-      if (now - this.#sliceStart < this.#sliceMs) return issue();
+      if (now - this.#sliceStart < this.#sliceMs) {
+        try {
+          return issue();
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(() => {

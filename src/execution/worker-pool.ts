@@ -70,6 +70,17 @@ function keyOf(keys: WeakMap<object, number>, owner: object): number {
 
 const noTraces: RunPayload["traces"] = Object.freeze([]);
 
+/** Issues calls at once, for a channel without a pacer. */
+const unpaced = {
+  call(issue: () => Promise<unknown>): Promise<unknown> {
+    try {
+      return issue();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  },
+};
+
 /** A `run` message. */
 type RunMessage = Extract<ToWorker, { t: "run" }>;
 
@@ -509,21 +520,14 @@ export class WorkerPool {
       worker.active--;
       this.#pump();
     }
-    let call: SubCall;
-    try {
-      call = this.#wire.decode(payload) as SubCall;
-    } catch (error) {
-      call = undefined as never;
-      reply(false, this.#wire.encodeError(error));
-    }
     const done = () => {
       if (--job.waitingCalls === 0 && job.worker === worker) worker.active++;
     };
-    if (call === undefined) {
-      done();
-      return;
-    }
-    job.request.channel.submit(call).then(
+    // Paced as an inline body's calls are (call-pacer.ts): a worker's burst of calls is decoded
+    // and issued over several turns, not in the one that received it.
+    const channel = job.request.channel;
+    const issue = () => channel.submit(this.#wire.decode(payload) as SubCall);
+    (channel.pacer ?? unpaced).call(issue).then(
       (value) => {
         done();
         let data: unknown;

@@ -13,7 +13,7 @@ let started = 0;
 
 const child = env.task(async function child(x: number) {
   started++;
-  return { x, action: flyte.ctx().action.name };
+  return { x, action: flyte.ctx()?.action.name };
 });
 
 /** Issues `n` calls in one loop; reports how many bodies had started when the loop ended and when the next turn came. */
