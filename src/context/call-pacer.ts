@@ -15,6 +15,13 @@
 /** How long calls are issued at once before the rest wait for the next turn. Milliseconds. */
 export const callSliceMs = 4;
 
+/**
+ * How many attempts may wait in the executors' queues for a worker before further calls wait
+ * here instead (as a closure and a promise, a fraction of an issued call's memory). Issuing is
+ * resumed once half of them have left.
+ */
+export const maxUnplacedAttempts = 1024;
+
 /** Issues calls now, or queued in order once the thread's slice is spent. */
 export class CallPacer {
   readonly #now: () => number;
@@ -24,6 +31,10 @@ export class CallPacer {
   /** When the current slice began: the last drain, or the first call after an idle spell. */
   #sliceStart = Number.NEGATIVE_INFINITY;
   #draining = false;
+  /** Whether issuing must wait (the executors' queues are full); see {@link holdWhile}. */
+  #full: () => boolean = () => false;
+  /** A drain stopped because `#full()` held; {@link wake} resumes it. */
+  #held = false;
   readonly #drain = () => this.#drainSlice();
 
   /** @param now - the clock slices are measured with, in ms (tests inject one). */
@@ -43,7 +54,7 @@ export class CallPacer {
    * rejects the promise.
    */
   call<T>(issue: () => Promise<T>): Promise<T> {
-    if (this.#head === this.#queue.length) {
+    if (this.#head === this.#queue.length && !this.#full()) {
       const now = this.#now();
       // A thread that was idle for longer than a slice starts a fresh one.
       if (now - this.#sliceStart >= 2 * this.#sliceMs && !this.#draining) this.#sliceStart = now;
@@ -70,11 +81,33 @@ export class CallPacer {
     });
   }
 
+  /**
+   * Queues calls instead of issuing them while `full()` holds; the owner calls {@link wake} once
+   * it may no longer hold. Issued calls wait for workers (and hold memory) where queued ones only
+   * wait: a fan-out of 100k children keeps a bounded number issued ahead of the workers.
+   * Deadlock-free as long as what fills up empties without further calls: attempts waiting for
+   * a worker need only running bodies to finish or await, and an awaiting body lends its slot.
+   */
+  holdWhile(full: () => boolean): void {
+    this.#full = full;
+  }
+
+  /** Resumes issuing after {@link holdWhile}'s condition stopped it. */
+  wake(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    setImmediate(this.#drain);
+  }
+
   #drainSlice(): void {
     const start = this.#now();
     this.#sliceStart = start;
     const queue = this.#queue;
     while (this.#head < queue.length) {
+      if (this.#full()) {
+        this.#held = true;
+        return;
+      }
       (queue[this.#head] as () => void)();
       queue[this.#head++] = undefined as never;
       if (this.#now() - start >= this.#sliceMs) break;

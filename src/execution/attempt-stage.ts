@@ -100,6 +100,8 @@ export class AttemptStage {
   /** Attempts holding a lease, and who waits for them all to give it back. */
   readonly #holding = { count: 0, waiters: [] as (() => void)[] };
   readonly #secrets = new Map<TaskTemplate, Promise<Record<string, string>>>();
+  /** Attempts a local pool holds queued for a worker; who hears when they fall to a level. */
+  readonly #unplaced = { count: 0, level: -1, fell: () => {} };
 
   /** @param channel - where bodies' own task calls go (the controller). */
   constructor(
@@ -112,6 +114,17 @@ export class AttemptStage {
     this.#scheduler = scheduler;
     this.#executorFor = executorFor;
     this.#channel = channel;
+  }
+
+  /** Attempts handed to a local pool that has not placed them on a worker yet. */
+  get unplaced(): number {
+    return this.#unplaced.count;
+  }
+
+  /** Calls `fell` each time the number of {@link unplaced} attempts falls to `level`. */
+  onUnplacedFallTo(level: number, fell: () => void): void {
+    this.#unplaced.level = level;
+    this.#unplaced.fell = fell;
   }
 
   /**
@@ -230,6 +243,15 @@ export class AttemptStage {
             lease.started?.();
             hooks.started();
           };
+    // Counted from here until the pool places it (or it ends unplaced: aborted in the queue).
+    let queued = executor.reportsPhases === true && executor.remote !== true;
+    const unplaced = this.#unplaced;
+    if (queued) unplaced.count++;
+    const left = () => {
+      if (!queued) return;
+      queued = false;
+      if (--unplaced.count === unplaced.level) unplaced.fell();
+    };
     const request: ExecuteRequest = {
       template,
       args: call.args,
@@ -242,9 +264,15 @@ export class AttemptStage {
       abort,
       env: attemptEnv(template.envVars, call.secrets, lease.env),
       logs: this.#run.logs,
-      placed: (lane, where) => hooks.placed({ lane, ...where }),
+      placed: (lane, where) => {
+        left();
+        hooks.placed({ lane, ...where });
+      },
       started,
-      ended: () => hooks.ended(),
+      ended: () => {
+        left();
+        hooks.ended();
+      },
       mapItem: action.mapItem,
     };
     const running = executor.execute(request);

@@ -7,7 +7,7 @@
 import type { TaskTemplate } from "../api/task.js";
 import type { CacheStage } from "../cache/cache-stage.js";
 import { hashInputs } from "../cache/inputs.js";
-import { CallPacer } from "../context/call-pacer.js";
+import { CallPacer, maxUnplacedAttempts } from "../context/call-pacer.js";
 import type { ControllerChannel, MapItem, SubCall, TraceRecord } from "../context/context.js";
 import { CustomContexts } from "../context/custom-context.js";
 import { asCallerSees, errorToData, RunCancelledError, toTaskError } from "../errors.js";
@@ -61,6 +61,10 @@ export class Controller implements ControllerChannel {
   /** Plugs in the stages; call once before submitting. */
   use(stages: ControllerStages): this {
     this.#stages = stages;
+    // Calls wait in the pacer, not as issued attempts, while the pools' queues are full.
+    const { attempts } = stages;
+    this.pacer.holdWhile(() => attempts.unplaced >= maxUnplacedAttempts);
+    attempts.onUnplacedFallTo(maxUnplacedAttempts / 2, () => this.pacer.wake());
     return this;
   }
 
