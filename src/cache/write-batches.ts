@@ -7,8 +7,10 @@
  * still being encoded here; the thread commits after the chunk posted when the turn ends.
  * @module
  */
+
+import type { Transaction } from "better-sqlite3";
 import { notRecorded } from "../internal/not-recorded.js";
-import { prepareRowStatements, RowPacker, type RowStatements, writeRows } from "./cache-rows.js";
+import { prepareRowStatements, RowPacker, writeRows } from "./cache-rows.js";
 import { CacheWriter } from "./cache-writer.js";
 import type { Database } from "./database.js";
 
@@ -46,7 +48,10 @@ interface OpenBatch extends Batch {
 export class WriteBatches {
   readonly #file: string;
   readonly #database: () => Database | undefined;
-  #statements: RowStatements | undefined;
+  /** Writes chunks of rows in one transaction on the store's connection (made once: a second). */
+  #write: Transaction<(chunks: readonly Uint8Array[], nowMs: number) => void> | undefined;
+  /** Every batch packs here: each hands its rows over as it ends, so the next starts empty. */
+  readonly #rows = new RowPacker();
   /** The writer thread: started by the first large batch; `null` once it could not be. */
   #thread: CacheWriter | undefined | null;
   #batch: OpenBatch | undefined;
@@ -65,7 +70,7 @@ export class WriteBatches {
       const committed = new Promise<void>((resolve) => {
         done = resolve;
       });
-      this.#batch = { rows: new RowPacker(), committed, done, thread: undefined };
+      this.#batch = { rows: this.#rows, committed, done, thread: undefined };
       setImmediate(this.#end);
     }
     return this.#batch;
@@ -104,7 +109,7 @@ export class WriteBatches {
     const thread = this.#thread;
     this.#thread = undefined;
     await thread?.close();
-    this.#statements = undefined;
+    this.#write = undefined;
   }
 
   /**
@@ -137,14 +142,17 @@ export class WriteBatches {
     if (db === undefined) return;
     try {
       endThreadBatches();
-      this.#statements ??= prepareRowStatements(db);
-      const statements = this.#statements;
-      const nowMs = Date.now();
-      db.transaction(() => {
-        for (const chunk of chunks) writeRows(statements, chunk, nowMs);
-      }).immediate();
+      this.#write ??= writeTransaction(db);
+      this.#write.immediate(chunks, Date.now());
     } catch (error) {
       notRecorded.note("cache entries", error, rows);
     }
   }
+}
+
+function writeTransaction(db: Database) {
+  const statements = prepareRowStatements(db);
+  return db.transaction((chunks: readonly Uint8Array[], nowMs: number) => {
+    for (const chunk of chunks) writeRows(statements, chunk, nowMs);
+  });
 }
