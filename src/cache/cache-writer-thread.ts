@@ -16,17 +16,10 @@ import type { BatchOutcome, PostedChunk } from "./cache-writer.js";
 import { closeMessage } from "./cache-writer.js";
 import { openConnection } from "./database.js";
 
-/**
- * The page cache of this connection. A fan-out's keys are random: with SQLite's default 2 MB,
- * most inserts into a large table read their leaf page again. KiB.
- */
-const PAGE_CACHE_KIB = 65_536;
-
 const port = parentPort;
 if (port === null) throw new Error("flyte-ts: cache-writer-thread runs as a worker thread.");
 const { file } = workerData as { file: string };
 const db = openConnection(file);
-db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
 db.pragma("wal_autocheckpoint = 0");
 const statements = prepareRowStatements(db);
 
