@@ -15,8 +15,8 @@
 // engines: dist/index.js takes the API from the engine of its thread (a worker's is marked
 // before it imports any task module); dist/testing.js and dist/cli/main.js run their module in
 // engine.js, dist/execution/worker-entry.js in worker-engine.js. The module resolution hooks,
-// the vitest stub, the run store's writer thread and the spare thread's starter share no state
-// with an engine (the spare's is in a global slot), and are files of their own.
+// the vitest stub, the run store's and the cache's writer threads and the spare thread's starter
+// share no state with an engine (the spare's is in a global slot), and are files of their own.
 //
 // A module's `import.meta.url` is rewritten to the URL the module had before bundling
 // (dist/<folder>/<name>.js), so the paths it computes from it (the worker program, the run
@@ -110,6 +110,7 @@ const standalone = [
   "execution/vitest-stub.ts",
   "execution/spare-thread.ts",
   "record/run-store-writer-thread.ts",
+  "cache/cache-writer-thread.ts",
 ];
 
 /** An engine's source: the API, and a function per module it runs for an entry point file. */

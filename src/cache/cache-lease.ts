@@ -9,6 +9,8 @@ import { leaseHolderIsGone, newLeaseOwner } from "./lease-owner.js";
 
 /** What {@link leadKey} needs from its store. */
 export interface LeadOptions {
+  /** Called before each write of a lease (the store's writer thread may hold the write lock). */
+  readonly beforeWrite: () => void;
   /** How long a lease lives without a heartbeat. Milliseconds. */
   readonly leaseMs: number;
   /** How often a waiter polls. Milliseconds. */
@@ -25,7 +27,7 @@ export async function leadKey(
   db: Database,
   key: string,
   signal: AbortSignal,
-  { leaseMs, pollMs, stored: storedValue }: LeadOptions,
+  { beforeWrite, leaseMs, pollMs, stored: storedValue }: LeadOptions,
 ): Promise<CacheLead> {
   const owner = newLeaseOwner();
   const stored = db.prepare<[string], { found: number }>(
@@ -56,6 +58,7 @@ export async function leadKey(
     signal.throwIfAborted();
     const hit = storedValue(key);
     if (hit !== undefined) return { hit };
+    beforeWrite();
     const outcome = take.immediate(Date.now(), unreadable);
     if (outcome === "taken") break;
     if (outcome === "stored") unreadable = true;
@@ -64,6 +67,7 @@ export async function leadKey(
   const renew = db.prepare("UPDATE leases SET expires_at = ? WHERE key = ? AND owner = ?");
   const heartbeat = setInterval(() => {
     try {
+      beforeWrite();
       renew.run(Date.now() + leaseMs, key, owner);
     } catch {
       // A missed heartbeat at worst lets a waiter start early; the result is the same.
@@ -74,6 +78,7 @@ export async function leadKey(
     release: () => {
       clearInterval(heartbeat);
       try {
+        beforeWrite();
         db.prepare("DELETE FROM leases WHERE key = ? AND owner = ?").run(key, owner);
       } catch {
         // The lease expires by itself.

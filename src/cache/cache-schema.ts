@@ -67,5 +67,13 @@ export function inlineEntrySeal(key: string, task: string, bytes: Uint8Array): s
   const sealed = Buffer.allocUnsafe(headBytes + bytes.byteLength);
   sealed.write(head, 0, "utf8");
   sealed.set(bytes, headBytes);
+  return inlineSealOf(sealed);
+}
+
+/**
+ * {@link inlineEntrySeal} of the bytes `key \n task \n output` (UTF-8), laid out by the caller
+ * (cache-rows.ts packs rows that way, so a write's seal is hashed where it lies).
+ */
+export function inlineSealOf(sealed: Uint8Array): string {
   return sha256(sealed).slice(0, 32);
 }

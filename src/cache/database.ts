@@ -45,9 +45,8 @@ export function openDatabase(file: string, schema: Schema, what: string): Databa
   let db: Database | undefined;
   try {
     mkdirSync(dirname(file), { recursive: true });
-    db = new (loadDriver())(file, { timeout: BUSY_TIMEOUT_MS });
+    db = openConnection(file, false);
     db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
     const found = db.pragma("user_version", { simple: true }) as number;
     if (found > schema.version) {
       warnOnce(
@@ -67,6 +66,23 @@ export function openDatabase(file: string, schema: Schema, what: string): Databa
         "this run goes on without it. Delete the file if it is damaged.",
     );
     return undefined;
+  }
+}
+
+/**
+ * A connection to the database at `file`, with the busy timeout and `synchronous=NORMAL` every
+ * connection here uses; throws what SQLite throws. Alone (no schema check), it serves a second
+ * connection to a file {@link openDatabase} opened, such as a writer thread's.
+ * @param mustExist - fail instead of creating a missing file.
+ */
+export function openConnection(file: string, mustExist = true): Database {
+  const db = new (loadDriver())(file, { timeout: BUSY_TIMEOUT_MS, fileMustExist: mustExist });
+  try {
+    db.pragma("synchronous = NORMAL");
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
   }
 }
 

@@ -4,7 +4,10 @@
  * (`objects`) and its entries point at that hash, so identical outputs are stored once. Outputs
  * over 1 MB live in the blob store. Writes made in the same turn of the event loop share one
  * transaction (a fan-out's results cost one commit, not one each), and each `set` resolves only
- * once that transaction has committed. Every read is verified: the row's key against the key
+ * once that transaction has committed. A turn with many writes (over 512: a fan-out's results)
+ * has its transaction written on a writer thread while the writes are still being encoded here
+ * (write-batches.ts); if that thread cannot start or stops, its rows are written here instead.
+ * Every read is verified: the row's key against the key
  * asked for and the row's seal (a hash binding key, task and the output's bytes, or the object's
  * hash whose bytes are checked against it). Anything unreadable or damaged is a miss plus one
  * warning naming the file, never a wrong value. A write that fails (a full disk) loses only the
@@ -12,18 +15,19 @@
  * @module
  */
 import { join } from "node:path";
-import type BetterSqlite3 from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { notRecorded } from "../internal/not-recorded.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import { warnOnce } from "../internal/warn.js";
 import { BlobStore } from "./blob-store.js";
 import { leadKey } from "./cache-lease.js";
+import type { RowPacker } from "./cache-rows.js";
 import { cacheSchema, entrySeal, inlineEntrySeal } from "./cache-schema.js";
 import type { CacheHit, CacheLead, CacheStore } from "./cache-store.js";
 import { type Database, openDatabase } from "./database.js";
 import type { DigestMemo } from "./file-digest.js";
 import { decodeValue, encodeBytes, sha256 } from "./value-codec.js";
+import { endThreadBatches, WriteBatches } from "./write-batches.js";
 
 /** Options of {@link SqliteCacheStore}. */
 export interface SqliteCacheStoreOptions {
@@ -42,24 +46,6 @@ export interface SqliteCacheStoreOptions {
   leaseMs?: number;
   /** How often a waiter checks for the leader's value or an expired lease. Milliseconds. @default 50 */
   pollMs?: number;
-}
-
-interface Pending {
-  readonly key: string;
-  readonly task: string;
-  readonly bytes: Buffer;
-  /** The content hash of an output stored in `objects`; `''` for one stored in its entry. */
-  readonly hash: string;
-  readonly seal: string;
-  /** The output with known secret values masked, when it held one (for `cache show`). */
-  readonly masked: Buffer | undefined;
-}
-
-/** The writes waiting for the next commit, and the promise they all resolve with. */
-interface Batch {
-  readonly items: Pending[];
-  readonly committed: Promise<void>;
-  readonly done: () => void;
 }
 
 interface Row {
@@ -93,8 +79,7 @@ export class SqliteCacheStore implements CacheStore {
   readonly #pollMs: number;
   #db: Database | undefined | null = null;
   #select: Statement<[string], Row> | undefined;
-  #writer: BetterSqlite3.Transaction<(batch: readonly Pending[], now: number) => void> | undefined;
-  #batch: Batch | undefined;
+  readonly #writes: WriteBatches;
   /** Objects found damaged: the next write of the same hash replaces the row instead of keeping it. */
   readonly #damaged = new Set<string>();
 
@@ -107,6 +92,7 @@ export class SqliteCacheStore implements CacheStore {
     this.#entryMaxBytes = Math.min(options.entryMaxBytes ?? 512, this.#inlineMaxBytes);
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#pollMs = options.pollMs ?? 50;
+    this.#writes = new WriteBatches(this.#file, () => this.database);
   }
 
   /** The open database, or `undefined` when it cannot be used (warned once). */
@@ -160,6 +146,7 @@ export class SqliteCacheStore implements CacheStore {
       },
       set: (path, size, mtimeNs, digest) => {
         try {
+          endThreadBatches();
           upsert.run(path, size, mtimeNs, digest);
         } catch {
           // Only a memo: the next process hashes the file again.
@@ -269,13 +256,14 @@ export class SqliteCacheStore implements CacheStore {
 
   /**
    * Stores `value` under `key`; resolves once the transaction that holds it has committed.
-   * Calls made in the same turn of the event loop share that transaction.
+   * Calls made in the same turn of the event loop share that transaction; when they are many
+   * (a fan-out's results), it is written on the writer thread while they are encoded.
    */
   set(key: string, value: unknown, taskName: string): Promise<void> {
     if (this.database === undefined) return Promise.resolve();
-    let pending: Pending;
+    const batch = this.#writes.current();
     try {
-      pending = this.#pending(key, value, taskName);
+      this.#pack(batch.rows, key, value, taskName);
     } catch (error) {
       warnOnce(
         `The output of task \`${taskName}\` cannot be stored in the cache (${error instanceof Error ? error.message : String(error)}); ` +
@@ -283,80 +271,39 @@ export class SqliteCacheStore implements CacheStore {
       );
       return Promise.resolve();
     }
-    let batch = this.#batch;
-    if (batch === undefined) {
-      let done = () => {};
-      const committed = new Promise<void>((resolve) => {
-        done = resolve;
-      });
-      batch = this.#batch = { items: [], committed, done };
-      setImmediate(() => this.#flush());
-    }
-    batch.items.push(pending);
+    this.#writes.packed();
     return batch.committed;
   }
 
   /**
-   * A write, encoded and sealed. A small output without secrets goes in its entry (one hash,
-   * the seal); others are stored by content hash.
+   * Encodes a write into `rows`. A small output without secrets goes in its entry (sealed where
+   * it is written); others are stored by content hash, an output over the blob limit in a
+   * blob file (written now: the file exists before any row points at it).
    */
-  #pending(key: string, value: unknown, task: string): Pending {
+  #pack(rows: RowPacker, key: string, value: unknown, task: string): void {
     const shown = knownSecrets.maskValue(value);
     const masked = shown === value ? undefined : encodeBytes(shown);
     const bytes = encodeBytes(value);
-    if (masked === undefined && bytes.byteLength <= this.#entryMaxBytes)
-      return { key, task, bytes, hash: "", seal: inlineEntrySeal(key, task, bytes), masked };
-    const hash = sha256(bytes);
-    return { key, task, bytes, hash, seal: entrySeal(key, task, hash), masked };
-  }
-
-  /** Writes every pending output in one transaction. */
-  #flush(): void {
-    const pending = this.#batch;
-    if (pending === undefined) return;
-    this.#batch = undefined;
-    const batch = pending.items;
-    const db = this.database;
-    try {
-      if (db === undefined) return;
-      const now = Date.now();
-      for (const p of batch) {
-        // The file exists before any row points at it.
-        if (p.bytes.byteLength > this.#inlineMaxBytes) this.#blobs.put(p.hash, p.bytes);
-      }
-      this.#writer ??= this.#makeWriter(db);
-      this.#writer.immediate(batch, now);
-    } catch (error) {
-      notRecorded.note("cache entries", error, batch.length);
-    } finally {
-      pending.done();
+    if (masked === undefined && bytes.byteLength <= this.#entryMaxBytes) {
+      rows.add({ key, task, bytes });
+      return;
     }
-  }
-
-  /** The transaction that writes one batch: an entry row per key, an object row per larger output. */
-  #makeWriter(db: Database) {
-    // Same hash, same bytes: an object already stored is left as it is (unless it was found damaged).
-    const putObject = db.prepare(
-      "INSERT OR IGNORE INTO objects (hash, size, data, masked) VALUES (?, ?, ?, ?)",
-    );
-    const replaceObject = db.prepare(
-      "INSERT OR REPLACE INTO objects (hash, size, data, masked) VALUES (?, ?, ?, ?)",
-    );
-    const putEntry = db.prepare(
-      "INSERT OR REPLACE INTO entries (key, task, hash, created_at, seal, data) VALUES (?, ?, ?, ?, ?, ?)",
-    );
-    return db.transaction((batch: readonly Pending[], now: number) => {
-      for (const { key, task, bytes, hash, seal, masked } of batch) {
-        if (hash === "") {
-          putEntry.run(key, task, hash, now, seal, bytes);
-          continue;
-        }
-        const size = bytes.byteLength;
-        const data = size <= this.#inlineMaxBytes ? bytes : null;
-        const put = this.#damaged.delete(hash) ? replaceObject : putObject;
-        put.run(hash, size, data, masked ?? null);
-        putEntry.run(key, task, hash, now, seal, null);
+    const hash = sha256(bytes);
+    const blob = bytes.byteLength > this.#inlineMaxBytes;
+    if (blob) {
+      try {
+        this.#blobs.put(hash, bytes);
+      } catch (error) {
+        notRecorded.note("cache entries", error, 1);
+        return;
       }
+    }
+    const seal = entrySeal(key, task, hash);
+    rows.add({
+      key,
+      task,
+      bytes,
+      object: { hash, seal, blob, replace: this.#damaged.delete(hash), masked },
     });
   }
 
@@ -369,6 +316,7 @@ export class SqliteCacheStore implements CacheStore {
       const db = this.database;
       if (db === undefined) return { release: () => {} };
       return await leadKey(db, key, signal, {
+        beforeWrite: endThreadBatches,
         leaseMs: this.#leaseMs,
         pollMs: this.#pollMs,
         stored: (k) => this.getNow(k),
@@ -382,12 +330,10 @@ export class SqliteCacheStore implements CacheStore {
     }
   }
 
-  /** Writes what is pending and closes the database (a later call opens it again). */
-  close(): Promise<void> {
-    this.#flush();
+  /** Writes what is pending, waits for the writer thread, and closes the database (a later call opens it again). */
+  async close(): Promise<void> {
+    await this.#writes.close();
     this.#db?.close();
     this.#db = null;
-    this.#writer = undefined;
-    return Promise.resolve();
   }
 }
