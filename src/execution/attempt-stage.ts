@@ -243,7 +243,7 @@ export class AttemptStage {
             lease.started?.();
             hooks.started();
           };
-    // Counted from here until the pool places it (or it ends unplaced: aborted in the queue).
+    // Counted from here until the pool places it or the attempt ends unplaced.
     let queued = executor.reportsPhases === true && executor.remote !== true;
     const unplaced = this.#unplaced;
     if (queued) unplaced.count++;
@@ -276,6 +276,9 @@ export class AttemptStage {
       mapItem: action.mapItem,
     };
     const running = executor.execute(request);
+    // Still queued: it leaves the count when placed, or else when it settles (an executor may
+    // refuse it without placing or ending it: a pool shut down, a payload that cannot cross).
+    if (queued) running.then(left, left);
     if (!executor.reportsPhases) {
       hooks.placed({ lane: template.environment.name });
       started();

@@ -93,4 +93,44 @@ describe("CallPacer", () => {
     const issued = Promise.resolve(1);
     expect(pacer.call(() => issued)).toBe(issued);
   });
+
+  it("queues calls while its owner says it is full, and issues them in order once woken", async () => {
+    const clock = manualClock();
+    const pacer = new CallPacer(clock.now, 4);
+    let full = false;
+    pacer.holdWhile(() => full);
+    const order: number[] = [];
+    const issue = (i: number) => () => {
+      order.push(i);
+      // The second call fills the executors' queues.
+      if (i === 1) full = true;
+      return Promise.resolve(i);
+    };
+    const calls = [0, 1, 2, 3].map((i) => pacer.call(issue(i)));
+    expect(order).toEqual([0, 1]);
+    // However many turns pass, nothing is issued while full.
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual([0, 1]);
+    expect(pacer.queued).toBe(2);
+    full = false;
+    pacer.wake();
+    expect(await Promise.all(calls)).toEqual([0, 1, 2, 3]);
+    expect(order).toEqual([0, 1, 2, 3]);
+  });
+
+  it("does not issue a new call at once while full, even with nothing queued", async () => {
+    const pacer = new CallPacer(manualClock().now, 4);
+    let full = true;
+    pacer.holdWhile(() => full);
+    let issued = false;
+    const call = pacer.call(() => {
+      issued = true;
+      return Promise.resolve("late");
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(issued).toBe(false);
+    full = false;
+    pacer.wake();
+    expect(await call).toBe("late");
+  });
 });
