@@ -14,6 +14,7 @@ import {
 } from "../context/context.js";
 import { TraceDoesNotAllowNestedTasksError } from "../errors.js";
 import type { CallLocation } from "../internal/caller.js";
+import { copiedArgs } from "../internal/copied-args.js";
 import type { Parameter } from "../internal/parameters.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { Cache, type CacheRequest } from "./cache.js";
@@ -261,10 +262,16 @@ function invokeTask(template: TaskTemplate, args: unknown[], mapItem?: MapItem):
     );
   }
   const pacer = frame.channel.pacer;
-  if (pacer === undefined) return issueCall(frame, frame.context, template, args, mapItem);
-  // The context is the caller's now (a group, a custom context), wherever the call is issued.
+  if (pacer === undefined || pacer.ready()) {
+    return issueCall(frame, frame.context, template, args, mapItem);
+  }
+  // Queued behind a busy controller (context/call-pacer.ts). The context is the caller's now (a
+  // group, a custom context), and so are the arguments: a worker's copy is taken now, so the
+  // caller changing its objects before the call is issued cannot reach the child. An inline
+  // task gets them by reference, as a function call would.
   const context = frame.context;
-  return pacer.call(() => issueCall(frame, context, template, args, mapItem));
+  const kept = template.environment.runtime === "inline" ? args : copiedArgs(args);
+  return pacer.enqueue(() => issueCall(frame, context, template, kept, mapItem));
 }
 
 /** Numbers the call within its attempt and hands it to the controller. */

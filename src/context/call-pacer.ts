@@ -49,23 +49,22 @@ export class CallPacer {
   }
 
   /**
-   * Issues the call now (`issue()` itself) when none is queued and the slice lasts; otherwise
-   * queues it and returns a promise of what `issue()` will return. An `issue` that throws
-   * rejects the promise.
+   * Whether a call made now is issued at once: none is queued, issuing is not held, and the
+   * slice lasts. Otherwise it goes through {@link enqueue}.
    */
-  call<T>(issue: () => Promise<T>): Promise<T> {
-    if (this.#head === this.#queue.length && !this.#full()) {
-      const now = this.#now();
-      // A thread that was idle for longer than a slice starts a fresh one.
-      if (now - this.#sliceStart >= 2 * this.#sliceMs && !this.#draining) this.#sliceStart = now;
-      if (now - this.#sliceStart < this.#sliceMs) {
-        try {
-          return issue();
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }
-    }
+  ready(): boolean {
+    if (this.#head !== this.#queue.length || this.#full()) return false;
+    const now = this.#now();
+    // A thread that was idle for longer than a slice starts a fresh one.
+    if (now - this.#sliceStart >= 2 * this.#sliceMs && !this.#draining) this.#sliceStart = now;
+    return now - this.#sliceStart < this.#sliceMs;
+  }
+
+  /**
+   * Queues a call; returns a promise of what `issue()` returns once it is issued (a throw
+   * rejects it).
+   */
+  enqueue<T>(issue: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(() => {
         try {
@@ -79,6 +78,16 @@ export class CallPacer {
         setImmediate(this.#drain);
       }
     });
+  }
+
+  /** Issues the call now when {@link ready}, else queues it. A throw rejects the promise. */
+  call<T>(issue: () => Promise<T>): Promise<T> {
+    if (!this.ready()) return this.enqueue(issue);
+    try {
+      return issue();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import * as flyte from "flyte-ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const env = new flyte.TaskEnvironment({ name: "call-pacing", runtime: "inline" });
+const threads = new flyte.TaskEnvironment({ name: "call-pacing-threads" });
 
 let started = 0;
 
@@ -34,6 +35,23 @@ const oneByOne = env.task(async function oneByOne(n: number) {
   const outputs = [];
   for (let i = 0; i < n; i++) outputs.push(await child(7));
   return outputs;
+});
+
+/** Returns the setting it was called with. */
+const readsSetting = threads.task(async function readsSetting(config: { lr: number }) {
+  return config.lr;
+});
+
+/** Calls `readsSetting` `n` times with one object, changed before each call. */
+const reusesObject = env.task(async function reusesObject(n: number) {
+  const config = { lr: -1 };
+  const calls: Promise<number>[] = [];
+  for (let i = 0; i < n; i++) {
+    config.lr = i;
+    calls.push(readsSetting(config));
+  }
+  config.lr = -2;
+  return Promise.all(calls);
 });
 
 let home: string;
@@ -63,5 +81,11 @@ describe("call pacing", () => {
     const sequential = await (await context.run(oneByOne, n)).outputs();
     expect(outputs.map((o) => o.action)).toEqual(sequential.map((o) => o.action));
     expect(new Set(outputs.map((o) => o.action)).size).toBe(n);
+  });
+
+  it("gives a queued call's worker the arguments as they were when the call was made", async () => {
+    const n = 2000;
+    const run = await flyte.withRunContext({ cacheDir: home }).run(reusesObject, n);
+    expect(await run.outputs()).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 });
