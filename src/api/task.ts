@@ -266,12 +266,11 @@ function invokeTask(template: TaskTemplate, args: unknown[], mapItem?: MapItem):
     return issueCall(frame, frame.context, template, args, mapItem);
   }
   // Queued behind a busy controller (context/call-pacer.ts). The context is the caller's now (a
-  // group, a custom context), and so are the arguments: a worker's copy is taken now, so the
-  // caller changing its objects before the call is issued cannot reach the child. An inline
-  // task gets them by reference, as a function call would.
+  // group, a custom context), and so are the arguments: the child's copy is taken now, so the
+  // caller changing its objects before the call is issued cannot reach it.
   const context = frame.context;
-  const kept = template.environment.runtime === "inline" ? args : copiedArgs(args);
-  return pacer.enqueue(() => issueCall(frame, context, template, kept, mapItem));
+  const copied = copiedArgs(args);
+  return pacer.enqueue(() => issueCall(frame, context, template, copied, mapItem));
 }
 
 /** Numbers the call within its attempt and hands it to the controller. */

@@ -42,13 +42,18 @@ const readsSetting = threads.task(async function readsSetting(config: { lr: numb
   return config.lr;
 });
 
-/** Calls `readsSetting` `n` times with one object, changed before each call. */
-const reusesObject = env.task(async function reusesObject(n: number) {
+/** The same on this thread. */
+const readsSettingInline = env.task(async function readsSettingInline(config: { lr: number }) {
+  return config.lr;
+});
+
+/** Calls a task `n` times with one object, changed before each call. */
+const reusesObject = env.task(async function reusesObject(n: number, inline = false) {
   const config = { lr: -1 };
   const calls: Promise<number>[] = [];
   for (let i = 0; i < n; i++) {
     config.lr = i;
-    calls.push(readsSetting(config));
+    calls.push(inline ? readsSettingInline(config) : readsSetting(config));
   }
   config.lr = -2;
   return Promise.all(calls);
@@ -83,9 +88,11 @@ describe("call pacing", () => {
     expect(new Set(outputs.map((o) => o.action)).size).toBe(n);
   });
 
-  it("gives a queued call's worker the arguments as they were when the call was made", async () => {
+  it("gives a queued call's child the arguments as they were when the call was made", async () => {
     const n = 2000;
-    const run = await flyte.withRunContext({ cacheDir: home }).run(reusesObject, n);
-    expect(await run.outputs()).toEqual(Array.from({ length: n }, (_, i) => i));
+    const context = flyte.withRunContext({ cacheDir: home });
+    const expected = Array.from({ length: n }, (_, i) => i);
+    expect(await (await context.run(reusesObject, n)).outputs()).toEqual(expected);
+    expect(await (await context.run(reusesObject, n, true)).outputs()).toEqual(expected);
   });
 });
