@@ -22,6 +22,16 @@ export const callSliceMs = 4;
  */
 export const maxUnplacedAttempts = 1024;
 
+/** Options of {@link CallPacer}. */
+export interface CallPacerOptions {
+  /** The clock slices are measured with, in ms (tests inject one). @default performance.now */
+  readonly now?: () => number;
+  /** @default {@link callSliceMs} */
+  readonly sliceMs?: number;
+  /** Hears the number of queued calls when it changed, after each slice (0 once all are issued). */
+  readonly waiting?: (count: number) => void;
+}
+
 /** Issues calls now, or queued in order once the thread's slice is spent. */
 export class CallPacer {
   readonly #now: () => number;
@@ -37,10 +47,14 @@ export class CallPacer {
   #held = false;
   readonly #drain = () => this.#drainSlice();
 
-  /** @param now - the clock slices are measured with, in ms (tests inject one). */
-  constructor(now: () => number = () => performance.now(), sliceMs = callSliceMs) {
-    this.#now = now;
-    this.#sliceMs = sliceMs;
+  readonly #waiting: (count: number) => void;
+  /** The number of queued calls last told to `waiting`. */
+  #told = 0;
+
+  constructor(options: CallPacerOptions = {}) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#sliceMs = options.sliceMs ?? callSliceMs;
+    this.#waiting = options.waiting ?? (() => {});
   }
 
   /** Calls waiting to be issued. */
@@ -115,12 +129,14 @@ export class CallPacer {
     while (this.#head < queue.length) {
       if (this.#full()) {
         this.#held = true;
+        this.#tell();
         return;
       }
       (queue[this.#head] as () => void)();
       queue[this.#head++] = undefined as never;
       if (this.#now() - start >= this.#sliceMs) break;
     }
+    this.#tell();
     if (this.#head < queue.length) {
       setImmediate(this.#drain);
       return;
@@ -128,5 +144,12 @@ export class CallPacer {
     this.#queue = [];
     this.#head = 0;
     this.#draining = false;
+  }
+
+  #tell(): void {
+    const count = this.queued;
+    if (count === this.#told) return;
+    this.#told = count;
+    this.#waiting(count);
   }
 }

@@ -125,6 +125,16 @@ export type RunEvent =
       readonly record?: TraceRecord;
     }
   | {
+      /**
+       * Calls made by bodies that the controller has not issued yet (context/call-pacer.ts): a
+       * fan-out's calls beyond its loop's first slice, and calls held while the pools' queues
+       * are full. They are not actions yet. Sent when the number changes, at most once a slice.
+       */
+      readonly type: "calls-waiting";
+      readonly count: number;
+      readonly at: number;
+    }
+  | {
       readonly type: "run-finished";
       readonly run: string;
       readonly status: RunStatus;

@@ -68,6 +68,8 @@ export class Progress {
   startedAt: number | undefined;
   endedAt: number | undefined;
   status: RunStatus | undefined;
+  /** Calls made but not issued yet (not actions yet): counted in what is left. */
+  callsWaiting = 0;
   readonly #actions = new Map<string, ProgressAction>();
   readonly roots: ProgressAction[] = [];
 
@@ -150,6 +152,9 @@ export class Progress {
         return;
       }
       case "trace-recorded":
+        return;
+      case "calls-waiting":
+        this.callsWaiting = event.count;
         return;
       case "run-finished":
         this.endedAt = event.at;
@@ -302,8 +307,11 @@ export function headerLine(progress: Progress, now: number): string {
   const done = counts.succeeded + counts.cached + counts.failed + counts.cancelled;
   const elapsedMs = now - (progress.startedAt ?? now);
   const parts = [`run ${progress.run}`, formatMs(elapsedMs), `${done}/${total} actions done`];
-  if (done > 0 && done < total && elapsedMs > 0) {
-    parts.push(`~${formatMs(((total - done) * elapsedMs) / done)} left`);
+  const waiting = progress.callsWaiting;
+  if (waiting > 0) parts.push(`${waiting} more call${waiting === 1 ? "" : "s"} not issued yet`);
+  const left = total + waiting - done;
+  if (done > 0 && left > 0 && elapsedMs > 0) {
+    parts.push(`~${formatMs((left * elapsedMs) / done)} left`);
   }
   return parts.join(" · ");
 }

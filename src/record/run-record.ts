@@ -186,6 +186,8 @@ export class RunRecord {
         this.#run.endedAt = event.at;
         if (event.error) this.#run.error = event.error;
         return;
+      case "calls-waiting":
+        return;
       default:
         event satisfies never;
     }

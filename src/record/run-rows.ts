@@ -312,6 +312,9 @@ export function runRows(
         if (call !== undefined && knownSecrets.maskValue(call.args) !== call.args)
           q.push(sql.runArgs, [callSeal(run, call, null), run]);
         break;
+      case "calls-waiting":
+        // The live view's: not kept.
+        return;
       default:
         event satisfies never;
     }

@@ -159,6 +159,8 @@ export function telemetryObserver(): RunObserver {
         if (event.error !== undefined) fail(runSpan, event.error);
         runSpan.end(event.at);
         return;
+      case "calls-waiting":
+        return;
       default:
         event satisfies never;
     }

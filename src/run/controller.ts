@@ -50,12 +50,15 @@ export class Controller implements ControllerChannel {
   readonly #contexts: CustomContexts;
   /** The `flyte.map` item each queued sub-action is, when its map may be submitted together. */
   readonly #mapItems = new Map<string, MapItem>();
-  /** Paces the calls of inline bodies (call-pacer.ts). */
-  readonly pacer = new CallPacer();
+  /** Paces the calls of bodies (call-pacer.ts); the calls it holds are told as run events. */
+  readonly pacer: CallPacer;
 
   constructor(run: ControllerRun) {
     this.#run = run;
     this.#contexts = new CustomContexts(run.customContext);
+    this.pacer = new CallPacer({
+      waiting: (count) => run.emit({ type: "calls-waiting", count, at: run.clock.now() }),
+    });
   }
 
   /** Plugs in the stages; call once before submitting. */

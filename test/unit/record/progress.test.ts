@@ -86,6 +86,12 @@ describe("the live view's tree", () => {
     const p = fanOut(3);
     p.observe({ type: "action-finished", action: "s0", status: "succeeded", at: 1000 });
     expect(headerLine(p, 1000)).toBe("run r · 1.0s · 1/4 actions done · ~3.0s left");
+    // Calls the controller has not issued yet count in what is left, not as actions.
+    p.observe({ type: "calls-waiting", count: 4, at: 1000 });
+    expect(headerLine(p, 1000)).toBe(
+      "run r · 1.0s · 1/4 actions done · 4 more calls not issued yet · ~7.0s left",
+    );
+    p.observe({ type: "calls-waiting", count: 0, at: 1000 });
     p.observe({ type: "action-cache-hit", action: "s1", at: 1000 });
     p.observe({ type: "action-finished", action: "s1", status: "succeeded", at: 1000 });
     p.observe({ type: "action-finished", action: "s2", status: "failed", at: 1000 });
