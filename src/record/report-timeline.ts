@@ -6,6 +6,7 @@
  * with a few lines of script, so a run of 100k attempts stays a small file that renders fast.
  * @module
  */
+import { pauseAt, runSteps, type Steps } from "../internal/steps.js";
 import { formatMs } from "../internal/time.js";
 import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js";
 
@@ -67,7 +68,7 @@ const maxRowsPerLane = 120;
  * Places each bar (by start time) in the row that frees up first, a new row when every row is
  * still busy, up to {@link maxRowsPerLane}. A min-heap of row ends keeps it O(n log n).
  */
-function packRows(bars: readonly Bar[]): { bar: Bar; row: number }[] {
+function* packRows(bars: readonly Bar[]): Steps<{ bar: Bar; row: number }[]> {
   const heap: { end: number; row: number }[] = [];
   const less = (a: number, b: number) =>
     (heap[a] as { end: number }).end < (heap[b] as { end: number }).end;
@@ -97,21 +98,25 @@ function packRows(bars: readonly Bar[]): { bar: Bar; row: number }[] {
       i = parent;
     }
   };
-  return [...bars]
-    .sort((a, b) => a.start - b.start)
-    .map((bar) => {
-      // A zero-length bar still takes room on screen.
-      const end = Math.max(bar.end, bar.start + 1);
-      const first = heap[0];
-      if (first !== undefined && (first.end <= bar.start || heap.length >= maxRowsPerLane)) {
-        first.end = Math.max(first.end, end);
-        down(0);
-        return { bar, row: first.row };
-      }
-      heap.push({ end, row: heap.length });
-      up(heap.length - 1);
-      return { bar, row: heap.length - 1 };
-    });
+  const sorted = [...bars].sort((a, b) => a.start - b.start);
+  const placed: { bar: Bar; row: number }[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    if (pauseAt(i)) yield;
+    const bar = sorted[i] as Bar;
+    // A zero-length bar still takes room on screen.
+    const end = Math.max(bar.end, bar.start + 1);
+    const first = heap[0];
+    if (first !== undefined && (first.end <= bar.start || heap.length >= maxRowsPerLane)) {
+      first.end = Math.max(first.end, end);
+      down(0);
+      placed.push({ bar, row: first.row });
+      continue;
+    }
+    heap.push({ end, row: heap.length });
+    up(heap.length - 1);
+    placed.push({ bar, row: heap.length - 1 });
+  }
+  return placed;
 }
 
 /**
@@ -166,11 +171,19 @@ function indexIn(list: string[], indexes: Map<string, number>, value: string): n
 
 /** Lays out a run's attempts and cache hits in lanes and rows. */
 export function timelineData(run: RunRecordData): TimelineData {
+  return runSteps(timelineSteps(run));
+}
+
+/** {@link timelineData}, pausing in its loops. */
+function* timelineSteps(run: RunRecordData): Steps<TimelineData> {
   let end = run.endedAt ?? run.startedAt;
   if (run.endedAt === undefined) for (const a of run.actions) end = Math.max(end, a.endedAt ?? 0);
   const spanMs = Math.max(1, end - run.startedAt);
   const lanes = new Map<string, Bar[]>();
-  for (const action of run.actions) {
+  const actions = run.actions;
+  for (let i = 0; i < actions.length; i++) {
+    if (pauseAt(i)) yield;
+    const action = actions[i] as ActionRecord;
     for (const attempt of action.attempts) {
       pushTo(lanes, laneOf(action, attempt), {
         action,
@@ -215,11 +228,13 @@ export function timelineData(run: RunRecordData): TimelineData {
   };
   for (const [name, members] of lanes) {
     const lane = laneData.length;
-    const placed = packRows(members);
+    const placed = yield* packRows(members);
     const rows = placed.reduce((n, p) => Math.max(n, p.row + 1), 1);
     // A huge fan-out shrinks its rows to stay on screen.
     laneData.push({ name, rows, rowPx: rows <= 24 ? 18 : Math.max(2, Math.floor(432 / rows)) });
-    for (const { bar, row } of placed) {
+    for (let i = 0; i < placed.length; i++) {
+      if (pauseAt(i)) yield;
+      const { bar, row } = placed[i] as { bar: Bar; row: number };
       const { action, attempt } = bar;
       const start = bar.start - run.startedAt;
       const task = indexIn(tasks, taskIndexes, action.task);
@@ -284,13 +299,21 @@ export function barDetail(
 }
 
 /** The timeline section: legend, axis, and the bars as JSON for the page's script to draw. */
-export function timelineSection(run: RunRecordData): string {
-  const data = timelineData(run);
+export function* timelineSection(run: RunRecordData): Steps<string> {
+  const data = yield* timelineSteps(run);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map(
     (f) => `<span style="left:${(f * 100).toFixed(0)}%">${formatMs(f * data.spanMs)}</span>`,
   );
+  // JSON.stringify(data), the bars a few thousand at a time.
+  const { bars, ...rest } = data;
+  const head = JSON.stringify({ ...rest, bars: [] });
+  const chunks: string[] = [];
+  for (let i = 0; i < bars.length; i += 4096) {
+    if (i > 0) yield;
+    chunks.push(JSON.stringify(bars.slice(i, i + 4096)).slice(1, -1));
+  }
   // "<" cannot end the script element early once escaped; the JSON stays valid.
-  const json = JSON.stringify(data).replace(/</g, "\\u003c");
+  const json = `${head.slice(0, -2)}${chunks.join(",")}]}`.replace(/</g, "\\u003c");
   return `<section id="timeline"><h2>Timeline</h2>
 <div class="legend"><span class="bar waiting">waiting</span><span class="bar succeeded">ok</span><span class="bar failed">failed</span><span class="bar timeout">timeout</span><span class="bar cancelled">cancelled</span><span class="bar running">running</span><span class="bar succeeded retry">#n retry</span><span class="hit legend-hit"></span> cache hit</div>
 <div class="zoom">zoom <button type="button" data-zoom="0.5">−</button><button type="button" data-zoom="2">+</button><button type="button" data-zoom="0">fit</button> <span class="zoom-level">1×</span> (or Ctrl + wheel over the timeline)</div>

@@ -7,12 +7,13 @@
  */
 import type { TabData } from "../context/report.js";
 import type { ErrorData } from "../errors.js";
+import { pauseAt, runSteps, runStepsSliced, type Steps } from "../internal/steps.js";
 import { formatMs } from "../internal/time.js";
 import type { LogEntry } from "./logs.js";
 import { reportScript, reportStyle } from "./report-assets.js";
 import { ioDetails } from "./report-io.js";
 import { pushTo, timelineSection } from "./report-timeline.js";
-import type { ActionRecord, RunRecordData } from "./run-record.js";
+import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js";
 
 /** What the report shows besides the record itself. */
 export interface ReportExtras {
@@ -67,30 +68,40 @@ function actionLine(action: ActionRecord, tabs: ReportExtras["tabs"]): string {
   return `<span class="mark ${action.status}">${statusMark[action.status] ?? "?"}</span> <b>${name}</b> <code>${esc(action.id)}</code> <span class="facts">${facts.join(" · ")}</span>`;
 }
 
-function tree(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
+function* tree(run: RunRecordData, tabs: ReportExtras["tabs"]): Steps<string> {
   const children = new Map<string, ActionRecord[]>();
-  for (const action of run.actions) {
-    const key = action.parent ?? "";
-    pushTo(children, key, action);
+  const actions = run.actions;
+  for (let i = 0; i < actions.length; i++) {
+    if (pauseAt(i)) yield;
+    const action = actions[i] as ActionRecord;
+    pushTo(children, action.parent ?? "", action);
   }
-  const node = (action: ActionRecord): string => {
+  function* node(action: ActionRecord): Steps<string> {
     const kids = children.get(action.id) ?? [];
     if (kids.length === 0) return `<li>${actionLine(action, tabs)}${ioDetails(action)}</li>`;
     const groups = new Map<string, ActionRecord[]>();
-    for (const kid of kids) {
-      const key = kid.group ?? "";
-      pushTo(groups, key, kid);
-    }
-    const parts = [...groups].map(([group, members]) => {
-      const items = listed(members).map(node).join("") + moreLine(members);
-      if (group === "") return items;
+    for (const kid of kids) pushTo(groups, kid.group ?? "", kid);
+    yield;
+    const parts: string[] = [];
+    for (const [group, members] of groups) {
+      const shown = listed(members);
+      const lines: string[] = [];
+      for (const member of shown) lines.push(yield* node(member));
+      const items = lines.join("") + moreLine(members, shown);
+      if (group === "") {
+        parts.push(items);
+        continue;
+      }
       const counts = countStatuses(members);
-      return `<li><details${members.length > 20 ? "" : " open"}><summary>group <b>${esc(group)}</b> ×${members.length}: ${esc(counts)}</summary><ul>${items}</ul></details></li>`;
-    });
+      parts.push(
+        `<li><details${members.length > 20 ? "" : " open"}><summary>group <b>${esc(group)}</b> ×${members.length}: ${esc(counts)}</summary><ul>${items}</ul></details></li>`,
+      );
+    }
     return `<li><details open><summary>${actionLine(action, tabs)}</summary>${ioDetails(action)}<ul>${parts.join("")}</ul></details></li>`;
-  };
-  const roots = children.get("") ?? [];
-  return `<section id="actions"><h2>Actions</h2><ul class="tree">${roots.map(node).join("")}</ul></section>`;
+  }
+  const roots: string[] = [];
+  for (const root of children.get("") ?? []) roots.push(yield* node(root));
+  return `<section id="actions"><h2>Actions</h2><ul class="tree">${roots.join("")}</ul></section>`;
 }
 
 /** How many succeeded actions of one group the tree lists before it sums up the rest. */
@@ -110,8 +121,11 @@ function listed(members: readonly ActionRecord[]): readonly ActionRecord[] {
   );
 }
 
-function moreLine(members: readonly ActionRecord[]): string {
-  const hidden = members.length - listed(members).length;
+function moreLine(
+  members: readonly ActionRecord[],
+  shown: readonly ActionRecord[] = listed(members),
+): string {
+  const hidden = members.length - shown.length;
   return hidden > 0
     ? `<li class="more">… and ${hidden} more that succeeded at the first attempt</li>`
     : "";
@@ -135,12 +149,16 @@ function errorBlock(error: ErrorData): string {
   return `<div><b>${esc(error.name)}</b>${error.code !== error.name ? ` [${esc(error.code)}]` : ""}: ${esc(error.message)}${stack}${cause}</div>`;
 }
 
-function errors(run: RunRecordData): string {
-  const failed = run.actions.flatMap((action) =>
-    action.attempts
-      .filter((a) => a.error !== undefined)
-      .map((a) => ({ action, attempt: a, error: a.error as ErrorData })),
-  );
+function* errors(run: RunRecordData): Steps<string> {
+  const failed: { action: ActionRecord; attempt: AttemptRecord; error: ErrorData }[] = [];
+  const actions = run.actions;
+  for (let i = 0; i < actions.length; i++) {
+    if (pauseAt(i)) yield;
+    const action = actions[i] as ActionRecord;
+    for (const attempt of action.attempts) {
+      if (attempt.error !== undefined) failed.push({ action, attempt, error: attempt.error });
+    }
+  }
   if (failed.length === 0) return "";
   const items = failed.map(
     ({ action, attempt, error }) =>
@@ -149,23 +167,28 @@ function errors(run: RunRecordData): string {
   return `<section id="errors"><h2>Errors (${failed.length})</h2><ul>${items.join("")}</ul></section>`;
 }
 
-function reportTabs(run: RunRecordData, tabs: ReportExtras["tabs"]): string {
+function* reportTabs(run: RunRecordData, tabs: ReportExtras["tabs"]): Steps<string> {
   if (tabs === undefined) return "";
-  const sections = run.actions
-    .filter((a) => tabs[a.id] !== undefined)
-    .map((action) => {
-      const actionTabs = tabs[action.id] ?? [];
-      const buttons = actionTabs.map(
-        (t, i) =>
-          `<button type="button" class="tab-button${i === 0 ? " active" : ""}" data-tab="${i}">${esc(t.name)}</button>`,
-      );
-      // Tab HTML is the task's own: each tab is an isolated, script-capable frame of its own.
-      const frames = actionTabs.map(
-        (t, i) =>
-          `<iframe class="tab-frame${i === 0 ? " active" : ""}" data-tab="${i}" title="${esc(t.name)}" sandbox="allow-scripts" srcdoc="${esc(`<!doctype html><meta charset="utf-8">${t.html}`)}"></iframe>`,
-      );
-      return `<div class="task-report" id="report-${esc(action.id)}"><h3>${esc(action.task)} <code>${esc(action.id)}</code></h3><div class="tab-buttons">${buttons.join("")}</div>${frames.join("")}</div>`;
-    });
+  const withTabs: ActionRecord[] = [];
+  const actions = run.actions;
+  for (let i = 0; i < actions.length; i++) {
+    if (pauseAt(i)) yield;
+    const action = actions[i] as ActionRecord;
+    if (tabs[action.id] !== undefined) withTabs.push(action);
+  }
+  const sections = withTabs.map((action) => {
+    const actionTabs = tabs[action.id] ?? [];
+    const buttons = actionTabs.map(
+      (t, i) =>
+        `<button type="button" class="tab-button${i === 0 ? " active" : ""}" data-tab="${i}">${esc(t.name)}</button>`,
+    );
+    // Tab HTML is the task's own: each tab is an isolated, script-capable frame of its own.
+    const frames = actionTabs.map(
+      (t, i) =>
+        `<iframe class="tab-frame${i === 0 ? " active" : ""}" data-tab="${i}" title="${esc(t.name)}" sandbox="allow-scripts" srcdoc="${esc(`<!doctype html><meta charset="utf-8">${t.html}`)}"></iframe>`,
+    );
+    return `<div class="task-report" id="report-${esc(action.id)}"><h3>${esc(action.task)} <code>${esc(action.id)}</code></h3><div class="tab-buttons">${buttons.join("")}</div>${frames.join("")}</div>`;
+  });
   if (sections.length === 0) return "";
   return `<section id="reports"><h2>Task reports</h2>${sections.join("")}</section>`;
 }
@@ -195,6 +218,21 @@ function logs(run: RunRecordData, entries: readonly LogEntry[] | undefined): str
  * ```
  */
 export function renderRunReport(run: RunRecordData, extras: ReportExtras = {}): string {
+  return runSteps(reportSteps(run, extras));
+}
+
+/**
+ * {@link renderRunReport} in slices of the thread's time: a run's end renders a report of 100k
+ * actions without holding the event loop.
+ */
+export function renderRunReportSliced(
+  run: RunRecordData,
+  extras: ReportExtras = {},
+): Promise<string> {
+  return runStepsSliced(reportSteps(run, extras));
+}
+
+function* reportSteps(run: RunRecordData, extras: ReportExtras): Steps<string> {
   const attempts = run.actions.reduce((n, a) => n + a.attempts.length, 0);
   const hits = run.actions.filter((a) => a.cacheHit).length;
   const summary = [
@@ -208,6 +246,10 @@ export function renderRunReport(run: RunRecordData, extras: ReportExtras = {}): 
     `started ${new Date(run.startedAt).toISOString()}`,
   ];
   const runError = run.error ? `<div class="run-error">${errorBlock(run.error)}</div>` : "";
+  const timeline = yield* timelineSection(run);
+  const actions = yield* tree(run, extras.tabs);
+  const failures = yield* errors(run);
+  const tabs = yield* reportTabs(run, extras.tabs);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -215,10 +257,10 @@ export function renderRunReport(run: RunRecordData, extras: ReportExtras = {}): 
 <style>${reportStyle}</style>
 </head><body>
 <header><h1>Run <code>${esc(run.name)}</code> · ${esc(run.task)}</h1><p class="summary">${summary.join(" · ")}</p>${runError}</header>
-${timelineSection(run)}
-${tree(run, extras.tabs)}
-${errors(run)}
-${reportTabs(run, extras.tabs)}
+${timeline}
+${actions}
+${failures}
+${tabs}
 ${logs(run, extras.logs)}
 <script>${reportScript}</script>
 </body></html>

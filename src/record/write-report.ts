@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { reportTabsFileName, type TabData } from "../context/report.js";
 import { knownSecrets } from "../internal/secret-mask.js";
 import { readLogs } from "./logs.js";
-import { renderRunReport } from "./report.js";
+import { renderRunReportSliced } from "./report.js";
 import { reportFileName } from "./report-file.js";
 import type { RunRecordData } from "./run-record.js";
 
@@ -51,7 +51,7 @@ export async function writeRunReport(dir: string, run: RunRecordData): Promise<s
   const [tabs, logs] = await Promise.all([readReportTabs(dir, run), readLogs(dir).catch(() => [])]);
   const file = join(dir, reportFileName);
   const temporary = `${file}.${process.pid}.tmp`;
-  const html = renderRunReport(knownSecrets.maskValue(run), {
+  const html = await renderRunReportSliced(knownSecrets.maskValue(run), {
     tabs: knownSecrets.maskValue(tabs),
     logs: knownSecrets.maskValue(logs),
   });

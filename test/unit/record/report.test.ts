@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatMs } from "../../../src/internal/time.js";
-import { renderRunReport } from "../../../src/record/report.js";
+import { renderRunReport, renderRunReportSliced } from "../../../src/record/report.js";
 import { barDetail, timelineData } from "../../../src/record/report-timeline.js";
 import type { RunRecordData } from "../../../src/record/run-record.js";
 
@@ -176,5 +176,49 @@ describe("the run report", () => {
 
   it("loads nothing from the network", () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+});
+
+describe("the report of a large run, rendered in slices", () => {
+  it("is the same page as rendered at once", async () => {
+    const actions: RunRecordData["actions"][number][] = [run.actions[0] as never];
+    for (let i = 0; i < 6000; i++) {
+      const failed = i % 97 === 0;
+      actions.push({
+        id: `c${i}`,
+        parent: "a0",
+        task: i % 2 === 0 ? "train.fit" : "train.eval",
+        group: i % 3 === 0 ? "folds" : undefined,
+        status: failed ? "failed" : "succeeded",
+        cacheHit: i % 11 === 0,
+        queuedAt: t0 + i,
+        endedAt: t0 + i + 50,
+        attempts:
+          i % 11 === 0
+            ? []
+            : [
+                {
+                  attempt: 0,
+                  startedAt: t0 + i,
+                  runningAt: t0 + i + 5,
+                  endedAt: t0 + i + 50,
+                  lane: `train/thread-${i % 4}`,
+                  threadId: i % 4,
+                  ...(failed ? { error: boom } : {}),
+                },
+              ],
+        ...(failed ? { error: boom } : {}),
+      });
+    }
+    const large: RunRecordData = { ...run, actions };
+    const extras = { tabs: { c5: [{ name: "plot", html: "<b>5</b>" }] } };
+    const sliced = await renderRunReportSliced(large, extras);
+    expect(sliced).toBe(renderRunReport(large, extras));
+    const json = /<script type="application\/json" id="timeline-data">(.*?)<\/script>/s.exec(
+      sliced,
+    );
+    expect(JSON.parse(json?.[1] ?? "null")).toEqual(
+      JSON.parse(JSON.stringify(timelineData(large))),
+    );
   });
 });
