@@ -22,6 +22,15 @@ export const callSliceMs = 4;
  */
 export const maxUnplacedAttempts = 1024;
 
+/** Issues a call now, unpaced; a throw rejects the promise. */
+export function issueNow<T>(issue: () => Promise<T>): Promise<T> {
+  try {
+    return issue();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Options of {@link CallPacer}. */
 export interface CallPacerOptions {
   /** The clock slices are measured with, in ms (tests inject one). @default performance.now */
@@ -96,12 +105,7 @@ export class CallPacer {
 
   /** Issues the call now when {@link ready}, else queues it. A throw rejects the promise. */
   call<T>(issue: () => Promise<T>): Promise<T> {
-    if (!this.ready()) return this.enqueue(issue);
-    try {
-      return issue();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.ready() ? issueNow(issue) : this.enqueue(issue);
   }
 
   /**

@@ -10,6 +10,7 @@
 
 import type { TaskTemplate } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
+import { issueNow } from "../context/call-pacer.js";
 import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
 import type { AttemptAbort } from "./attempt-abort.js";
 import { isBatch } from "./batch.js";
@@ -69,17 +70,6 @@ function keyOf(keys: WeakMap<object, number>, owner: object): number {
 }
 
 const noTraces: RunPayload["traces"] = Object.freeze([]);
-
-/** Issues calls at once, for a channel without a pacer. */
-const unpaced = {
-  call(issue: () => Promise<unknown>): Promise<unknown> {
-    try {
-      return issue();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  },
-};
 
 /** A `run` message. */
 type RunMessage = Extract<ToWorker, { t: "run" }>;
@@ -355,10 +345,9 @@ export class WorkerPool {
 
   #pick(): PooledWorker | undefined {
     let best: PooledWorker | undefined;
-    const { maxWorkers } = this.#options;
+    const { maxWorkers, concurrency, maxAwaitingPerWorker } = this.#options;
     // With a spare the pool may hold maxWorkers + 1: still at most maxWorkers run at once.
     const atMax = this.#workers.size > maxWorkers && this.#busyWorkers() >= maxWorkers;
-    const { concurrency, maxAwaitingPerWorker } = this.#options;
     for (const worker of this.#workers) {
       const lent = Math.min(worker.window, maxAwaitingPerWorker - worker.yielded);
       if (!worker.ready || worker.retired || worker.active >= concurrency + lent) continue;
@@ -527,7 +516,7 @@ export class WorkerPool {
     // and issued over several turns, not in the one that received it.
     const channel = job.request.channel;
     const issue = () => channel.submit(this.#wire.decode(payload) as SubCall);
-    (channel.pacer ?? unpaced).call(issue).then(
+    (channel.pacer?.call(issue) ?? issueNow(issue)).then(
       (value) => {
         done();
         let data: unknown;

@@ -3,11 +3,13 @@
  * were when it was made.
  * @module
  */
+import { deserialize, serialize } from "node:v8";
 
 /**
- * The arguments as they are now: plain-data object arguments copied (structured clone). Others
- * (a class instance, a function inside) are kept as they are: issuing the call reports that they
- * cannot be passed, as it would have at once.
+ * The arguments as they are now: plain-data object arguments copied with Node's serializer
+ * (which keeps a Buffer a Buffer, as a process worker's copy does; a thread's copy is then taken
+ * from this one, as it was from the caller's). Others (a class instance, a function inside) are
+ * kept as they are: issuing the call reports that they cannot be passed, as it would at once.
  */
 export function copiedArgs(args: unknown[]): unknown[] {
   let copied: unknown[] | undefined;
@@ -15,7 +17,7 @@ export function copiedArgs(args: unknown[]): unknown[] {
     const arg = args[i];
     if (arg === null || typeof arg !== "object" || !isPlainData(arg, new Set())) continue;
     copied ??= args.slice();
-    copied[i] = structuredClone(arg);
+    copied[i] = deserialize(serialize(arg));
   }
   return copied ?? args;
 }

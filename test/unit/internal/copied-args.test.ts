@@ -16,6 +16,16 @@ describe("copiedArgs", () => {
     expect(copied[1]).toBe(3);
   });
 
+  it("keeps a Buffer a Buffer and a typed array its type", () => {
+    const bytes = Buffer.from("ab");
+    const copied = copiedArgs([bytes, new Float32Array([1.5]), { inner: Buffer.from("c") }]);
+    bytes[0] = 0x7a;
+    expect(Buffer.isBuffer(copied[0])).toBe(true);
+    expect((copied[0] as Buffer).toString()).toBe("ab");
+    expect(copied[1]).toBeInstanceOf(Float32Array);
+    expect(Buffer.isBuffer((copied[2] as { inner: unknown }).inner)).toBe(true);
+  });
+
   it("keeps class instances and values holding functions as they are (issuing reports them)", () => {
     class Model {
       weights = [1];
