@@ -10,13 +10,19 @@ const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const bin = here("../bin/flyte-ts.js");
 const soak = Number(process.env.BENCH_SOAK ?? 1000);
 
-function node(args) {
+/** Runs node with `args`: 0, or how it ended (an exit code, a signal, "timeout"), with its stderr. */
+function run(args) {
   return new Promise((resolve) => {
     const env = { ...process.env, FLYTE_TS_HOME: process.env.BENCH_HOME ?? ".flyte-bench" };
-    execFile(process.execPath, args, { timeout: 20_000, env }, (error) => {
-      resolve(error === null ? 0 : (error.code ?? error.signal ?? "timeout"));
+    const started = Date.now();
+    execFile(process.execPath, args, { timeout: 20_000, env }, (error, _stdout, stderr) => {
+      const code = error === null ? 0 : error.killed ? "timeout" : (error.code ?? error.signal);
+      resolve({ code, stderr, ms: Date.now() - started });
     });
   });
+}
+async function node(args) {
+  return (await run(args)).code;
 }
 async function ok(args) {
   const code = await node(args);
@@ -72,7 +78,18 @@ const t0 = Date.now();
 const lane = async () => {
   while (next < soak) {
     next++;
-    if ((await node([here("./coldstart-program.js")])) !== 0) abnormal++;
+    const ended = await run([here("./coldstart-program.js")]);
+    if (ended.code === 0) continue;
+    abnormal++;
+    // Each abnormal exit, so that a rare one can be told apart from the machine's load.
+    console.log(
+      JSON.stringify({
+        id: "coldstart.soak.abnormal",
+        code: ended.code,
+        ms: ended.ms,
+        stderr: ended.stderr.slice(-2000),
+      }),
+    );
   }
 };
 await Promise.all([lane(), lane()]);
