@@ -15,6 +15,7 @@ import { type AttemptRecord, applyPhase } from "./run-record.js";
 import type { RowQueue } from "./run-row-queue.js";
 import { callSeal, outputSeal, traceSeal } from "./run-seals.js";
 import type { StoredCall } from "./run-store.js";
+import type { DeferredOutput } from "./run-store-writer.js";
 
 /** The statements the run store queues, as SQL (prepared by the connection that writes them). */
 const sql = {
@@ -266,19 +267,28 @@ export function runRows(
         break;
       case "action-finished": {
         phases.delete(event.action);
-        const output =
-          event.status === "succeeded" && !cached.delete(event.action)
-            ? storable(event.output)
-            : null;
+        const kept = event.status === "succeeded" && !cached.delete(event.action);
         setAction(event.action, "status", event.status);
         setAction(event.action, "endedAt", event.at);
         setAction(event.action, "error", json(event.error));
-        setAction(event.action, "output", output);
-        setAction(
-          event.action,
-          "seal",
-          output === null ? null : outputSeal(run, event.action, output),
-        );
+        if (kept && isSmallPrimitive(event.output)) {
+          // Its bytes and seal are made where the row is written (run-store-writer.ts).
+          const deferred: DeferredOutput = {
+            deferredOutput: event.output,
+            run,
+            action: event.action,
+          };
+          setAction(event.action, "output", deferred);
+          setAction(event.action, "seal", null);
+        } else {
+          const output = kept ? storable(event.output) : null;
+          setAction(event.action, "output", output);
+          setAction(
+            event.action,
+            "seal",
+            output === null ? null : outputSeal(run, event.action, output),
+          );
+        }
         setAction(
           event.action,
           "finished",
@@ -381,6 +391,24 @@ function eventData(event: RunEvent): string | null {
       return `{"trace":${JSON.stringify(event.trace)},"ok":${event.ok}}`;
     default:
       return null;
+  }
+}
+
+/**
+ * Whether an output is a primitive that holds no known secret: its bytes (`v8.serialize`) and
+ * seal are then left to whoever writes the row (the writer thread), and it crosses there as it is.
+ */
+function isSmallPrimitive(value: unknown): boolean {
+  switch (typeof value) {
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "undefined":
+      return true;
+    case "string":
+      return value.length <= 4096 && knownSecrets.maskValue(value) === value;
+    default:
+      return value === null;
   }
 }
 

@@ -8,6 +8,8 @@
  * thread instead: the same {@link writeRows} serves both.
  * @module
  */
+
+import { serialize } from "node:v8";
 import {
   MessageChannel,
   type MessagePort,
@@ -16,6 +18,7 @@ import {
 } from "node:worker_threads";
 import type { Statement } from "better-sqlite3";
 import type { Database } from "../cache/database.js";
+import { outputSeal } from "./run-seals.js";
 
 /** Event rows written by one statement (six parameters each, well under SQLite's limit). */
 const EVENTS_PER_STATEMENT = 64;
@@ -31,6 +34,32 @@ const eventValues = "(?, ?, ?, ?, ?, ?)";
 export interface RowBatch {
   readonly rows: readonly unknown[];
   readonly events: readonly unknown[];
+}
+
+/**
+ * An action's output (a primitive) in place of its stored bytes: whoever writes the row makes
+ * the bytes (`v8.serialize`) and the output's seal, which goes in the parameter after it.
+ */
+export interface DeferredOutput {
+  readonly deferredOutput: unknown;
+  readonly run: string;
+  readonly action: string;
+}
+
+function isDeferred(param: unknown): param is DeferredOutput {
+  return typeof param === "object" && param !== null && "deferredOutput" in param;
+}
+
+/** Replaces the deferred outputs in `params` with their bytes, and fills in their seals. */
+function withOutputs(params: unknown[]): unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i];
+    if (!isDeferred(param)) continue;
+    const bytes = serialize(param.deferredOutput);
+    params[i] = bytes;
+    params[i + 1] = outputSeal(param.run, param.action, bytes);
+  }
+  return params;
 }
 
 /** Prepared statements of one connection, by SQL text. */
@@ -49,7 +78,7 @@ export function writeRows(db: Database, batch: RowBatch, prepared: PreparedState
   const { rows, events } = batch;
   db.transaction(() => {
     for (let k = 0; k < rows.length; k += 2) {
-      statement(rows[k] as string).run(...(rows[k + 1] as unknown[]));
+      statement(rows[k] as string).run(...withOutputs(rows[k + 1] as unknown[]));
     }
     const chunk = EVENTS_PER_STATEMENT * EVENT_COLUMNS;
     let k = 0;

@@ -148,6 +148,23 @@ describe("the run store's rows", () => {
     store.close();
   });
 
+  it("stores each output's bytes and seal, made by whoever writes the row, for a resume", () => {
+    for (const [run, n, every] of [
+      ["inline", 30, 1],
+      ["thread", 600, 97],
+    ] as const) {
+      const store = new RunStore(newHome());
+      record(store, run, n, every);
+      const replay = store.replay(run);
+      // Every action that ran (every fifth was a cache hit) is replayed: its seal held.
+      for (let i = 0; i < n; i++) {
+        const output = replay.output(`x${(i * 7919) % 10_007}`);
+        expect(output).toEqual(i % 5 === 0 ? undefined : { value: i * 10 });
+      }
+      store.close();
+    }
+  });
+
   it("replaces the rows of an action a resumed run queues again, and appends new ones", () => {
     const home = newHome();
     const first = new RunStore(home);
