@@ -1,8 +1,9 @@
 /**
  * Paces the task calls a run's bodies make on the controller's thread, so that a fan-out does
  * not hold the event loop. A call is issued at once (ids, record, cache, admission, dispatch) while
- * the current slice of the thread's time lasts; once it is spent, calls are queued — a queued call
- * costs a closure and a promise — and issued in order, one slice per turn of the event loop.
+ * the current slice of the thread's time lasts (and for the slice's first 64 calls in any case);
+ * once it is spent, calls are queued — a queued call costs a closure and a promise — and issued
+ * in order, one slice per turn of the event loop.
  *
  * Without it, `Promise.all(items.map((x) => task(x)))` over 100k items issued every call in the
  * loop's one turn: seconds in which no worker's result, timer, live-view tick or "this body is
@@ -14,6 +15,13 @@
 
 /** How long calls are issued at once before the rest wait for the next turn. Milliseconds. */
 export const callSliceMs = 4;
+
+/**
+ * Calls a slice issues at once however long they take: a small fan-out (a first call that opens
+ * the cache, on a loaded machine) goes out in one turn, as it did before calls were paced, so
+ * identical calls in it all miss the cache rather than some finding an earlier one's result.
+ */
+export const minCallsPerSlice = 64;
 
 /**
  * How many attempts may wait in the executors' queues for a worker before further calls wait
@@ -37,6 +45,8 @@ export interface CallPacerOptions {
   readonly now?: () => number;
   /** @default {@link callSliceMs} */
   readonly sliceMs?: number;
+  /** @default {@link minCallsPerSlice} */
+  readonly minPerSlice?: number;
   /** Hears the number of queued calls when it changed, after each slice (0 once all are issued). */
   readonly waiting?: (count: number) => void;
 }
@@ -49,6 +59,9 @@ export class CallPacer {
   #head = 0;
   /** When the current slice began: the last drain, or the first call after an idle spell. */
   #sliceStart = Number.NEGATIVE_INFINITY;
+  /** Calls issued at once in the current slice. */
+  #inSlice = 0;
+  readonly #minPerSlice: number;
   #draining = false;
   /** Whether issuing must wait (the executors' queues are full); see {@link holdWhile}. */
   #full: () => boolean = () => false;
@@ -63,6 +76,7 @@ export class CallPacer {
   constructor(options: CallPacerOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
     this.#sliceMs = options.sliceMs ?? callSliceMs;
+    this.#minPerSlice = options.minPerSlice ?? minCallsPerSlice;
     this.#waiting = options.waiting ?? (() => {});
   }
 
@@ -79,8 +93,13 @@ export class CallPacer {
     if (this.#head !== this.#queue.length || this.#full()) return false;
     const now = this.#now();
     // A thread that was idle for longer than a slice starts a fresh one.
-    if (now - this.#sliceStart >= 2 * this.#sliceMs && !this.#draining) this.#sliceStart = now;
-    return now - this.#sliceStart < this.#sliceMs;
+    if (now - this.#sliceStart >= 2 * this.#sliceMs && !this.#draining) {
+      this.#sliceStart = now;
+      this.#inSlice = 0;
+    }
+    if (this.#inSlice >= this.#minPerSlice && now - this.#sliceStart >= this.#sliceMs) return false;
+    this.#inSlice++;
+    return true;
   }
 
   /**
@@ -129,6 +148,7 @@ export class CallPacer {
   #drainSlice(): void {
     const start = this.#now();
     this.#sliceStart = start;
+    this.#inSlice = 0;
     const queue = this.#queue;
     while (this.#head < queue.length) {
       if (this.#full()) {

@@ -15,7 +15,7 @@ function manualClock() {
 describe("CallPacer", () => {
   it("issues calls at once while the slice lasts, returning the call's own promise", () => {
     const clock = manualClock();
-    const pacer = new CallPacer({ now: clock.now, sliceMs: 4 });
+    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, minPerSlice: 1 });
     const issued = Promise.resolve("a");
     expect(pacer.call(() => issued)).toBe(issued);
     clock.advance(3);
@@ -26,7 +26,7 @@ describe("CallPacer", () => {
 
   it("queues calls once the slice is spent and issues them in order on a later turn", async () => {
     const clock = manualClock();
-    const pacer = new CallPacer({ now: clock.now, sliceMs: 4 });
+    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, minPerSlice: 1 });
     const order: number[] = [];
     const issue = (i: number) => () => {
       order.push(i);
@@ -45,7 +45,7 @@ describe("CallPacer", () => {
 
   it("issues one slice per turn, letting the event loop run between slices", async () => {
     const clock = manualClock();
-    const pacer = new CallPacer({ now: clock.now, sliceMs: 4 });
+    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, minPerSlice: 1 });
     pacer.call(() => Promise.resolve(0));
     clock.advance(4);
     const turns: number[] = [];
@@ -76,7 +76,7 @@ describe("CallPacer", () => {
 
   it("turns a call that throws while queued into its rejection", async () => {
     const clock = manualClock();
-    const pacer = new CallPacer({ now: clock.now, sliceMs: 4 });
+    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, minPerSlice: 1 });
     pacer.call(() => Promise.resolve(0));
     clock.advance(5);
     const failed = pacer.call(() => {
@@ -87,7 +87,7 @@ describe("CallPacer", () => {
 
   it("starts a fresh slice after an idle spell", () => {
     const clock = manualClock();
-    const pacer = new CallPacer({ now: clock.now, sliceMs: 4 });
+    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, minPerSlice: 1 });
     pacer.call(() => Promise.resolve(0));
     clock.advance(10);
     const issued = Promise.resolve(1);
@@ -96,7 +96,7 @@ describe("CallPacer", () => {
 
   it("queues calls while its owner says it is full, and issues them in order once woken", async () => {
     const clock = manualClock();
-    const pacer = new CallPacer({ now: clock.now, sliceMs: 4 });
+    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, minPerSlice: 1 });
     let full = false;
     pacer.holdWhile(() => full);
     const order: number[] = [];
@@ -119,7 +119,7 @@ describe("CallPacer", () => {
   });
 
   it("does not issue a new call at once while full, even with nothing queued", async () => {
-    const pacer = new CallPacer({ now: manualClock().now, sliceMs: 4 });
+    const pacer = new CallPacer({ now: manualClock().now, sliceMs: 4, minPerSlice: 1 });
     let full = true;
     pacer.holdWhile(() => full);
     let issued = false;
@@ -137,7 +137,12 @@ describe("CallPacer", () => {
   it("tells how many calls wait after each slice, and 0 once all are issued", async () => {
     const clock = manualClock();
     const told: number[] = [];
-    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, waiting: (n) => told.push(n) });
+    const pacer = new CallPacer({
+      now: clock.now,
+      sliceMs: 4,
+      minPerSlice: 1,
+      waiting: (n) => told.push(n),
+    });
     pacer.call(() => Promise.resolve(0));
     clock.advance(4);
     const calls = Array.from({ length: 4 }, (_, i) =>
@@ -148,5 +153,21 @@ describe("CallPacer", () => {
     );
     await Promise.all(calls);
     expect(told).toEqual([2, 0]);
+  });
+
+  it("issues a slice's first calls at once even past its time (a small fan-out goes out whole)", () => {
+    const clock = manualClock();
+    const pacer = new CallPacer({ now: clock.now, sliceMs: 4, minPerSlice: 3 });
+    const issued: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      pacer.call(() => {
+        issued.push(i);
+        // The third call starts as the 4 ms slice ends: it still goes, as one of the first 3.
+        clock.advance(2);
+        return Promise.resolve(i);
+      });
+    }
+    expect(issued).toEqual([0, 1, 2]);
+    expect(pacer.queued).toBe(2);
   });
 });
