@@ -51,7 +51,7 @@ function isDeferred(param: unknown): param is DeferredOutput {
 }
 
 /** Replaces the deferred outputs in `params` with their bytes, and fills in their seals. */
-function withOutputs(params: unknown[]): unknown[] {
+export function withOutputs(params: unknown[]): unknown[] {
   for (let i = 0; i < params.length; i++) {
     const param = params[i];
     if (!isDeferred(param)) continue;

@@ -32,7 +32,7 @@ import { Controller } from "./controller.js";
 import type { Engine } from "./engine.js";
 import { checkResume } from "./resume-check.js";
 import { Run } from "./run.js";
-import { claimRunName } from "./run-claim.js";
+import { claimDrawnName, claimRunName } from "./run-claim.js";
 import { withRunEnv } from "./run-env.js";
 import type { RunOptions } from "./run-options.js";
 import { progressView } from "./run-progress.js";
@@ -49,7 +49,8 @@ export async function startRun<A extends unknown[], R>(
   args: A,
 ): Promise<Run<Awaited<R>>> {
   const mode = options.mode ?? "local";
-  const name = options.resume ?? options.name ?? newRunName();
+  const generated = options.resume === undefined && options.name === undefined;
+  let name = options.resume ?? options.name ?? newRunName();
   const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
   const stores = engine.storesOf(home);
   const runStore = stores.runs;
@@ -70,14 +71,15 @@ export async function startRun<A extends unknown[], R>(
   }
   const clock = options.clock ?? systemClock;
   if (!options.dryRun) {
-    claimRunName({
+    const claim = {
       runStore,
       home,
-      name,
       resuming: options.resume !== undefined,
       replace: options.replace === true,
       now: clock.now(),
-    });
+    };
+    if (generated) name = claimDrawnName(claim, newRunName);
+    else claimRunName({ ...claim, name });
   }
   const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
   const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
