@@ -49,8 +49,7 @@ export async function startRun<A extends unknown[], R>(
   args: A,
 ): Promise<Run<Awaited<R>>> {
   const mode = options.mode ?? "local";
-  const generated = options.resume === undefined && options.name === undefined;
-  let name = options.resume ?? options.name ?? newRunName();
+  const given = options.resume ?? options.name;
   const home = resolve(options.cacheDir ?? process.env.FLYTE_TS_HOME ?? ".flyte");
   const stores = engine.storesOf(home);
   const runStore = stores.runs;
@@ -70,16 +69,20 @@ export async function startRun<A extends unknown[], R>(
     );
   }
   const clock = options.clock ?? systemClock;
-  if (!options.dryRun) {
-    const claim = {
-      runStore,
-      home,
-      resuming: options.resume !== undefined,
-      replace: options.replace === true,
-      now: clock.now(),
-    };
-    if (generated) name = claimDrawnName(claim, newRunName);
-    else claimRunName({ ...claim, name });
+  // A name the caller gave is claimed as it is; a generated one is drawn again if it is taken.
+  const claim = {
+    runStore,
+    home,
+    resuming: options.resume !== undefined,
+    replace: options.replace === true,
+    now: clock.now(),
+  };
+  let name: string;
+  if (options.dryRun) name = given ?? newRunName();
+  else if (given === undefined) name = claimDrawnName(claim, newRunName);
+  else {
+    name = given;
+    claimRunName({ ...claim, name });
   }
   const runBaseDir = resolve(options.runBaseDir ?? join(home, "runs", name));
   const rawDataPath = resolve(options.rawDataPath ?? join(home, "raw", name));
