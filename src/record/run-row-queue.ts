@@ -13,6 +13,8 @@ export class RowQueue {
   #rows: unknown[] = [];
   #events: unknown[] = [];
   #batch = 0;
+  /** Rows the observers will add when the batch is taken (rows they keep up to date until then). */
+  #pending = 0;
   readonly #queued: (rows: number) => void;
   readonly #beforeTake = new Set<() => void>();
 
@@ -42,15 +44,20 @@ export class RowQueue {
     this.#events.push(run, seq, type, action, at, data);
   }
 
+  /** Counts `rows` an observer will add when the batch is taken (see {@link beforeTake}). */
+  willAdd(rows: number): void {
+    this.#pending += rows;
+  }
+
   /** Tells the store that an event queued rows. */
   queued(): void {
-    this.#queued(this.#rows.length / 2 + this.#events.length / EVENT_COLUMNS);
+    this.#queued(this.#rows.length / 2 + this.#events.length / EVENT_COLUMNS + this.#pending);
   }
 
   /**
-   * Runs `fill` before every batch is taken, so an observer can fill in values it keeps up to
-   * date until then (an attempt's phases, written as JSON once per batch rather than once per
-   * phase); returns a function that stops it.
+   * Runs `fill` before every batch is taken, so an observer can queue the rows it keeps up to
+   * date until then (an action's row, written once per batch rather than changed per event);
+   * returns a function that stops it.
    */
   beforeTake(fill: () => void): () => void {
     this.#beforeTake.add(fill);
@@ -62,6 +69,7 @@ export class RowQueue {
   /** Takes what is queued as one batch (`undefined` when nothing is) and starts the next. */
   take(): RowBatch | undefined {
     for (const fill of this.#beforeTake) fill();
+    this.#pending = 0;
     if (this.#rows.length === 0 && this.#events.length === 0) return undefined;
     const batch = { rows: this.#rows, events: this.#events };
     this.#rows = [];

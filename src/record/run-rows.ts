@@ -1,8 +1,8 @@
 /**
- * The rows the run store writes for a run's events: an observer that turns each event into
- * statements and their parameters, queued in a {@link RowQueue} until the store writes them as
- * one batch. Later events of an action change its rows still waiting in the queue instead of
- * queuing an UPDATE each.
+ * The rows the run store writes for a run's events: an observer that keeps each open action's
+ * row (and its attempts' rows) as parameters, changed in place by the action's events, and queues
+ * the changed ones whole in a {@link RowQueue} when the store takes a batch: one row per action
+ * and batch, however many events it had, and no statement built per event.
  * @module
  */
 import { serialize } from "node:v8";
@@ -30,18 +30,12 @@ const sql = {
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   attempt:
     "INSERT OR REPLACE INTO attempts (run, seq, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  // A value left null keeps the column's: an action's or attempt's later events only fill in.
-  actionPatch:
-    "UPDATE actions SET status = coalesce(?, status), cache_hit = coalesce(?, cache_hit), ended_at = coalesce(?, ended_at), " +
-    "error = coalesce(?, error), output = coalesce(?, output), seal = coalesce(?, seal), finished = coalesce(?, finished) WHERE run = ? AND seq = ?",
-  attemptPatch:
-    "UPDATE attempts SET ended_at = coalesce(?, ended_at), error = coalesce(?, error), phases = coalesce(?, phases) WHERE run = ? AND seq = ?",
   trace:
     "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
 } as const;
 
-/** Where an action's rows are: its `seq` and its attempts' (by attempt number). */
-interface ActionKeys {
+/** Where a resumed run's stored action has its rows: its `seq` and its attempts' (by number). */
+interface StoredKeys {
   readonly seq: number;
   readonly attempts: number[];
 }
@@ -50,14 +44,14 @@ interface ActionKeys {
 function storedKeys(
   db: Database,
   run: string,
-): { keys: Map<string, ActionKeys>; nextAction: number; nextAttempt: number } {
+): { keys: Map<string, StoredKeys>; nextAction: number; nextAttempt: number } {
   const last = (table: string) =>
     db
       .prepare<[string], { seq: number | null }>(
         `SELECT max(seq) AS seq FROM ${table} WHERE run = ?`,
       )
       .get(run)?.seq ?? 0;
-  const keys = new Map<string, ActionKeys>();
+  const keys = new Map<string, StoredKeys>();
   const lastAction = last("actions");
   const lastAttempt = last("attempts");
   if (lastAction > 0) {
@@ -80,17 +74,43 @@ function storedKeys(
   return { keys, nextAction: lastAction + 1, nextAttempt: lastAttempt + 1 };
 }
 
-/** The columns of an action's row that its later events set. */
-type ActionField = keyof typeof PatchColumn;
+/**
+ * An action whose row can still change: the parameters of its row and of its attempts' rows,
+ * kept up to date by its events and queued whole when a batch is taken (an action's events
+ * change one object, not a statement each).
+ */
+interface OpenAction {
+  /** The parameters of its `actions` row ({@link ActionColumn}). */
+  readonly params: unknown[];
+  /** Its attempts, by attempt number. */
+  readonly attempts: OpenAttempt[];
+  /** The `seq` of its attempts' rows when a resumed run stored them. */
+  readonly storedAttempts: readonly number[] | undefined;
+  /** Answered from the cache: its output is not kept (a resume finds it in the cache). */
+  cached: boolean;
+  /** Its row changed since the last batch was taken. */
+  changed: boolean;
+  /** It is in this batch's list of changed actions. */
+  listed: boolean;
+  finished: boolean;
+}
+
+/** An attempt: its row's parameters ({@link AttemptColumn}) and its phases, written as JSON. */
+interface OpenAttempt {
+  readonly params: unknown[];
+  readonly record: AttemptRecord;
+  changed: boolean;
+}
 
 /**
  * An observer that queues the rows of run `run` into `queue`. `call` is the root call, kept so
  * that a resume can check it (and repeat it); `db` is read for where the run's rows go on.
  *
  * Each action and each attempt gets the next `seq` of its table within the run when first
- * queued: its row is appended, and later batches change it by that key. An action queued again
- * (a resumed run's, whose rows this reads first) replaces its row, as it did when rows were keyed
- * by action id.
+ * queued: its row is appended, and a later batch writes it again by that key. An action queued
+ * again (a resumed run's, whose rows this reads first) replaces its row. An action is kept here
+ * from its `action-queued` event until the batch after it finished: events of actions this
+ * observer never saw queued are not recorded.
  */
 export function runRows(
   run: string,
@@ -103,92 +123,53 @@ export function runRows(
       .prepare<[string], { seq: number | null }>("SELECT max(seq) AS seq FROM events WHERE run = ?")
       .get(run)?.seq ?? 0) + 1;
   const stored = storedKeys(db, run);
-  const keys = stored.keys;
   let nextAction = stored.nextAction;
   let nextAttempt = stored.nextAttempt;
-  const keyOf = (action: string): ActionKeys => {
-    let key = keys.get(action);
-    if (key === undefined) {
-      key = { seq: nextAction++, attempts: [] };
-      keys.set(action, key);
-    }
-    return key;
+  const open = new Map<string, OpenAction>();
+  // The actions changed since the last batch, in the order they first changed.
+  let changed: OpenAction[] = [];
+  const change = (action: OpenAction) => {
+    action.changed = true;
+    if (action.listed) return;
+    action.listed = true;
+    changed.push(action);
+    queue.willAdd(1);
   };
-  // Actions answered from the cache keep no output here: a resume finds them in the cache.
-  const cached = new Set<string>();
-  // The rows and changes still waiting in this batch's queue, by action: later events of the
-  // same action change them in place instead of queuing a statement each (the same rows
-  // written, a fifth of the statements; one UPDATE per action and batch at most).
-  let batch = queue.batch;
-  const actionRows = new Map<string, unknown[]>();
-  const actionPatches = new Map<string, unknown[]>();
-  const attemptRows = new Map<string, unknown[]>();
-  const attemptPatches = new Map<string, unknown[]>();
-  // Each open attempt's phases so far, written whole as JSON with its row.
-  const phases = new Map<string, AttemptRecord>();
-  // Queued rows and patches whose phases column is written from its record when the batch is
-  // taken: once per attempt and batch, not once per phase.
-  const unwrittenPhases = new Map<unknown[], readonly [number, AttemptRecord]>();
-  const writePhases = () => {
-    for (const [params, [column, record]] of unwrittenPhases) {
-      const { attempt: _, startedAt: __, ...facts } = record;
-      params[column] = JSON.stringify(facts);
+  const changeAttempt = (action: OpenAction, attempt: OpenAttempt) => {
+    if (!attempt.changed) {
+      attempt.changed = true;
+      queue.willAdd(1);
     }
-    unwrittenPhases.clear();
+    if (action.listed) return;
+    action.listed = true;
+    changed.push(action);
   };
-  const stopWritingPhases = queue.beforeTake(writePhases);
-  const setAction = (action: string, field: ActionField, value: unknown) => {
-    const row = actionRows.get(action);
-    if (row !== undefined) {
-      row[ActionColumn[field]] = value;
-      return;
+  // Queues the rows of every changed action and attempt, as they are now.
+  const fill = () => {
+    const list = changed;
+    if (list.length === 0) return;
+    changed = [];
+    for (const action of list) {
+      action.listed = false;
+      const { params, finished } = action;
+      if (action.changed) {
+        action.changed = false;
+        // A finished action's row changes no more: it is queued as it is, not copied.
+        queue.push(sql.action, finished ? params : params.slice());
+      }
+      for (const attempt of action.attempts) {
+        if (attempt?.changed !== true) continue;
+        attempt.changed = false;
+        const { attempt: _, startedAt: __, ...facts } = attempt.record;
+        attempt.params[AttemptColumn.phases] = JSON.stringify(facts);
+        queue.push(sql.attempt, finished ? attempt.params : attempt.params.slice());
+      }
+      if (finished) open.delete(params[ActionColumn.id] as string);
     }
-    let patch = actionPatches.get(action);
-    if (patch === undefined) {
-      patch = [null, null, null, null, null, null, null, run, keyOf(action).seq];
-      queue.push(sql.actionPatch, patch);
-      actionPatches.set(action, patch);
-    }
-    patch[PatchColumn[field]] = value;
   };
-  /** The queued row or patch of an attempt, and the position of `field` in it. */
-  const attemptParams = (
-    action: string,
-    attempt: number,
-    field: "endedAt" | "error" | "phases",
-  ): readonly [unknown[], number] | undefined => {
-    const row = attemptRows.get(action);
-    if (row !== undefined && row[AttemptColumn.attempt] === attempt) {
-      return [row, AttemptColumn[field]];
-    }
-    const attemptSeq = keyOf(action).attempts[attempt];
-    if (attemptSeq === undefined) return undefined;
-    let patch = attemptPatches.get(action);
-    if (patch === undefined || patch[AttemptPatchColumn.seq] !== attemptSeq) {
-      patch = [null, null, null, run, attemptSeq];
-      queue.push(sql.attemptPatch, patch);
-      attemptPatches.set(action, patch);
-    }
-    return [patch, AttemptPatchColumn[field]];
-  };
-  const setAttempt = (
-    action: string,
-    attempt: number,
-    field: "endedAt" | "error",
-    value: unknown,
-  ) => {
-    const at = attemptParams(action, attempt, field);
-    if (at !== undefined) at[0][at[1]] = value;
-  };
+  const stopFilling = queue.beforeTake(fill);
   return (event: RunEvent) => {
     const q = queue;
-    if (batch !== queue.batch) {
-      batch = queue.batch;
-      actionRows.clear();
-      actionPatches.clear();
-      attemptRows.clear();
-      attemptPatches.clear();
-    }
     switch (event.type) {
       case "run-started": {
         const args = call === undefined ? null : storable(call.args);
@@ -205,72 +186,98 @@ export function runRows(
         break;
       }
       case "action-queued": {
-        const row = [
-          run,
-          keyOf(event.action).seq,
-          event.action,
-          event.parent ?? null,
-          event.task,
-          event.group ?? null,
-          "queued",
-          0,
-          event.at,
-          null,
-          null,
-          null,
-          null,
-          queuedData(event),
-          null,
-        ];
-        q.push(sql.action, row);
-        actionRows.set(event.action, row);
+        const keys = stored.keys.get(event.action);
+        const action: OpenAction = {
+          params: [
+            run,
+            keys?.seq ?? nextAction++,
+            event.action,
+            event.parent ?? null,
+            event.task,
+            event.group ?? null,
+            "queued",
+            0,
+            event.at,
+            null,
+            null,
+            null,
+            null,
+            queuedData(event),
+            null,
+          ],
+          attempts: [],
+          storedAttempts: keys?.attempts,
+          cached: false,
+          changed: false,
+          listed: false,
+          finished: false,
+        };
+        open.set(event.action, action);
+        change(action);
         break;
       }
-      case "action-cache-hit":
-        if (event.source !== "resume") cached.add(event.action);
+      case "action-cache-hit": {
+        const action = open.get(event.action);
+        if (action === undefined) break;
         // 2: answered by the resumed run's stored output, which is not a cache hit.
-        setAction(event.action, "cacheHit", event.source === "resume" ? 2 : 1);
+        action.cached = event.source !== "resume";
+        action.params[ActionColumn.cacheHit] = event.source === "resume" ? 2 : 1;
+        change(action);
         break;
+      }
       case "attempt-started": {
-        const attempts = keyOf(event.action).attempts;
-        attempts[event.attempt] ??= nextAttempt++;
-        const row = [
-          run,
-          attempts[event.attempt],
-          event.action,
-          event.attempt,
-          event.at,
-          null,
-          null,
-          null,
-        ];
-        q.push(sql.attempt, row);
-        attemptRows.set(event.action, row);
-        phases.set(event.action, { attempt: event.attempt, startedAt: event.at });
-        setAction(event.action, "status", "waiting");
+        const action = open.get(event.action);
+        if (action === undefined) break;
+        const attempt: OpenAttempt = {
+          params: [
+            run,
+            action.storedAttempts?.[event.attempt] ?? nextAttempt++,
+            event.action,
+            event.attempt,
+            event.at,
+            null,
+            null,
+            null,
+          ],
+          record: { attempt: event.attempt, startedAt: event.at },
+          changed: false,
+        };
+        action.attempts[event.attempt] = attempt;
+        changeAttempt(action, attempt);
+        action.params[ActionColumn.status] = "waiting";
+        change(action);
         break;
       }
       case "attempt-phase": {
-        const record = phases.get(event.action);
-        if (record === undefined || record.attempt !== event.attempt) break;
-        applyPhase(record, event);
-        const at = attemptParams(event.action, event.attempt, "phases");
-        if (at !== undefined) unwrittenPhases.set(at[0], [at[1], record]);
-        if (event.phase === "running") setAction(event.action, "status", "running");
-        else if (event.phase === "backoff") setAction(event.action, "status", "waiting");
+        const action = open.get(event.action);
+        const attempt = action?.attempts[event.attempt];
+        if (action === undefined || attempt === undefined) break;
+        applyPhase(attempt.record, event);
+        changeAttempt(action, attempt);
+        if (event.phase === "running" || event.phase === "backoff") {
+          action.params[ActionColumn.status] = event.phase === "running" ? "running" : "waiting";
+          change(action);
+        }
         break;
       }
-      case "attempt-finished":
-        // The backoff phase comes after an attempt's end: its record is kept until the next one.
-        setAttempt(event.action, event.attempt, "endedAt", event.at);
-        setAttempt(event.action, event.attempt, "error", json(event.error));
+      case "attempt-finished": {
+        // The backoff phase comes after an attempt's end: the attempt is kept until the action's.
+        const action = open.get(event.action);
+        const attempt = action?.attempts[event.attempt];
+        if (action === undefined || attempt === undefined) break;
+        attempt.params[AttemptColumn.endedAt] = event.at;
+        attempt.params[AttemptColumn.error] = json(event.error);
+        changeAttempt(action, attempt);
         break;
+      }
       case "action-finished": {
-        phases.delete(event.action);
-        const kept = event.status === "succeeded" && !cached.delete(event.action);
-        setAction(event.action, "status", event.status);
-        setAction(event.action, "endedAt", event.at);
-        setAction(event.action, "error", json(event.error));
+        const action = open.get(event.action);
+        if (action === undefined) break;
+        const params = action.params;
+        const kept = event.status === "succeeded" && !action.cached;
+        params[ActionColumn.status] = event.status;
+        params[ActionColumn.endedAt] = event.at;
+        params[ActionColumn.error] = json(event.error);
         if (kept && isSmallPrimitive(event.output)) {
           // Its bytes and seal are made where the row is written (run-store-writer.ts).
           const deferred: DeferredOutput = {
@@ -278,22 +285,17 @@ export function runRows(
             run,
             action: event.action,
           };
-          setAction(event.action, "output", deferred);
-          setAction(event.action, "seal", null);
+          params[ActionColumn.output] = deferred;
+          params[ActionColumn.seal] = null;
         } else {
           const output = kept ? storable(event.output) : null;
-          setAction(event.action, "output", output);
-          setAction(
-            event.action,
-            "seal",
-            output === null ? null : outputSeal(run, event.action, output),
-          );
+          params[ActionColumn.output] = output;
+          params[ActionColumn.seal] =
+            output === null ? null : outputSeal(run, event.action, output);
         }
-        setAction(
-          event.action,
-          "finished",
-          event.status === "succeeded" ? finishedData(event) : null,
-        );
+        params[ActionColumn.finished] = event.status === "succeeded" ? finishedData(event) : null;
+        action.finished = true;
+        change(action);
         break;
       }
       case "trace-recorded": {
@@ -315,8 +317,8 @@ export function runRows(
         break;
       }
       case "run-finished":
-        writePhases();
-        stopWritingPhases();
+        fill();
+        stopFilling();
         q.push(sql.runEnd, [event.status, event.at, json(event.error), run]);
         // Secrets are known once the run's tasks resolved them: inputs that hold one are not kept.
         if (call !== undefined && knownSecrets.maskValue(call.args) !== call.args)
@@ -350,8 +352,9 @@ export function runRows(
   };
 }
 
-/** Parameter positions in a queued `actions` row. */
+/** Parameter positions in an `actions` row. */
 const ActionColumn = {
+  id: 2,
   status: 6,
   cacheHit: 7,
   endedAt: 9,
@@ -360,20 +363,8 @@ const ActionColumn = {
   seal: 12,
   finished: 14,
 } as const;
-/** Parameter positions in a queued `actionPatch` (the run and the action's `seq` follow). */
-const PatchColumn = {
-  status: 0,
-  cacheHit: 1,
-  endedAt: 2,
-  error: 3,
-  output: 4,
-  seal: 5,
-  finished: 6,
-} as const;
-/** Parameter positions in a queued `attempts` row. */
-const AttemptColumn = { attempt: 3, endedAt: 5, error: 6, phases: 7 } as const;
-/** Parameter positions in a queued `attemptPatch`. */
-const AttemptPatchColumn = { endedAt: 0, error: 1, phases: 2, seq: 4 } as const;
+/** Parameter positions in an `attempts` row. */
+const AttemptColumn = { endedAt: 5, error: 6, phases: 7 } as const;
 
 /** An error as stored: JSON, with known secret values masked. */
 function json(error: ErrorData | undefined): string | null {
