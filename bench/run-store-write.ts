@@ -18,7 +18,12 @@ import type { RunEvent, RunObserver } from "../src/record/events.js";
 import { openRunDatabase } from "../src/record/run-database.js";
 import { RowQueue } from "../src/record/run-row-queue.js";
 import { runRows } from "../src/record/run-rows.js";
-import { type RowBatch, withOutputs, writeRows } from "../src/record/run-store-writer.js";
+import {
+  type RowBatch,
+  statementSql,
+  withOutputs,
+  writeRows,
+} from "../src/record/run-store-writer.js";
 // @ts-expect-error: plain JavaScript.
 import { median, report } from "./common.js";
 
@@ -106,7 +111,7 @@ function writeFloor(batches: readonly RowBatch[]): void {
     floorDb
       .transaction(() => {
         for (let k = 0; k < rows.length; k += 2) {
-          const sql = rows[k] as string;
+          const sql = statementSql[rows[k] as number] as string;
           const params = rows[k + 1] as unknown[];
           const table = /^INSERT OR REPLACE INTO (actions|attempts) /.exec(sql)?.[1];
           if (table === undefined) continue;

@@ -27,9 +27,9 @@ export class RowQueue {
     return this.#batch;
   }
 
-  /** Queues statement `sql` with `params` (kept by reference: they may change until taken). */
-  push(sql: string, params: unknown[]): void {
-    this.#rows.push(sql, params);
+  /** Queues `statement` with `params` (kept by reference: they may change until taken). */
+  push(statement: number, params: unknown[]): void {
+    this.#rows.push(statement, params);
   }
 
   /** Queues one event row of {@link EVENT_COLUMNS} values. */

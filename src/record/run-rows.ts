@@ -15,24 +15,7 @@ import { type AttemptRecord, applyPhase } from "./run-record.js";
 import type { RowQueue } from "./run-row-queue.js";
 import { callSeal, outputSeal, traceSeal } from "./run-seals.js";
 import type { StoredCall } from "./run-store.js";
-import type { DeferredOutput } from "./run-store-writer.js";
-
-/** The statements the run store queues, as SQL (prepared by the connection that writes them). */
-const sql = {
-  run:
-    "INSERT INTO runs (name, task, status, started_at, inputs_hash, version, module, args, seal) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?) " +
-    "ON CONFLICT (name) DO UPDATE SET task = excluded.task, status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL, " +
-    "inputs_hash = excluded.inputs_hash, version = excluded.version, module = excluded.module, args = excluded.args, seal = excluded.seal",
-  runArgs: "UPDATE runs SET args = NULL, seal = ? WHERE name = ?",
-  runEnd: "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?",
-  action:
-    "INSERT OR REPLACE INTO actions (run, seq, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  attempt:
-    "INSERT OR REPLACE INTO attempts (run, seq, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  trace:
-    "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
-} as const;
+import { type DeferredOutput, RunStatement as sql } from "./run-store-writer.js";
 
 /** Where a resumed run's stored action has its rows: its `seq` and its attempts' (by number). */
 interface StoredKeys {

@@ -28,8 +28,35 @@ const eventsInsert = "INSERT OR REPLACE INTO events (run, seq, type, action, at,
 const eventValues = "(?, ?, ?, ?, ?, ?)";
 
 /**
- * Rows to write in one transaction: `rows` alternates a statement's SQL and its parameters;
- * `events` holds event rows flat, {@link EVENT_COLUMNS} values each.
+ * The statements the run store writes, by number: a queued row names its statement by its
+ * number ({@link statementSql} has the SQL), so a batch carries a small integer per row, not the
+ * statement's text.
+ */
+export const RunStatement = {
+  run: 0,
+  runArgs: 1,
+  runEnd: 2,
+  action: 3,
+  attempt: 4,
+  trace: 5,
+} as const;
+
+/** The SQL of each {@link RunStatement}, by its number. */
+export const statementSql: readonly string[] = [
+  "INSERT INTO runs (name, task, status, started_at, inputs_hash, version, module, args, seal) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?) " +
+    "ON CONFLICT (name) DO UPDATE SET task = excluded.task, status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL, " +
+    "inputs_hash = excluded.inputs_hash, version = excluded.version, module = excluded.module, args = excluded.args, seal = excluded.seal",
+  "UPDATE runs SET args = NULL, seal = ? WHERE name = ?",
+  "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE name = ?",
+  "INSERT OR REPLACE INTO actions (run, seq, id, parent, task, grp, status, cache_hit, queued_at, ended_at, error, output, seal, queued, finished) " +
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  "INSERT OR REPLACE INTO attempts (run, seq, action, attempt, started_at, ended_at, error, phases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  "INSERT OR REPLACE INTO traces (run, action, trace, ok, value, error, seal) VALUES (?, ?, ?, ?, ?, ?, ?)",
+];
+
+/**
+ * Rows to write in one transaction: `rows` alternates a {@link RunStatement} (or a statement's
+ * SQL) and its parameters; `events` holds event rows flat, {@link EVENT_COLUMNS} values each.
  */
 export interface RowBatch {
   readonly rows: readonly unknown[];
@@ -78,7 +105,10 @@ export function writeRows(db: Database, batch: RowBatch, prepared: PreparedState
   const { rows, events } = batch;
   db.transaction(() => {
     for (let k = 0; k < rows.length; k += 2) {
-      statement(rows[k] as string).run(...withOutputs(rows[k + 1] as unknown[]));
+      const sql = rows[k];
+      statement(typeof sql === "number" ? (statementSql[sql] as string) : (sql as string)).run(
+        ...withOutputs(rows[k + 1] as unknown[]),
+      );
     }
     const chunk = EVENTS_PER_STATEMENT * EVENT_COLUMNS;
     let k = 0;
