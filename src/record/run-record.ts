@@ -101,6 +101,13 @@ export function applyPhase(attempt: AttemptRecord, event: PhaseEvent): void {
   }
 }
 
+/** Attempt `attempt` of `action`: almost always its latest. */
+function attemptOf(action: ActionRecord, attempt: number): AttemptRecord | undefined {
+  const { attempts } = action;
+  const last = attempts[attempts.length - 1];
+  return last?.attempt === attempt ? last : attempts.find((a) => a.attempt === attempt);
+}
+
 /** Builds a run's record from its events. */
 export class RunRecord {
   readonly #actions = new Map<string, ActionRecord>();
@@ -118,8 +125,8 @@ export class RunRecord {
           actions: [],
         };
         return;
-      case "action-queued":
-        this.#actions.set(event.action, {
+      case "action-queued": {
+        const action: ActionRecord = {
           id: event.action,
           parent: event.parent,
           task: event.task,
@@ -128,10 +135,12 @@ export class RunRecord {
           cacheHit: false,
           queuedAt: event.at,
           attempts: [],
-          ...(event.label === undefined ? {} : { label: event.label }),
-          ...(event.inputs === undefined ? {} : { inputs: inputPreviews(event) }),
-        });
+        };
+        if (event.label !== undefined) action.label = event.label;
+        if (event.inputs !== undefined) action.inputs = inputPreviews(event);
+        this.#actions.set(event.action, action);
         return;
+      }
       case "action-cache-hit": {
         const action = this.#actions.get(event.action);
         if (action && event.source === "resume") action.resumed = true;
@@ -142,16 +151,14 @@ export class RunRecord {
         const action = this.#actions.get(event.action);
         if (!action) return;
         action.status = "waiting";
-        action.attempts.push({
-          attempt: event.attempt,
-          startedAt: event.at,
-          ...(event.lane === undefined ? {} : { lane: event.lane }),
-        });
+        const attempt: AttemptRecord = { attempt: event.attempt, startedAt: event.at };
+        if (event.lane !== undefined) attempt.lane = event.lane;
+        action.attempts.push(attempt);
         return;
       }
       case "attempt-phase": {
         const action = this.#actions.get(event.action);
-        const attempt = action?.attempts.find((a) => a.attempt === event.attempt);
+        const attempt = action && attemptOf(action, event.attempt);
         if (!action || !attempt) return;
         applyPhase(attempt, event);
         if (event.phase === "running") action.status = "running";
@@ -159,9 +166,8 @@ export class RunRecord {
         return;
       }
       case "attempt-finished": {
-        const attempt = this.#actions
-          .get(event.action)
-          ?.attempts.find((a) => a.attempt === event.attempt);
+        const action = this.#actions.get(event.action);
+        const attempt = action && attemptOf(action, event.attempt);
         if (!attempt) return;
         attempt.endedAt = event.at;
         if (event.error) attempt.error = event.error;
