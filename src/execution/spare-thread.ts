@@ -32,19 +32,25 @@ interface Spare {
 const slot = globalThis as { [key: symbol]: Spare | undefined };
 const key = Symbol.for("flyte-ts.spare-thread.v1");
 
-/** What the worker program reads of its `workerData`: a spare loads the engine while it waits. */
+/**
+ * What the worker program reads of its `workerData`: a spare loads the engine while it waits,
+ * and the module of the task it is started for, when that is known.
+ */
 export interface SpareData {
   readonly spare: true;
+  readonly task?: { readonly moduleUrl: string; readonly taskName: string };
 }
 
 /**
- * Starts the spare thread running `entry` (the worker program), unless one is waiting already.
- * It does not keep the process alive; {@link discardSpareThread} stops one that no pool took.
+ * Starts the spare thread running `entry` (the worker program), unless one is waiting already;
+ * `task`, when given, is the task it will most likely run first (a run's root): it imports that
+ * task's module as soon as it has loaded the engine, before any pool takes it. It does not keep
+ * the process alive; {@link discardSpareThread} stops one that no pool took.
  */
-export function startSpareThread(entry: URL): void {
+export function startSpareThread(entry: URL, task?: SpareData["task"]): void {
   if (slot[key] !== undefined) return;
   const env = { ...process.env };
-  const data: SpareData = { spare: true };
+  const data: SpareData = task === undefined ? { spare: true } : { spare: true, task };
   const worker = new Worker(entry, { env, workerData: data });
   worker.unref();
   const early: Arriving[] = [];

@@ -233,5 +233,13 @@ if (parentPort !== null) {
 pinFromEnv(process.env);
 post({ t: "ready" });
 // A spare thread (spare-thread.ts) has time before a pool takes it: it loads the engine that the
-// task modules it will import all import.
-if ((workerData as SpareData | null)?.spare === true) void import("../index.js");
+// task modules it will import all import, then the module of the task it was started for (the
+// pool's `load` and `run` messages find that import under way or done).
+const spare = workerData as SpareData | null;
+if (spare?.spare === true) {
+  const task = spare.task;
+  void import("../index.js")
+    .then(() => task && loadTask(task.moduleUrl, task.taskName))
+    // A module that cannot load fails the attempt that runs its task, with the reason.
+    .catch(() => {});
+}

@@ -126,7 +126,12 @@ export class RunContext {
     // A process's first run: the root's worker thread boots while this thread loads the engine.
     const first = this.#engine === undefined && theDefaultEngine() === undefined;
     if (first && prestartsRoot(root, this.#options) && fitsSpareThread(root)) {
-      startSpareThread(workerEntryUrl);
+      startSpareThread(
+        workerEntryUrl,
+        root.moduleUrl === undefined
+          ? undefined
+          : { moduleUrl: root.moduleUrl, taskName: root.name },
+      );
     }
     const engine = await this.#engineNow();
     // The root's worker starts now (or is the spare), loading its modules on another core while
