@@ -1,12 +1,14 @@
 /**
- * How values cross to a worker: to a child process as msgpackr bytes with its structured-clone
- * extensions (Map, Set, Date, BigInt, typed arrays, Buffer, Error, undefined, shared and cyclic
- * references); to a worker thread by the thread's own structured clone, which keeps the same
- * types and costs far less per message than an encoded byte array. A value msgpack cannot carry
- * exactly (a string with a lone surrogate, a sparse array's holes, `-0`) crosses to a process as
- * Node's structured-clone bytes instead, so values cross both runtimes unchanged. Values that
- * would not survive the trip (functions, symbols, class instances, Proxies, more than
- * {@link maxCrossingDepth} levels of nesting) are refused before they are sent, naming the value.
+ * How values cross to a worker: to a child process as Node's structured-clone bytes when they
+ * are small, as msgpackr bytes with its structured-clone extensions (Map, Set, Date, BigInt,
+ * typed arrays, Buffer, Error, undefined, shared and cyclic references) when they are large,
+ * where msgpackr costs less to decode; to a worker thread by the thread's own structured clone,
+ * which keeps the same types and costs far less per message than an encoded byte array. A value
+ * msgpack cannot carry exactly (a string with a lone surrogate, a sparse array's holes, `-0`)
+ * crosses to a process as structured-clone bytes whatever its size, so values cross both
+ * runtimes unchanged. Values that would not survive the trip (functions, symbols, class
+ * instances, Proxies, more than {@link maxCrossingDepth} levels of nesting) are refused before
+ * they are sent, naming the value.
  * @module
  */
 import { createRequire } from "node:module";
@@ -62,23 +64,35 @@ export const threadWire: Wire = {
   decodeError: (payload) => rebuildError(payload as ErrorData),
 };
 
-/** A payload msgpack could not carry exactly: Node's structured-clone bytes. */
+/** A payload as Node's structured-clone bytes: a small one, or one msgpack would change. */
 interface ExactPayload {
   readonly v8: Uint8Array;
 }
 
 /**
- * Child processes: msgpackr bytes (IPC with `serialization: "advanced"` carries them as is), or
- * structured-clone bytes for the values msgpack would change.
+ * Payloads up to about this many bytes cross to a process as structured-clone bytes: as fast as
+ * msgpackr's at that size, and a process pool whose payloads are all small never loads msgpackr
+ * (20-40 ms on each side, on a fresh process's first attempt).
+ */
+const smallPayloadBytes = 16 * 1024;
+
+/**
+ * Child processes: structured-clone bytes for small values and for the values msgpack would
+ * change, msgpackr bytes for the rest (IPC with `serialization: "advanced"` carries both as is).
  */
 export const processWire: Wire = {
-  encode: (value) => (needsExactCodec(value, 0) ? { v8: serialize(value) } : pack(value)),
+  encode: (value) => {
+    const sized = { bytes: 0 };
+    return needsExactCodec(value, 0, sized) || sized.bytes <= smallPayloadBytes
+      ? { v8: serialize(value) }
+      : pack(value);
+  },
   decode: (payload) =>
     payload instanceof Uint8Array
       ? unpack(payload)
       : deserialize((payload as ExactPayload).v8 as NodeJS.TypedArray),
-  encodeError: (error) => packError(error),
-  decodeError: (payload) => unpackError(payload as Uint8Array),
+  encodeError: (error) => processWire.encode(errorToData(error)),
+  decodeError: (payload) => rebuildError(processWire.decode(payload) as ErrorData),
 };
 
 /** `String.prototype.isWellFormed` (Node 20; TypeScript's ES2022 lib does not declare it). */
@@ -89,43 +103,53 @@ function isWellFormed(text: string): boolean {
 /**
  * Whether msgpack would change `value`: a string that is not well-formed UTF-16 (it is written
  * as UTF-8, which replaces a lone surrogate), an array with holes (they become `undefined`), or
- * `-0` (written as 0). Values are at most {@link maxCrossingDepth} deep (checked before).
+ * `-0` (written as 0). Values are at most {@link maxCrossingDepth} deep (checked before). Adds
+ * the value's approximate encoded size to `sized.bytes` as it goes (up to where it stopped).
  */
-function needsExactCodec(value: unknown, depth: number): boolean {
+function needsExactCodec(value: unknown, depth: number, sized: { bytes: number }): boolean {
   switch (typeof value) {
     case "string":
+      sized.bytes += value.length + 2;
       return !isWellFormed(value);
     case "number":
+      sized.bytes += 9;
       return value === 0 && 1 / value < 0;
     case "object":
       break;
     default:
+      sized.bytes += 9;
       return false;
   }
+  sized.bytes += 2;
   if (value === null || depth > maxCrossingDepth) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (item === undefined ? !(i in value) : needsExactCodec(item, depth + 1)) return true;
+      if (item === undefined ? !(i in value) : needsExactCodec(item, depth + 1, sized))
+        return true;
     }
     return false;
   }
   if (value instanceof Map) {
     for (const [key, item] of value) {
-      if (needsExactCodec(key, depth + 1) || needsExactCodec(item, depth + 1)) return true;
+      if (needsExactCodec(key, depth + 1, sized) || needsExactCodec(item, depth + 1, sized))
+        return true;
     }
     return false;
   }
   if (value instanceof Set) {
-    for (const item of value) if (needsExactCodec(item, depth + 1)) return true;
+    for (const item of value) if (needsExactCodec(item, depth + 1, sized)) return true;
     return false;
   }
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date) {
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    sized.bytes += value.byteLength;
     return false;
   }
+  if (value instanceof Date) return false;
   for (const key of Object.keys(value)) {
     if (!isWellFormed(key)) return true;
-    if (needsExactCodec((value as Record<string, unknown>)[key], depth + 1)) return true;
+    sized.bytes += key.length + 2;
+    if (needsExactCodec((value as Record<string, unknown>)[key], depth + 1, sized)) return true;
   }
   return false;
 }
@@ -143,16 +167,6 @@ const builtinErrors: Readonly<Record<string, ErrorConstructor>> = {
   EvalError,
   URIError,
 };
-
-/** Packs an error as plain data (see `errorToData`). */
-export function packError(error: unknown): Uint8Array {
-  return pack(errorToData(error));
-}
-
-/** Rebuilds an error packed by {@link packError}, as its own class where this side knows it. */
-export function unpackError(payload: Uint8Array): Error {
-  return rebuildError(unpack(payload) as ErrorData);
-}
 
 /** Rebuilds an error from its data, as its own class where this side knows it. */
 export function rebuildError(data: ErrorData): Error {
