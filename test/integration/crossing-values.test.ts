@@ -34,6 +34,22 @@ describe.each(["thread", "process"] as const)("values crossing a %s worker", (ru
     expect(differenceOf(await outputOf(tasks.survivor, name), survivors()[name])).toBeUndefined();
   });
 
+  it("carry a value over 16 KB there and back unchanged (msgpack bytes to a process)", async () => {
+    // What msgpack carries exactly (the rest crosses as structured-clone bytes at any size); a
+    // cyclic value cannot be an input (it has no canonical hash), only an output.
+    const {
+      "sparse arrays": _,
+      "a lone surrogate": __,
+      "negative zero": ___,
+      "cyclic references": cycle,
+      ...rest
+    } = survivors();
+    const value = { ...rest, padding: "x".repeat(20_000) };
+    expect(differenceOf(await outputOf(tasks.echo, value), value)).toBeUndefined();
+    const large = await outputOf(tasks.withPadding, "cyclic references", 20_000);
+    expect(differenceOf(large, { value: cycle, padding: "x".repeat(20_000) })).toBeUndefined();
+  });
+
   it("carry a sparse array, a lone surrogate and -0 there unchanged", async () => {
     const value = { holes: survivors()["sparse arrays"], text: "\uDC00!", zero: -0 };
     expect(differenceOf(await outputOf(tasks.echo, value), value)).toBeUndefined();
