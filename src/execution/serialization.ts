@@ -125,8 +125,7 @@ function needsExactCodec(value: unknown, depth: number, sized: { bytes: number }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (item === undefined ? !(i in value) : needsExactCodec(item, depth + 1, sized))
-        return true;
+      if (item === undefined ? !(i in value) : needsExactCodec(item, depth + 1, sized)) return true;
     }
     return false;
   }
