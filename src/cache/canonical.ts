@@ -170,7 +170,9 @@ class Writer {
   pos = 0;
   #buf = Buffer.allocUnsafe(8_192);
   #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
-  #ancestors: object[] = [];
+  /** The containers being encoded, outermost first: `#depth` of them (the array is reused). */
+  #ancestors: (object | undefined)[] = [];
+  #depth = 0;
 
   get bytes(): Buffer {
     return this.#buf.subarray(0, this.pos);
@@ -179,7 +181,7 @@ class Writer {
   begin(salted: boolean): void {
     this.busy = true;
     this.pos = 0;
-    this.#ancestors.length = 0;
+    this.#depth = 0;
     if (salted) {
       this.#buf.set(SALT, 0);
       this.pos = SALT.length;
@@ -325,7 +327,7 @@ class Writer {
   /** Runs `encode` on a container, guarding against cycles and runaway depth. */
   #container<T extends object>(o: T, encode: (this: Writer, o: T) => void): void {
     const ancestors = this.#ancestors;
-    const depth = ancestors.length;
+    const depth = this.#depth;
     for (let i = 0; i < depth; i++) {
       if (ancestors[i] === o) {
         throw new Refusal(
@@ -341,9 +343,14 @@ class Writer {
           `\`${path}\` is nested more than ${MAX_DEPTH} levels deep, too deep to encode. Flatten the value (e.g. a list instead of a linked chain).`,
       );
     }
-    ancestors.push(o);
-    encode.call(this, o);
-    ancestors.pop();
+    ancestors[depth] = o;
+    this.#depth = depth + 1;
+    try {
+      encode.call(this, o);
+    } finally {
+      this.#depth = depth;
+      ancestors[depth] = undefined;
+    }
   }
 
   #plainObject(o: object): void {

@@ -132,15 +132,17 @@ export function runRows(
     const list = changed;
     if (list.length === 0) return;
     changed = [];
-    for (const action of list) {
+    for (let i = 0; i < list.length; i++) {
+      const action = list[i] as OpenAction;
       action.listed = false;
-      const { params, finished } = action;
+      const { params, finished, attempts } = action;
       if (action.changed) {
         action.changed = false;
         // A finished action's row changes no more: it is queued as it is, not copied.
         queue.push(sql.action, finished ? params : params.slice());
       }
-      for (const attempt of action.attempts) {
+      for (let n = 0; n < attempts.length; n++) {
+        const attempt = attempts[n];
         if (attempt?.changed !== true) continue;
         attempt.changed = false;
         const { attempt: _, startedAt: __, ...facts } = attempt.record;

@@ -21,7 +21,7 @@ import { systemClock } from "../internal/time.js";
 import { warn } from "../internal/warn.js";
 import type { OffloadRunSettings } from "../offload/run-offload.js";
 import { cacheKeyRecorder } from "../record/action-io.js";
-import type { RunEvent } from "../record/events.js";
+import type { RunEvent, RunObserver } from "../record/events.js";
 import { captureInlineOutput, RunLogs, whileObserving } from "../record/logs.js";
 import { RunRecord } from "../record/run-record.js";
 import { telemetryObserver } from "../record/telemetry.js";
@@ -146,7 +146,8 @@ export async function startRun<A extends unknown[], R>(
     ...(options.onEvent ? [options.onEvent] : []),
   ];
   const notify = (event: RunEvent) => {
-    for (const observe of observers) {
+    for (let i = 0; i < observers.length; i++) {
+      const observe = observers[i] as RunObserver;
       try {
         observe(event);
       } catch (error) {
