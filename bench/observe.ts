@@ -9,10 +9,14 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { serialize } from "node:v8";
 import type { RunEvent } from "../src/record/events.js";
 import { headerLine, Progress, treeLines } from "../src/record/progress.js";
 import { renderRunReport } from "../src/record/report.js";
 import { RunRecord } from "../src/record/run-record.js";
+import { RowQueue } from "../src/record/run-row-queue.js";
+import { runRows } from "../src/record/run-rows.js";
+import { RunStore } from "../src/record/run-store.js";
 import { telemetryObserver } from "../src/record/telemetry.js";
 
 const trials = 7;
@@ -97,6 +101,51 @@ console.log(
 console.log(
   `live view frame at ${actions} actions  ${fmt(frame, "ms")}  (budget: 100 ms between frames)`,
 );
+
+// The run store's rows for the seven events of one call (queued with its inputs, three phases, an
+// output): built by the observer, taken in batches of about 1,000 calls and serialized as the
+// post to the writer thread does, in µs per call (the writer's SQLite time is run-store-write.ts').
+{
+  const calls = 20_000;
+  const parameters = [{ name: "x", optional: false, rest: false }];
+  const callEvents = (i: number): RunEvent[] => {
+    const action = `c${i.toString(36)}`;
+    const at = 1_000 + i;
+    return [
+      {
+        type: "action-queued",
+        action,
+        parent: "a0",
+        task: "b.inc",
+        group: undefined,
+        at,
+        label: `inc(x=${i})`,
+        inputs: [i],
+        parameters,
+      },
+      { type: "attempt-started", action, attempt: 0, at },
+      { type: "attempt-phase", action, attempt: 0, at, phase: "admitted" },
+      { type: "attempt-phase", action, attempt: 0, at, phase: "placed", lane: "b/thread-2" },
+      { type: "attempt-phase", action, attempt: 0, at, phase: "running" },
+      { type: "attempt-finished", action, attempt: 0, at: at + 1 },
+      { type: "action-finished", action, status: "succeeded", at: at + 1, output: i + 1 },
+    ];
+  };
+  const stream = Array.from({ length: calls }, (_, i) => callEvents(i)).flat();
+  const store = new RunStore(mkdtempSync(join(tmpdir(), "flyte-ts-bench-rows-")));
+  const db = store.database;
+  const rows: number[] = [];
+  for (let t = 0; db !== undefined && t < trials; t++) {
+    const queue: RowQueue = new RowQueue((queued) => {
+      if (queued >= 2_000) serialize(queue.take());
+    });
+    const observe = runRows(`rows-${t}`, undefined, db, queue);
+    observe({ type: "run-started", run: `rows-${t}`, task: "b.main", at: 0 });
+    rows.push((timeMs(() => stream.forEach(observe)) * 1000) / calls);
+  }
+  store.close();
+  console.log(`  run store rows, 7 events a call ${fmt(rows, "µs/call")}`);
+}
 
 // A whole run: 10k trivial children fanned out by one parent, this engine vs the baseline engine.
 const baselinePath = resolve(
