@@ -66,11 +66,12 @@
  *
  * @module
  */
-import { hash } from "node:crypto";
+
 import { endianness } from "node:os";
 import { Dir } from "../api/dir.js";
 import { File } from "../api/file.js";
 import { RuntimeDataValidationError } from "../errors.js";
+import { nodeCrypto } from "../internal/node-crypto.js";
 import { dirDigest } from "./dir-digest.js";
 import { fileDigest } from "./file-digest.js";
 
@@ -518,7 +519,7 @@ class Writer {
     this.pos += 8;
     if (n > INLINE_BYTES_MAX) {
       this.#ensure(32);
-      this.pos += hash("sha256", bytes, "buffer").copy(this.#buf, this.pos);
+      this.pos += nodeCrypto().hash("sha256", bytes, "buffer").copy(this.#buf, this.pos);
     } else {
       this.#buf.set(bytes, this.pos);
       this.pos += n;
@@ -666,5 +667,5 @@ export function canonicalBytes(value: unknown, root = "value"): Uint8Array {
  * ```
  */
 export function canonicalHash(value: unknown, root = "value"): string {
-  return withEncoding(value, root, true, (bytes) => hash("sha256", bytes, "hex"));
+  return withEncoding(value, root, true, (bytes) => nodeCrypto().hash("sha256", bytes, "hex"));
 }

@@ -8,9 +8,11 @@
  * dangling link, a link cycle, or a socket, FIFO or device is refused.
  * @module
  */
-import { createHash, type Hash } from "node:crypto";
+
+import type { Hash } from "node:crypto";
 import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { nodeCrypto } from "../internal/node-crypto.js";
 import { fileDigest } from "./file-digest.js";
 
 /** A directory's digest: how many files it holds, their total size, and the tree's SHA-256. */
@@ -33,7 +35,7 @@ export function dirDigest(path: string): DirDigest {
     throw new Error(`${path} cannot be read (${(error as Error).message})`, { cause: error });
   }
   if (!stat.isDirectory()) throw new Error(`${path} is not a directory`);
-  const hash = createHash("sha256");
+  const hash = nodeCrypto().createHash("sha256");
   const totals = { files: 0, bytes: 0 };
   walk(path, "", hash, totals, [realpathSync(path)]);
   return { ...totals, digest: hash.digest() };

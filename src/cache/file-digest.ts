@@ -4,8 +4,9 @@
  * process, and across processes through the cache database's `file_digests` table.
  * @module
  */
-import { createHash } from "node:crypto";
+
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { nodeCrypto } from "../internal/node-crypto.js";
 
 /** A persistent memo of file digests (the SQLite cache provides one). */
 export interface DigestMemo {
@@ -50,7 +51,7 @@ export function fileDigest(path: string): { readonly size: number; readonly dige
 }
 
 function hashFile(path: string): Buffer {
-  const hash = createHash("sha256");
+  const hash = nodeCrypto().createHash("sha256");
   chunk ??= Buffer.allocUnsafe(CHUNK_BYTES);
   const fd = openSync(path, "r");
   try {

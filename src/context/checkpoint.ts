@@ -7,11 +7,12 @@
  * then renamed over the old checkpoint, so a `kill -9` mid-save leaves the previous one readable.
  * @module
  */
-import { randomBytes } from "node:crypto";
+
 import { constants, statSync } from "node:fs";
 import { copyFile, mkdir, open, readFile, rename, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { RuntimeSystemError } from "../errors.js";
+import { nodeCrypto } from "../internal/node-crypto.js";
 import { describe } from "../internal/problems.js";
 
 /** The checkpoint file's name inside an action's folder. */
@@ -71,7 +72,7 @@ export class Checkpoint {
     }
     const temporary = join(
       this.#folder,
-      `.${CHECKPOINT_FILE}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`,
+      `.${CHECKPOINT_FILE}.${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}.tmp`,
     );
     try {
       await mkdir(this.#folder, { recursive: true });

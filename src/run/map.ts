@@ -3,12 +3,13 @@
  * returns the results in input order.
  * @module
  */
-import { randomUUID } from "node:crypto";
+
 import { isPartialTask, type PartialTask } from "../api/partial.js";
 import { isSlurm } from "../api/slurm.js";
 import { type AnyTask, callAsMapItem, type Task } from "../api/task.js";
 import { currentFrame, type MapItem } from "../context/context.js";
 import { group } from "../context/group.js";
+import { nodeCrypto } from "../internal/node-crypto.js";
 import { checkKeys, describe, Problems } from "../internal/problems.js";
 import { type ChunkFailure, chunkSizeFor, runChunks } from "./map-batch.js";
 
@@ -236,7 +237,7 @@ function arrayOf(
   const frame = currentFrame();
   if (frame?.context.mode !== "hybrid" || !isSlurm(task.environment.offload)) return undefined;
   return {
-    map: `${frame.context.action.name}/${randomUUID()}`,
+    map: `${frame.context.action.name}/${nodeCrypto().randomUUID()}`,
     count,
     concurrency: concurrency ?? 0,
   };
