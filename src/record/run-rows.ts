@@ -153,6 +153,9 @@ export function runRows(
     }
   };
   const stopFilling = queue.beforeTake(fill);
+  // After the run's end, a late event (an aborted body that settled after the run failed) queues
+  // its action's rows at once: the store no longer fills this run's rows at each batch.
+  let ended = false;
   return (event: RunEvent) => {
     const q = queue;
     switch (event.type) {
@@ -304,6 +307,7 @@ export function runRows(
       case "run-finished":
         fill();
         stopFilling();
+        ended = true;
         q.push(sql.runEnd, [event.status, event.at, json(event.error), run]);
         // Secrets are known once the run's tasks resolved them: inputs that hold one are not kept.
         if (call !== undefined && knownSecrets.maskValue(call.args) !== call.args)
@@ -333,6 +337,7 @@ export function runRows(
         eventData(event),
       );
     }
+    if (ended) fill();
     q.queued();
   };
 }

@@ -212,4 +212,31 @@ describe("the run store's rows", () => {
     expect(new Set(ids).size).toBe(ids.length);
     store.close();
   });
+  it("records an action that ends after its run did (a body that settled late)", () => {
+    const store = new RunStore(newHome());
+    const observe = store.observer("late");
+    observe({ type: "run-started", run: "late", task: "m.main", at: 1 });
+    observe({
+      type: "action-queued",
+      action: "slow",
+      parent: "a0",
+      task: "m.f",
+      group: undefined,
+      at: 2,
+    });
+    observe({ type: "attempt-started", action: "slow", attempt: 0, at: 3 });
+    observe({ type: "attempt-phase", action: "slow", attempt: 0, at: 4, phase: "running" });
+    const error = { name: "Error", message: "boom", code: "E", kind: "user" } as const;
+    observe({ type: "run-finished", run: "late", status: "failed", at: 5, error });
+    store.flush();
+    observe({ type: "attempt-finished", action: "slow", attempt: 0, at: 7 });
+    observe({ type: "action-finished", action: "slow", status: "cancelled", at: 8 });
+    store.flush();
+    const db = store.database;
+    if (db === undefined) throw new Error("runs.db did not open");
+    const action = loadRun(db, "late")?.actions.find((a) => a.id === "slow");
+    expect(action).toMatchObject({ status: "cancelled", endedAt: 8 });
+    expect(action?.attempts.map((a) => [a.attempt, a.runningAt, a.endedAt])).toEqual([[0, 4, 7]]);
+    store.close();
+  });
 });
