@@ -18,6 +18,7 @@ import { RowQueue } from "../src/record/run-row-queue.js";
 import { runRows } from "../src/record/run-rows.js";
 import { RunStore } from "../src/record/run-store.js";
 import { telemetryObserver } from "../src/record/telemetry.js";
+import { callEvents } from "./call-events.js";
 
 const trials = 7;
 const actions = 10_000;
@@ -107,31 +108,10 @@ console.log(
 // post to the writer thread does, in µs per call (the writer's SQLite time is run-store-write.ts').
 {
   const calls = 20_000;
-  const parameters = [{ name: "x", optional: false, rest: false }];
-  const callEvents = (i: number): RunEvent[] => {
-    const action = `c${i.toString(36)}`;
-    const at = 1_000 + i;
-    return [
-      {
-        type: "action-queued",
-        action,
-        parent: "a0",
-        task: "b.inc",
-        group: undefined,
-        at,
-        label: `inc(x=${i})`,
-        inputs: [i],
-        parameters,
-      },
-      { type: "attempt-started", action, attempt: 0, at },
-      { type: "attempt-phase", action, attempt: 0, at, phase: "admitted" },
-      { type: "attempt-phase", action, attempt: 0, at, phase: "placed", lane: "b/thread-2" },
-      { type: "attempt-phase", action, attempt: 0, at, phase: "running" },
-      { type: "attempt-finished", action, attempt: 0, at: at + 1 },
-      { type: "action-finished", action, status: "succeeded", at: at + 1, output: i + 1 },
-    ];
-  };
-  const stream = Array.from({ length: calls }, (_, i) => callEvents(i)).flat();
+  const stream = Array.from({ length: calls }, (_, i) => {
+    const { queued, ran } = callEvents(i, `c${i.toString(36)}`);
+    return [queued, ...ran];
+  }).flat();
   const store = new RunStore(mkdtempSync(join(tmpdir(), "flyte-ts-bench-rows-")));
   const db = store.database;
   const rows: number[] = [];

@@ -24,13 +24,13 @@ import {
   withOutputs,
   writeRows,
 } from "../src/record/run-store-writer.js";
+import { callEvents } from "./call-events.js";
 // @ts-expect-error: plain JavaScript.
 import { median, report } from "./common.js";
 
 const trials = Number(process.env.BENCH_TRIALS ?? 3);
 const CALLS_PER_BATCH = 50;
 const QUEUED_PER_BATCH = 1_000;
-const parameters = [{ name: "x", optional: false, rest: false }];
 
 const home = mkdtempSync(join(tmpdir(), "flyte-ts-bench-runs-"));
 const file = join(home, "runs.db");
@@ -41,32 +41,6 @@ const db = opened;
 const floorDb = new Database(join(home, "floor.db"));
 floorDb.pragma("journal_mode = WAL");
 floorDb.pragma("synchronous = NORMAL");
-
-/** The events of call `i` of a run, from queued to finished. */
-function callEvents(i: number, action: string): { queued: RunEvent; ran: RunEvent[] } {
-  const at = 1_700_000_000_000 + i;
-  return {
-    queued: {
-      type: "action-queued",
-      action,
-      parent: "a0",
-      task: "bench.inc",
-      group: undefined,
-      at,
-      label: `inc(x=${i})`,
-      inputs: [i],
-      parameters,
-    },
-    ran: [
-      { type: "attempt-started", action, attempt: 0, at },
-      { type: "attempt-phase", action, attempt: 0, at, phase: "admitted" },
-      { type: "attempt-phase", action, attempt: 0, at, phase: "placed", lane: "bench/thread-3" },
-      { type: "attempt-phase", action, attempt: 0, at, phase: "running" },
-      { type: "attempt-finished", action, attempt: 0, at: at + 1 },
-      { type: "action-finished", action, status: "succeeded", at: at + 1, output: i + 1 },
-    ],
-  };
-}
 
 /** The batches the run store writes for a run of `n` calls of shape `shape`. */
 function batchesOf(run: string, n: number, shape: "sequential" | "fan-out"): RowBatch[] {
