@@ -12,7 +12,6 @@ import { EVENT_COLUMNS, type RowBatch } from "./run-store-writer.js";
 export class RowQueue {
   #rows: unknown[] = [];
   #events: unknown[] = [];
-  #batch = 0;
   /** Rows the observers will add when the batch is taken (rows they keep up to date until then). */
   #pending = 0;
   readonly #queued: (rows: number) => void;
@@ -20,11 +19,6 @@ export class RowQueue {
 
   constructor(queued: (rows: number) => void) {
     this.#queued = queued;
-  }
-
-  /** Counts the batches taken: rows queued before the current one are no longer here. */
-  get batch(): number {
-    return this.#batch;
   }
 
   /** Queues `statement` with `params` (kept by reference: they may change until taken). */
@@ -74,7 +68,6 @@ export class RowQueue {
     const batch = { rows: this.#rows, events: this.#events };
     this.#rows = [];
     this.#events = [];
-    this.#batch++;
     return batch;
   }
 }

@@ -111,21 +111,25 @@ export function runRows(
   const open = new Map<string, OpenAction>();
   // The actions changed since the last batch, in the order they first changed.
   let changed: OpenAction[] = [];
-  const change = (action: OpenAction) => {
-    action.changed = true;
+  const list = (action: OpenAction) => {
     if (action.listed) return;
     action.listed = true;
     changed.push(action);
-    queue.willAdd(1);
+  };
+  // Each row changed in this batch is counted once: the store flushes early on many waiting rows.
+  const change = (action: OpenAction) => {
+    if (!action.changed) {
+      action.changed = true;
+      queue.willAdd(1);
+    }
+    list(action);
   };
   const changeAttempt = (action: OpenAction, attempt: OpenAttempt) => {
     if (!attempt.changed) {
       attempt.changed = true;
       queue.willAdd(1);
     }
-    if (action.listed) return;
-    action.listed = true;
-    changed.push(action);
+    list(action);
   };
   // Queues the rows of every changed action and attempt, as they are now.
   const fill = () => {
