@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as flyte from "flyte-ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { crossing, nested, postsUnreceivable, survivors } from "../fixtures/pools/crossing.js";
+import {
+  crossing,
+  loadedMsgpackr,
+  nested,
+  postsUnreceivable,
+  survivors,
+} from "../fixtures/pools/crossing.js";
 import { differenceOf } from "../fixtures/same-value.js";
 
 let home: string;
@@ -96,5 +102,13 @@ describe("a worker thread", () => {
     expect(error.message).toMatch(
       /A message from task `crossing-raw.postsUnreceivable` \(action a0\)/,
     );
+  });
+});
+
+describe("values crossing a process worker, by size", () => {
+  it("go as structured-clone bytes when small (no msgpackr in the child), as msgpack when large", async () => {
+    expect(await outputOf(loadedMsgpackr, "small")).toEqual({ length: 5, loaded: false });
+    const large = "x".repeat(20_000);
+    expect(await outputOf(loadedMsgpackr, large)).toEqual({ length: 20_000, loaded: true });
   });
 });
