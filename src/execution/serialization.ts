@@ -181,6 +181,16 @@ export function rebuildError(data: ErrorData): Error {
 const plainPrototypes = new Set<unknown>([Object.prototype, null]);
 
 /**
+ * How a Map key reads in a path: a primitive as its value, an object or function by its kind
+ * (converting one to a string runs its own `toString`, which may throw or not be a function).
+ */
+function keyLabel(key: unknown): string {
+  if (typeof key === "function") return "function";
+  if (typeof key === "object" && key !== null) return Array.isArray(key) ? "array" : "object";
+  return String(key);
+}
+
+/**
  * How deeply a value crossing to or from a worker may be nested. Levels. Deeper values are
  * refused: the receiving side (the controller's 1 MB stack) could not decode them.
  */
@@ -267,7 +277,7 @@ function findProblem(
     for (const [key, item] of value) {
       const found =
         findProblem(key, `${path}<key>`, seen, next) ??
-        findProblem(item, `${path}<${String(key)}>`, seen, next);
+        findProblem(item, `${path}<${keyLabel(key)}>`, seen, next);
       if (found) return found;
     }
     return undefined;
