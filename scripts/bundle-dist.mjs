@@ -3,24 +3,29 @@
 // start, issue 11). Node 20 pays about a millisecond for each ES module it loads, whatever its
 // size, and V8 about as much again for each 20 KB it compiles.
 //
-// The engine is one module, dist/engine.js: every module of src/ once, so a program importing
+// The engine is one script, dist/engine.cjs: every module of src/ once, so a program importing
 // `flyte-ts` and the CLI running it share the engine's state. A module that is imported
 // dynamically (the CLI's commands, a run's controller and stores) stays lazy: esbuild wraps it in
 // a function that runs it on first import. A worker (thread or process) loads
-// dist/worker-engine.js instead: the same modules without a run's controller, stores and CLI,
+// dist/worker-engine.cjs instead: the same modules without a run's controller, stores and CLI,
 // which a worker never runs (a run started in a worker is refused before it loads them), so
-// each worker compiles less than half the code.
+// each worker compiles less than half the code. The engines are classic scripts, not ES modules,
+// so that dist/engine-loader.js can load them with V8's code cache (see there); the first line
+// of each names its build (a hash of its text), which names its cache.
 //
 // The package's entry points and the modules the engine loads by URL are small files over the
 // engines: dist/index.js takes the API from the engine of its thread (a worker's is marked
 // before it imports any task module); dist/testing.js and dist/cli/main.js run their module in
-// engine.js, dist/execution/worker-entry.js in worker-engine.js. The module resolution hooks,
-// the vitest stub, the run store's and the cache's writer threads and the spare thread's starter
-// share no state with an engine (the spare's is in a global slot), and are files of their own.
+// engine.cjs, dist/execution/worker-entry.js in worker-engine.cjs. The engine loader, the module
+// resolution hooks, the vitest stub, the run store's and the cache's writer threads and the
+// spare thread's starter share no state with an engine (the spare's is in a global slot), and
+// are files of their own.
 //
 // A module's `import.meta.url` is rewritten to the URL the module had before bundling
 // (dist/<folder>/<name>.js), so the paths it computes from it (the worker program, the run
 // store's writer thread, package.json, the native addon) stay what they were.
+
+import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,19 +98,20 @@ const common = {
 
 /** Modules an engine runs for an entry point file (`__flyteTs_<name>()` in the engine). */
 const engines = {
-  "engine.js": { cli: "cli/main.ts", testing: "testing.ts" },
-  "worker-engine.js": { workerEntry: "execution/worker-entry.ts" },
+  engine: { cli: "cli/main.ts", testing: "testing.ts" },
+  "worker-engine": { workerEntry: "execution/worker-entry.ts" },
 };
 
 /** The entry point files over an engine, with the module each runs (or re-exports). */
 const entries = [
-  { out: "testing.js", engine: "engine.js", run: "testing" },
-  { out: "cli/main.js", engine: "engine.js", run: "cli" },
-  { out: "execution/worker-entry.js", engine: "worker-engine.js", run: "workerEntry" },
+  { out: "testing.js", engine: "engine", run: "testing" },
+  { out: "cli/main.js", engine: "engine", run: "cli" },
+  { out: "execution/worker-entry.js", engine: "worker-engine", run: "workerEntry" },
 ];
 
 /** Files of their own (see the header). */
 const standalone = [
+  "engine-loader.ts",
   "execution/engine-hooks.ts",
   "execution/vitest-stub.ts",
   "execution/spare-thread.ts",
@@ -138,28 +144,41 @@ async function exportsOf(module) {
     .sort();
 }
 
-/** The path from the entry point file `out` to the engine file `engine`. */
-function engineFrom(out, engine) {
-  return JSON.stringify(`${relative(dirname(join(dist, out)), dist) || "."}/${engine}`);
+/** The import of the engine loader in the entry point file `out`. */
+function loaderImport(out) {
+  const up = relative(dirname(join(dist, out)), dist) || ".";
+  return `import { loadEngine } from ${JSON.stringify(`${up}/engine-loader.js`)};\n`;
 }
 
 /** An entry point file that runs its module in its engine and re-exports what it exports. */
 async function entrySource({ out, engine, run }) {
   const names = await exportsOf(engines[engine][run]);
-  const loaded = `await (await import(${engineFrom(out, engine)})).__flyteTs_${run}()`;
-  return names.length === 0
-    ? `${loaded};\n`
-    : `export const { ${names.join(", ")} } = ${loaded};\n`;
+  const loaded = `await loadEngine(${JSON.stringify(engine)}).__flyteTs_${run}()`;
+  return (
+    loaderImport(out) +
+    (names.length === 0 ? `${loaded};\n` : `export const { ${names.join(", ")} } = ${loaded};\n`)
+  );
 }
 
 /** dist/index.js: the API from the engine of this thread (a worker's is marked as it starts). */
 async function indexSource() {
   const names = await exportsOf("index.ts");
   return (
+    loaderImport("index.js") +
     'const inWorker = globalThis[Symbol.for("flyte-ts.in-worker.v1")] === true;\n' +
-    'const engine = await import(inWorker ? "./worker-engine.js" : "./engine.js");\n' +
+    'const engine = loadEngine(inWorker ? "worker-engine" : "engine");\n' +
     `export const { ${names.join(", ")} } = engine;\n`
   );
+}
+
+/** The first line of an engine script: its name and build, filled in once its text is known. */
+const buildMark = "0".repeat(16);
+const bannerOf = (name) => `// flyte-ts ${name} ${buildMark}`;
+
+/** The script's text with its build hash (of the text itself) in its first line. */
+function withBuild(name, text) {
+  const build = createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return text.replace(bannerOf(name), `// flyte-ts ${name} ${build}`);
 }
 
 /**
@@ -181,12 +200,25 @@ function checkShippedNames(text) {
   }
 }
 
+/**
+ * A script has no `import()` (engine-loader.ts): the engine imports through `importModule`
+ * (internal/import-module.ts), whose own fallback is the one call allowed.
+ */
+function checkNoImportCalls(text, name) {
+  const calls = text.match(/(?<![\w.$])import\(/g) ?? [];
+  if (calls.length > 1) {
+    throw new Error(
+      `bundle-dist: ${name}.cjs calls import() ${calls.length - 1} time(s) beside importModule's own; use importModule (src/internal/import-module.ts).`,
+    );
+  }
+}
+
 /** Deletes the JavaScript of earlier builds (tsc's per-module files among them); keeps the .d.ts. */
 function removeJavaScript(folder) {
   for (const name of readdirSync(folder)) {
     const path = join(folder, name);
     if (statSync(path).isDirectory()) removeJavaScript(path);
-    else if (/\.js(\.map)?$/.test(name)) rmSync(path);
+    else if (/\.c?js(\.map)?$/.test(name)) rmSync(path);
   }
 }
 
@@ -199,15 +231,29 @@ mkdirSync(dist, { recursive: true });
 removeJavaScript(dist);
 rmSync(join(dist, "chunks"), { recursive: true, force: true });
 const outputs = [];
-for (const [file, runs] of Object.entries(engines)) {
+for (const [name, runs] of Object.entries(engines)) {
   const { outputFiles } = await build({
     ...common,
-    stdin: { contents: engineSource(runs), resolveDir: src, sourcefile: file, loader: "ts" },
-    outfile: join(dist, file),
-    plugins: [builtVersion, moduleUrls, ...(file === "worker-engine.js" ? [workerOnly] : [])],
+    // A classic script (engine-loader.ts runs it in a function given these names).
+    format: "cjs",
+    define: { "import.meta.url": "__flyteEngineUrl" },
+    banner: { js: bannerOf(name) },
+    stdin: { contents: engineSource(runs), resolveDir: src, sourcefile: name, loader: "ts" },
+    outfile: join(dist, `${name}.cjs`),
+    plugins: [builtVersion, moduleUrls, ...(name === "worker-engine" ? [workerOnly] : [])],
   });
-  for (const output of outputFiles) if (output.path.endsWith(".js")) checkShippedNames(output.text);
-  outputs.push(...outputFiles);
+  for (const output of outputFiles) {
+    if (!output.path.endsWith(".cjs")) continue;
+    checkShippedNames(output.text);
+    checkNoImportCalls(output.text, name);
+  }
+  outputs.push(
+    ...outputFiles.map((output) =>
+      output.path.endsWith(".cjs")
+        ? { path: output.path, text: withBuild(name, output.text) }
+        : output,
+    ),
+  );
 }
 const alone = await build({
   ...common,

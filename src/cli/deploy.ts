@@ -10,6 +10,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TaskTemplate } from "../api/task.js";
 import { DeploymentError } from "../errors.js";
+import { importModule } from "../internal/import-module.js";
 import { writeBundle } from "../offload/bundle.js";
 import { imageOf } from "../offload/emit.js";
 import { jobFor } from "../offload/kubernetes.js";
@@ -76,7 +77,7 @@ export async function deployCommand(argv: readonly string[]): Promise<ExitCode> 
     throw new DeploymentError('Version must be set when --copy-style is "none". Pass --version.');
   }
   // Imported here: the engine is one bundle, and a static import would load yaml for every command.
-  const { stringify } = await import("yaml");
+  const { stringify } = await importModule<typeof import("yaml")>("yaml");
   for (const template of templates) {
     const modulePath = relative(process.cwd(), fileURLToPath(template.moduleUrl ?? ""))
       .split(sep)

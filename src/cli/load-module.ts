@@ -12,6 +12,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ensureTypeScriptLoader } from "../execution/task-loader.js";
 import { compileTypeScript, importsTypeScript } from "../execution/typescript-import.js";
+import { importModule } from "../internal/import-module.js";
 import { UsageError } from "./usage.js";
 
 /**
@@ -31,7 +32,7 @@ export async function loadModule(file: string): Promise<Readonly<Record<string, 
     else url = compiled;
   }
   try {
-    return (await import(url)) as Record<string, unknown>;
+    return await importModule(url);
   } catch (error) {
     if (!loadedAsCommonJs(error)) throw error;
     throw new UsageError(

@@ -10,6 +10,7 @@ import type { AnyTask, TaskTemplate } from "../api/task.js";
 import { lookupTask } from "../api/task-environment.js";
 import { applyOverrides, type TaskRef } from "../api/task-ref.js";
 import { NonRecoverableError } from "../errors.js";
+import { importModule } from "../internal/import-module.js";
 import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import type { EngineModules } from "./engine-hooks.js";
 import { compileTypeScript } from "./typescript-import.js";
@@ -38,8 +39,11 @@ export function ensureTypeScriptLoader(): Promise<void> {
   // Once the loader is registered every import goes through Node's loader thread, one round trip
   // per module: the engine's own modules, which the user's module imports, are loaded first.
   // (From src/, as under vitest, there is no index.js beside this file: nothing to load first.)
-  const first = import(engine).catch(() => undefined);
-  typeScriptLoader = Promise.all([import("tsx/esm/api"), first]).then(([{ register }]) => {
+  const first = importModule(engine).catch(() => undefined);
+  typeScriptLoader = Promise.all([
+    importModule<typeof import("tsx/esm/api")>("tsx/esm/api"),
+    first,
+  ]).then(([{ register }]) => {
     register();
     // Hooks run last-registered first, so these see "flyte-ts" before tsx does.
     const data: EngineModules = {
@@ -79,7 +83,7 @@ async function importTaskModule(moduleUrl: string): Promise<unknown> {
     if (compiled === undefined) await ensureTypeScriptLoader();
     else url = compiled;
   }
-  return import(url);
+  return importModule(url);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type TraceRecord,
   taskContext,
 } from "../context/context.js";
+import { saveEngineCache } from "../internal/engine-cache.js";
 import { pinFromEnv } from "../internal/native.js";
 import { markWorker } from "../internal/worker-flag.js";
 import { captureInlineOutput, type LogSink } from "../record/logs.js";
@@ -174,6 +175,9 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     } finally {
       clearImmediate(yielded);
     }
+    // The engine has compiled what an attempt needs: its code cache is made now, once per
+    // machine (when there is none), before the worker can be stopped.
+    saveEngineCache();
     try {
       post({ t: "done", job, ok: true, payload: output }, alwaysClones(output));
     } catch (error) {
@@ -181,6 +185,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     }
   } catch (error) {
     const payload = wire.encodeError(error);
+    saveEngineCache();
     post({ t: "done", job, ok: false, payload }, alwaysClones(payload));
   } finally {
     jobs.delete(job);

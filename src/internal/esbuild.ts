@@ -5,6 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
+import { importModule } from "./import-module.js";
 
 /** A message esbuild reports. */
 export interface EsbuildMessage {
@@ -55,7 +56,7 @@ let esbuild: Promise<Esbuild> | undefined;
 export function loadEsbuild(): Promise<Esbuild> {
   esbuild ??= (async () => {
     const fromTsx = createRequire(createRequire(import.meta.url).resolve("tsx/package.json"));
-    return (await import(pathToFileURL(fromTsx.resolve("esbuild")).href)) as Esbuild;
+    return await importModule<Esbuild>(pathToFileURL(fromTsx.resolve("esbuild")).href);
   })();
   return esbuild;
 }

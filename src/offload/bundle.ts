@@ -15,6 +15,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DeploymentError } from "../errors.js";
 import { sha256Hex } from "../internal/hash.js";
+import { importModule } from "../internal/import-module.js";
 import { BundleFilter, relativePosix } from "./bundle-filter.js";
 import { bundledPath, bundleModules } from "./interactive-bundle.js";
 
@@ -117,7 +118,7 @@ async function writeTarball(
 ): Promise<CodeBundle> {
   await mkdir(dir, { recursive: true });
   // Loaded on first use: importing flyte-ts should not pay for the tar writer.
-  const { create } = await import("tar");
+  const { create } = await importModule<typeof import("tar")>("tar");
   const temporary = join(dir, `bundle-${process.pid}.tgz.tmp`);
   await create(
     {
@@ -139,7 +140,7 @@ async function writeTarball(
 /** Unpacks a bundle into `dest` (created if missing). */
 export async function extractBundle(file: string, dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
-  const { extract } = await import("tar");
+  const { extract } = await importModule<typeof import("tar")>("tar");
   await extract({ file, cwd: dest });
 }
 

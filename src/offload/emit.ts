@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Image } from "../api/image.js";
 import type { TaskTemplate } from "../api/task.js";
 import { DeploymentError } from "../errors.js";
+import { importModule } from "../internal/import-module.js";
 import { type BuildContext, needsBuild, writeBuildContext } from "./build-context.js";
 import type { CopyStyle } from "./bundle.js";
 import { type CodeBundle, writeBundle } from "./bundle.js";
@@ -144,7 +145,7 @@ export class Emitter {
     const jobDir = join(o.emitDir, "actions", action.actionName);
     await mkdir(jobDir, { recursive: true });
     const jobFile = join(jobDir, `job${suffix.replace("/", "-")}.yaml`);
-    const { stringify } = await import("yaml");
+    const { stringify } = await importModule<typeof import("yaml")>("yaml");
     await writeFile(jobFile, stringify(job, { lineWidth: 0 }));
     return {
       jobFile,

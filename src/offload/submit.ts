@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { DeploymentError, RuntimeSystemError } from "../errors.js";
+import { importModule } from "../internal/import-module.js";
 import type { Clock } from "../internal/time.js";
 import type { JsonObject } from "./kubernetes.js";
 
@@ -42,7 +43,8 @@ export interface SubmitOptions {
  * @throws DeploymentError when the API server refuses the Job
  */
 export async function submitJob(job: JsonObject, options: SubmitOptions): Promise<JobOutcome> {
-  const k8s = await import("@kubernetes/client-node");
+  const k8s =
+    await importModule<typeof import("@kubernetes/client-node")>("@kubernetes/client-node");
   const config = new k8s.KubeConfig();
   config.loadFromDefault();
   const metadata = job.metadata as { name: string; namespace?: string };

@@ -13,6 +13,7 @@ import {
   startSpareThread,
 } from "../execution/spare-thread.js";
 import { workerEntryUrl } from "../execution/worker-handle.js";
+import { saveEngineCache } from "../internal/engine-cache.js";
 import { describe } from "../internal/problems.js";
 import { inWorker, runStartedDuringImportCode } from "../internal/worker-flag.js";
 import type { CopyStyle } from "../offload/bundle.js";
@@ -143,6 +144,8 @@ export class RunContext {
     } finally {
       // A spare no pool of the run took (its root did not start ahead) has no use left.
       if (first) discardSpareThread();
+      // The engine has compiled what a run needs: later processes start from that.
+      saveEngineCache();
     }
   }
 }
