@@ -23,6 +23,7 @@ import {
   accessSync,
   constants,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -62,7 +63,8 @@ export function loadEngine(name: EngineName): Exports {
   const url = new URL(`./${name}.cjs`, import.meta.url);
   const path = fileURLToPath(url);
   const source = readFileSync(path, "utf8");
-  const file = cacheFile(name, source, path);
+  const where = cacheFile(name, source, path);
+  const file = where === undefined ? undefined : join(where.folder, where.name);
   const cached = file === undefined ? undefined : readIfOwn(file);
   // The wrapper opens on the script's first line (a comment), so line numbers stay the file's.
   const script = new Script(
@@ -78,10 +80,12 @@ export function loadEngine(name: EngineName): Exports {
     file,
     used,
     save() {
-      if (saved || file === undefined) return;
+      if (saved || where === undefined || file === undefined) return;
       saved = true;
       // Made only where it can be written (making it takes a few milliseconds).
-      if (writableFolder(dirname(file))) writeAtomically(file, script.createCachedData());
+      if (!writableFolder(where.folder)) return;
+      writeAtomically(file, script.createCachedData());
+      removeOtherBuilds(where);
     },
   };
   slots[Symbol.for("flyte-ts.engine-cache.v1")] = cache;
@@ -92,8 +96,18 @@ export function loadEngine(name: EngineName): Exports {
   return module.exports;
 }
 
+/** Where an engine's cache lives: `<folder>/<name>-<build>-<Node, platform, flags>.v8`. */
+interface CacheFile {
+  readonly folder: string;
+  readonly name: string;
+  /** `<name>-`: what every build's cache of this engine starts with. */
+  readonly prefix: string;
+  /** What every build's cache for this Node, platform and flags ends with. */
+  readonly suffix: string;
+}
+
 /** The cache file of engine `name` built as `source`, or `undefined` when there is none. */
-function cacheFile(name: EngineName, source: string, path: string): string | undefined {
+function cacheFile(name: EngineName, source: string, path: string): CacheFile | undefined {
   const setting = process.env.FLYTE_TS_COMPILE_CACHE;
   if (setting === "0" || setting === "false" || setting === "off") return undefined;
   const folder = setting || defaultFolder(dirname(path));
@@ -101,10 +115,9 @@ function cacheFile(name: EngineName, source: string, path: string): string | und
   const build = /^\/\/ flyte-ts \S+ ([0-9a-f]+)/.exec(source)?.[1];
   if (build === undefined) return undefined;
   const flags = fnv1a(`${process.execArgv.join(" ")}\0${process.env.NODE_OPTIONS ?? ""}`);
-  return join(
-    folder,
-    `${name}-${build}-${process.version}-${process.platform}-${process.arch}-${flags}.v8`,
-  );
+  const prefix = `${name}-`;
+  const suffix = `-${process.version}-${process.platform}-${process.arch}-${flags}.v8`;
+  return { folder, name: `${prefix}${build}${suffix}`, prefix, suffix };
 }
 
 /**
@@ -146,6 +159,27 @@ function writableFolder(folder: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Removes the caches of this engine's other builds for the same Node and flags: each build leaves
+ * one, and a checkout rebuilds often.
+ */
+function removeOtherBuilds(cache: CacheFile): void {
+  try {
+    for (const other of readdirSync(cache.folder)) {
+      const build = other.slice(cache.prefix.length, -cache.suffix.length);
+      if (
+        other !== cache.name &&
+        other === `${cache.prefix}${build}${cache.suffix}` &&
+        /^[0-9a-f]{16}$/.test(build)
+      ) {
+        rmSync(join(cache.folder, other), { force: true });
+      }
+    }
+  } catch {
+    // Left for the next build's cache to remove.
   }
 }
 

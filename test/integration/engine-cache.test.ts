@@ -1,7 +1,7 @@
 // The built engine starts from V8's code cache (engine-loader.ts): a program's first run makes
 // the cache of this thread's engine and of each worker's, the next program's engines start from
-// it, a damaged cache is made again (the program still runs), and FLYTE_TS_COMPILE_CACHE=0
-// turns it off.
+// it, a damaged cache is made again (the program still runs, and an earlier build's cache goes),
+// and FLYTE_TS_COMPILE_CACHE=0 turns it off.
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +45,9 @@ describe("the engine's code cache", () => {
     expect(used(await runProgram(env))).toEqual([true, true, true]);
 
     for (const file of files) writeFileSync(join(cache, file), "not a code cache");
+    // An earlier build's cache, removed when this build's is made again.
+    const earlier = (files[0] as string).replace(/^engine-[0-9a-f]{16}/, "engine-0123456789abcdef");
+    writeFileSync(join(cache, earlier), "an earlier build's cache");
     expect(used(await runProgram(env))).toEqual([false, false, true]);
     expect(used(await runProgram(env))).toEqual([true, true, true]);
     expect(readdirSync(cache).sort()).toEqual(files);
