@@ -11,6 +11,7 @@ import { formatMs } from "../internal/time.js";
 import type { RunStatus } from "../record/events.js";
 import { listRuns, loadRun, type RunSummary } from "../record/run-history.js";
 import { ownerOf, ownerState, type ShownStatus, shownStatus } from "../record/run-owner.js";
+import { lastAttemptTimes } from "../record/run-record.js";
 import { RunStore } from "../record/run-store.js";
 import { reportFileName } from "../record/write-report.js";
 import { didYouMean } from "./did-you-mean.js";
@@ -147,12 +148,12 @@ function show(
       run.actions.map((a) => {
         // The last attempt's phases: how long it waited before its body ran, and where.
         const last = a.attempts.at(-1);
-        const waited =
-          last?.runningAt === undefined ? "" : formatMs(last.runningAt - last.startedAt);
+        const { waitedMs, ranMs } = lastAttemptTimes(a);
+        const waited = waitedMs === undefined ? "" : formatMs(waitedMs);
         const ran =
-          last?.runningAt === undefined || last.endedAt === undefined
+          ranMs === undefined
             ? formatDuration(a.endedAt === undefined ? undefined : a.endedAt - a.queuedAt)
-            : formatMs(last.endedAt - last.runningAt);
+            : formatMs(ranMs);
         const where = [last?.lane, ...(last?.devices ?? [])].filter((w) => w !== undefined);
         return [
           a.id,

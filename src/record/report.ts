@@ -13,7 +13,12 @@ import type { LogEntry } from "./logs.js";
 import { reportScript, reportStyle } from "./report-assets.js";
 import { ioDetails } from "./report-io.js";
 import { pushTo, timelineSection } from "./report-timeline.js";
-import type { ActionRecord, AttemptRecord, RunRecordData } from "./run-record.js";
+import {
+  type ActionRecord,
+  type AttemptRecord,
+  lastAttemptTimes,
+  type RunRecordData,
+} from "./run-record.js";
 
 /** What the report shows besides the record itself. */
 export interface ReportExtras {
@@ -43,19 +48,15 @@ function durationOf(start: number, end: number | undefined): string {
 function actionLine(action: ActionRecord, tabs: ReportExtras["tabs"]): string {
   const attempts = action.attempts.length;
   const devices = [...new Set(action.attempts.flatMap((a) => a.devices ?? []))];
-  // Running time (the bodies' own), then how long the action waited before its last body ran.
-  let ranMs = 0;
-  for (const a of action.attempts) {
-    if (a.runningAt !== undefined && a.endedAt !== undefined) ranMs += a.endedAt - a.runningAt;
-  }
-  const last = action.attempts.at(-1);
-  const waited =
-    last?.runningAt === undefined ? "" : `waited ${formatMs(last.runningAt - action.queuedAt)}`;
+  // The last attempt's wait and run, as `flyte-ts runs show` gives them (the timeline has each).
+  const { waitedMs, ranMs } = lastAttemptTimes(action);
   const facts = [
-    last?.runningAt === undefined
+    waitedMs === undefined
       ? durationOf(action.queuedAt, action.endedAt)
-      : `ran ${formatMs(ranMs)}`,
-    waited,
+      : ranMs === undefined
+        ? ""
+        : `ran ${formatMs(ranMs)}`,
+    waitedMs === undefined ? "" : `waited ${formatMs(waitedMs)}`,
     attempts > 1 ? `${attempts} attempts` : "",
     action.cacheHit ? "cache hit" : "",
     devices.length > 0 ? `on ${devices.join(", ")}` : "",

@@ -59,6 +59,23 @@ export interface ActionRecord {
   output?: string;
 }
 
+/**
+ * How long an action's last attempt waited before its body ran (admission, a worker, its module's
+ * import) and how long that body ran: what the report's action list and `flyte-ts runs show`
+ * both say. `undefined` for a phase the attempt never reached (a cache hit, a wait that failed).
+ */
+export function lastAttemptTimes(action: ActionRecord): {
+  readonly waitedMs: number | undefined;
+  readonly ranMs: number | undefined;
+} {
+  const last = action.attempts.at(-1);
+  if (last?.runningAt === undefined) return { waitedMs: undefined, ranMs: undefined };
+  return {
+    waitedMs: last.runningAt - last.startedAt,
+    ranMs: last.endedAt === undefined ? undefined : last.endedAt - last.runningAt,
+  };
+}
+
 /** A whole run as plain data (what `flyte-ts runs show --json` prints). */
 export interface RunRecordData {
   readonly name: string;

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { formatMs } from "../../../src/internal/time.js";
 import { renderRunReport, renderRunReportSliced } from "../../../src/record/report.js";
 import { barDetail, timelineData } from "../../../src/record/report-timeline.js";
-import type { RunRecordData } from "../../../src/record/run-record.js";
+import {
+  type ActionRecord,
+  lastAttemptTimes,
+  type RunRecordData,
+} from "../../../src/record/run-record.js";
 
 const t0 = 1_700_000_000_000;
 const timeout = {
@@ -220,5 +224,41 @@ describe("the report of a large run, rendered in slices", () => {
     expect(JSON.parse(json?.[1] ?? "null")).toEqual(
       JSON.parse(JSON.stringify(timelineData(large))),
     );
+  });
+});
+
+describe("an action's wait and run time", () => {
+  // Attempt 0 waited 10ms and ran 100ms, then failed; attempt 1 waited 5ms and ran 50ms.
+  const retried: RunRecordData = {
+    name: "retried",
+    task: "train.fit",
+    status: "succeeded",
+    startedAt: t0,
+    endedAt: t0 + 260,
+    actions: [
+      {
+        id: "a0",
+        parent: undefined,
+        task: "train.fit",
+        group: undefined,
+        status: "succeeded",
+        cacheHit: false,
+        queuedAt: t0,
+        endedAt: t0 + 255,
+        attempts: [
+          { attempt: 0, startedAt: t0, runningAt: t0 + 10, endedAt: t0 + 110, error: timeout },
+          { attempt: 1, startedAt: t0 + 200, runningAt: t0 + 205, endedAt: t0 + 255 },
+        ],
+      },
+    ],
+  };
+
+  it("is the last attempt's, in the report's action list as in `flyte-ts runs show`", () => {
+    expect(lastAttemptTimes(retried.actions[0] as ActionRecord)).toEqual({
+      waitedMs: 5,
+      ranMs: 50,
+    });
+    const html = renderRunReport(retried, {});
+    expect(html).toContain('<span class="facts">ran 50ms · waited 5ms · 2 attempts</span>');
   });
 });
