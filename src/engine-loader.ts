@@ -13,10 +13,10 @@
  * only means no cache. `FLYTE_TS_COMPILE_CACHE=0` turns it off; `FLYTE_TS_COMPILE_CACHE=<folder>`
  * puts it elsewhere.
  *
- * The engine runs in this thread's main context, as a module would; one instance per engine and
- * thread, kept in a global slot, so that every entry point (the API, the CLI, `flyte-ts/testing`,
- * the worker program) shares it. A script has no `import()` of its own: the engine imports task
- * modules and packages through the function this module leaves in another slot.
+ * The engine runs in this thread's main context, as a module would; one instance per engine file
+ * and thread, kept in a global slot, so that every entry point (the API, the CLI,
+ * `flyte-ts/testing`, the worker program) shares it. A script has no `import()` of its own: the
+ * engine imports task modules and packages through the one this module gives it.
  * @module
  */
 import {
@@ -39,7 +39,7 @@ import { threadId } from "node:worker_threads";
 /** The engines the build writes. */
 export type EngineName = "engine" | "worker-engine";
 
-/** What the engine reads of a loaded engine's cache (`flyte-ts.engine-cache.v1`). */
+/** A loaded engine's code cache. */
 export interface EngineCache {
   /** The cache file, or `undefined` when the cache is off or has no folder. */
   readonly file: string | undefined;
@@ -50,17 +50,24 @@ export interface EngineCache {
 }
 
 type Exports = Record<string, unknown>;
-const slots = globalThis as {
-  [key: symbol]: Exports | EngineCache | ((specifier: string) => Promise<unknown>) | undefined;
-};
+
+/** An engine loaded in this thread, with its cache. */
+interface Loaded {
+  readonly exports: Exports;
+  readonly cache: EngineCache;
+}
+
+/** This thread's engines, by their file's URL: each copy of flyte-ts in a process has its own. */
+const slots = globalThis as { [key: symbol]: Loaded | undefined };
+const slotOf = (url: URL) => Symbol.for(`flyte-ts.engine.v1:${url.href}`);
+const engineFile = (name: EngineName) => new URL(`./${name}.cjs`, import.meta.url);
 
 /** Loads the engine `name` in this thread (once) and returns its exports. */
 export function loadEngine(name: EngineName): Exports {
-  const key = Symbol.for(`flyte-ts.engine.v1:${name}`);
-  const loaded = slots[key] as Exports | undefined;
-  if (loaded !== undefined) return loaded;
-  slots[Symbol.for("flyte-ts.import.v1")] ??= (specifier) => import(specifier);
-  const url = new URL(`./${name}.cjs`, import.meta.url);
+  const url = engineFile(name);
+  const key = slotOf(url);
+  const loaded = slots[key];
+  if (loaded !== undefined) return loaded.exports;
   const path = fileURLToPath(url);
   const source = readFileSync(path, "utf8");
   const where = cacheFile(name, source, path);
@@ -68,7 +75,7 @@ export function loadEngine(name: EngineName): Exports {
   const cached = file === undefined ? undefined : readIfOwn(file);
   // The wrapper opens on the script's first line (a comment), so line numbers stay the file's.
   const script = new Script(
-    `(function (exports, require, module, __flyteEngineUrl) {${source}\n})`,
+    `(function (exports, require, module, __flyteEngineUrl, __flyteImport, __flyteEngineCache) {${source}\n})`,
     {
       filename: path,
       ...(cached === undefined ? {} : { cachedData: cached }),
@@ -88,12 +95,17 @@ export function loadEngine(name: EngineName): Exports {
       removeOtherBuilds(where);
     },
   };
-  slots[Symbol.for("flyte-ts.engine-cache.v1")] = cache;
   const module = { exports: {} as Exports };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run(module.exports, createRequire(url), module, url.href);
-  slots[key] = module.exports;
+  const importModule = (specifier: string) => import(specifier);
+  run(module.exports, createRequire(url), module, url.href, importModule, cache);
+  slots[key] = { exports: module.exports, cache };
   return module.exports;
+}
+
+/** The code cache of engine `name` in this thread, once it is loaded (for tests and diagnostics). */
+export function engineCache(name: EngineName): EngineCache | undefined {
+  return slots[slotOf(engineFile(name))]?.cache;
 }
 
 /** Where an engine's cache lives: `<folder>/<name>-<build>-<Node, platform, flags>.v8`. */

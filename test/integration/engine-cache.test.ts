@@ -2,11 +2,12 @@
 // the cache of this thread's engine and of each worker's, the next program's engines start from
 // it, a damaged cache is made again (the program still runs, and an earlier build's cache goes),
 // and FLYTE_TS_COMPILE_CACHE=0 turns it off.
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, runNode } from "../fixtures/cli/cli-process.js";
+import { ensureBuilt, repoRoot, runNode } from "../fixtures/cli/cli-process.js";
 
 beforeAll(ensureBuilt, 300_000);
 
@@ -62,5 +63,26 @@ describe("the engine's code cache", () => {
     expect(report.main).toEqual({ used: false, file: null });
     expect(report.thread).toEqual({ used: false, file: null });
     expect(report.process).toEqual({ used: false, file: null });
+  }, 300_000);
+});
+
+describe("two copies of flyte-ts in one process", () => {
+  it("each load their own engine", async () => {
+    // A second copy of the built package (its dependencies found in this checkout's node_modules).
+    const copies = join(repoRoot, "node_modules", ".cache");
+    mkdirSync(copies, { recursive: true });
+    const copy = mkdtempSync(join(copies, "flyte-ts-copy-"));
+    cpSync(join(repoRoot, "dist"), join(copy, "dist"), { recursive: true });
+    const program = [
+      `const a = await import(${JSON.stringify(pathToFileURL(join(repoRoot, "dist", "index.js")).href)});`,
+      `const b = await import(${JSON.stringify(pathToFileURL(join(copy, "dist", "index.js")).href)});`,
+      "console.log(JSON.stringify({ same: a.TaskEnvironment === b.TaskEnvironment, versions: [a.version, b.version] }));",
+    ].join("\n");
+    const r = await runNode(["--input-type=module", "-e", program], {}, 120_000);
+    rmSync(copy, { recursive: true, force: true });
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.same).toBe(false);
+    expect(out.versions[0]).toBe(out.versions[1]);
   }, 300_000);
 });
