@@ -144,11 +144,16 @@ function defaultFolder(dist: string): string | undefined {
   return isFolder(own) ? join(own, ".cache", "flyte-ts") : undefined;
 }
 
-/** The file's bytes, when it exists and belongs to this user (another's could run as our code). */
+/**
+ * The file's bytes, when it exists and belongs to this user or to root (another user's could run
+ * as our code; root's is as trusted as the installed package it sits beside).
+ */
 function readIfOwn(file: string): Buffer | undefined {
   try {
     const stat = statSync(file);
-    if (process.getuid !== undefined && stat.uid !== process.getuid()) return undefined;
+    if (process.getuid !== undefined && stat.uid !== process.getuid() && stat.uid !== 0) {
+      return undefined;
+    }
     return readFileSync(file);
   } catch {
     return undefined;
