@@ -183,7 +183,8 @@ function cancelled(policy: AttemptPolicy): FlyteError {
 const waitingFor: Record<"started" | "admitted" | "placed", string> = {
   started: "waiting for admission (the CPUs, memory or devices it asks for)",
   admitted: "waiting for a free worker (or a worker's start-up)",
-  placed: "being loaded on its worker (importing the task's module)",
+  placed:
+    "on its worker, importing the task's module or sent ahead behind the attempt running there",
 };
 
 function runOneAttempt<T>(
@@ -295,7 +296,8 @@ class OneAttempt implements AttemptHooks {
   }
 
   placed(placement: Placement): void {
-    if (this.#settled || this.#phase === "placed" || this.#phase === "running") return;
+    // Placed again: an attempt sent ahead to a worker and called back runs on another one.
+    if (this.#settled || this.#phase === "running") return;
     this.#phase = "placed";
     this.#observer.attemptPhase(this.#attempt, "placed", placement);
   }

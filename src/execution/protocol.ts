@@ -63,6 +63,14 @@ export type ToWorker =
       /** Run the task once per item of `args[0]` (a batched `flyte.map` chunk). */
       readonly batch: boolean;
       readonly payload: unknown;
+      /**
+       * Sent ahead (sent-ahead.ts): held until this job of the worker ends, awaits or calls a
+       * task, then started if its token is still in `slot`.
+       */
+      readonly after?: number;
+      readonly slot?: number;
+      /** The worker's shared slots, with the first attempt sent ahead to it. */
+      readonly slots?: Int32Array;
     }
   /** The answer to a sub-call: encoded value, or encoded ErrorData when `ok` is false. */
   | {
@@ -88,8 +96,17 @@ export type FromWorker =
    * (otherwise the body starts as the `run` message arrives, and the pool knows it).
    */
   | { readonly t: "started"; readonly job: number; readonly task: number }
-  /** An attempt ended: encoded output, or encoded ErrorData when `ok` is false. */
-  | { readonly t: "done"; readonly job: number; readonly ok: boolean; readonly payload: unknown }
+  /**
+   * An attempt ended: encoded output, or encoded ErrorData when `ok` is false; `runMs`: how long
+   * its body ran, as the worker timed it.
+   */
+  | {
+      readonly t: "done";
+      readonly job: number;
+      readonly ok: boolean;
+      readonly payload: unknown;
+      readonly runMs: number;
+    }
   /** The body is still unsettled after its first turn: it awaits, and lends its slot. */
   | { readonly t: "waiting"; readonly job: number }
   /** The body wrote to stdout or stderr. */

@@ -25,6 +25,7 @@ import { alwaysClones, type Batch, BatchedPost } from "./batched-post.js";
 import { runBody } from "./body-runner.js";
 import { watchParent } from "./parent-watchdog.js";
 import type { FromWorker, RunInfo, RunPayload, TaskInfo, ToWorker } from "./protocol.js";
+import { HeldAttempts } from "./sent-ahead.js";
 import {
   checkArgs,
   checkCrossable,
@@ -55,7 +56,11 @@ function post(message: FromWorker, safe = true): void {
   sender.post(message, safe);
 }
 
+type RunMessage = Extract<ToWorker, { t: "run" }>;
+
 const jobs = new Map<number, AttemptAbort>();
+/** Attempts the pool sent ahead, each started as the one before it lets go of its slot. */
+const ahead = new HeldAttempts<RunMessage>((message) => void runJob(message));
 const pendingCalls = new Map<
   number,
   { resolve: (value: unknown) => void; reject: (error: unknown) => void }
@@ -90,6 +95,7 @@ function channelFor(job: number): ControllerChannel {
       return new Promise((resolve, reject) => {
         pendingCalls.set(id, { resolve, reject });
         post({ t: "call", job, call: id, payload }, alwaysClones(payload));
+        ahead.letGo(job);
       });
     },
     recordTrace(action: string, traceId: string, record: TraceRecord): void {
@@ -115,7 +121,7 @@ const outputSink: LogSink = {
   },
 };
 
-async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
+async function runJob(message: RunMessage): Promise<void> {
   const { job } = message;
   if (message.taskInfo !== undefined) taskInfos.set(message.task, message.taskInfo);
   if (message.runInfo !== undefined) runInfos.set(message.run, message.runInfo);
@@ -137,6 +143,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   });
   const abort = new AttemptAbort();
   jobs.set(job, abort);
+  let startedAt = performance.now();
   try {
     const { args, traces } = wire.decode(message.payload) as RunPayload;
     let task = loaded.get(message.task);
@@ -145,6 +152,7 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
       task = await loadTask(moduleUrl, taskName);
       loaded.set(message.task, task);
       post({ t: "started", job, task: message.task });
+      startedAt = performance.now();
     }
     const running = runBody(
       {
@@ -168,7 +176,10 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     );
     // A body still unsettled once this turn is over is awaiting: the pool may give its slot to
     // another attempt (a CPU-bound body finishes within its turn and keeps it).
-    const yielded = setImmediate(() => post({ t: "waiting", job }));
+    const yielded = setImmediate(() => {
+      post({ t: "waiting", job });
+      ahead.letGo(job);
+    });
     let output: unknown;
     try {
       output = await running;
@@ -179,16 +190,19 @@ async function runJob(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     // machine (when there is none), before the worker can be stopped.
     saveEngineCache();
     try {
-      post({ t: "done", job, ok: true, payload: output }, alwaysClones(output));
+      const runMs = performance.now() - startedAt;
+      post({ t: "done", job, ok: true, payload: output, runMs }, alwaysClones(output));
     } catch (error) {
       throw crossingError(`The output of task \`${taskName}\``, error);
     }
   } catch (error) {
     const payload = wire.encodeError(error);
     saveEngineCache();
-    post({ t: "done", job, ok: false, payload }, alwaysClones(payload));
+    const runMs = performance.now() - startedAt;
+    post({ t: "done", job, ok: false, payload, runMs }, alwaysClones(payload));
   } finally {
     jobs.delete(job);
+    ahead.letGo(job);
   }
 }
 
@@ -198,7 +212,7 @@ function onMessage(message: ToWorker | Batch<ToWorker>): void {
       for (const one of message.messages) onMessage(one);
       return;
     case "run":
-      void runJob(message);
+      ahead.arrived(message);
       return;
     case "reply": {
       const pending = pendingCalls.get(message.call);

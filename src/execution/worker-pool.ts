@@ -24,6 +24,7 @@ import type {
   ToWorker,
   TracePayload,
 } from "./protocol.js";
+import { aheadDepth, aheadMs, aheadSlots, claim, freeSlot, hold } from "./sent-ahead.js";
 import { checkArgs, crossingError, processWire, threadWire, type Wire } from "./serialization.js";
 import { describeExit, isOutOfMemory } from "./worker-death.js";
 import {
@@ -92,6 +93,12 @@ interface Job {
   settled: boolean;
   /** The body said it is awaiting: it gave its slot up for good (counted in `waitingCalls`). */
   yielded: boolean;
+  /** When the body started, as this thread saw it (`performance.now()`); -1 before. */
+  startedAt: number;
+  /** Sent ahead (sent-ahead.ts): held by its worker until this job lets go of its slot. */
+  after: Job | undefined;
+  /** Its slot in the worker's shared slots, while sent ahead. */
+  aheadSlot: number;
 }
 
 interface PooledWorker {
@@ -123,6 +130,12 @@ interface PooledWorker {
   /** Task keys the worker has loaded (it said `started` for them): their bodies start on arrival. */
   readonly loadedTasks: Set<number>;
   readonly sentRuns: Set<number>;
+  /** Attempts sent ahead to this worker, not known to have started, in the order they start. */
+  readonly held: Job[];
+  /** The slots that settle who starts a held attempt; thread workers only. */
+  readonly aheadSlots: Int32Array | undefined;
+  /** Whether the worker has been sent its slots. */
+  sentSlots: boolean;
 }
 
 /** A pool of thread or process workers. */
@@ -139,6 +152,12 @@ export class WorkerPool {
   #closed = false;
   /** The tasks this pool has run, by key: a new worker loads them as soon as it is ready. */
   readonly #known = new Map<number, TaskInfo>();
+  /** How long each task's last body ran (ms, as its worker timed it). */
+  readonly #lastRunMs = new Map<number, number>();
+  /** Attempts sent ahead, on all workers. */
+  #held = 0;
+  /** The next #checkAhead, while one is due. */
+  #aheadTimer: NodeJS.Timeout | undefined;
   /**
    * Set once a worker has died: the pool then keeps one warm spare (tasks loaded) beyond its
    * busy workers, so the next attempt does not wait for a new worker to start and load.
@@ -227,6 +246,9 @@ export class WorkerPool {
         waitingCalls: 0,
         settled: false,
         yielded: false,
+        startedAt: -1,
+        after: undefined,
+        aheadSlot: -1,
       };
       if (job.abort.aborted) {
         reject(job.abort.reason);
@@ -246,6 +268,11 @@ export class WorkerPool {
   /** Stops every worker; queued attempts reject. Resolves when all workers have exited. */
   async close(): Promise<void> {
     this.#closed = true;
+    // Killing a worker puts the attempts sent ahead to it back in the queue: kill first.
+    const exits = [...this.#workers].map((worker) => {
+      this.#kill(worker);
+      return worker.exited;
+    });
     for (let i = this.#head; i < this.#queue.length; i++) {
       const job = this.#queue[i] as Job;
       this.#settle(job, () =>
@@ -256,10 +283,6 @@ export class WorkerPool {
     }
     this.#queue = [];
     this.#head = 0;
-    const exits = [...this.#workers].map((worker) => {
-      this.#kill(worker);
-      return worker.exited;
-    });
     await Promise.all(exits);
   }
 
@@ -284,6 +307,9 @@ export class WorkerPool {
       sentTasks: new Set(),
       sentRuns: new Set(),
       loadedTasks: new Set(),
+      held: [],
+      aheadSlots: this.#options.spec.kind === "thread" ? aheadSlots() : undefined,
+      sentSlots: false,
     };
     (worker as { handle: WorkerHandle }).handle = startWorker(this.#options.spec, {
       message: (message) => this.#onMessage(worker, message),
@@ -306,9 +332,17 @@ export class WorkerPool {
         continue;
       }
       const worker = this.#pick();
-      if (worker === undefined) break;
+      if (worker !== undefined) {
+        this.#head++;
+        this.#assign(job, worker, undefined);
+        continue;
+      }
+      const ahead = this.#pickAhead();
+      if (ahead === undefined) break;
       this.#head++;
-      this.#assign(job, worker);
+      const { held } = ahead;
+      const after = held.length === 0 ? ahead.jobs.values().next().value : held[held.length - 1];
+      this.#assign(job, ahead, after);
     }
     if (this.#head > 1024 && this.#head * 2 > queue.length) {
       this.#queue = queue.slice(this.#head);
@@ -324,6 +358,7 @@ export class WorkerPool {
       this.#spawn();
     }
     this.#keepSpare();
+    this.#checkAhead();
   }
 
   /** Has a new worker load the pool's tasks now, before an attempt waits for it to. */
@@ -357,16 +392,103 @@ export class WorkerPool {
     return best;
   }
 
+  /**
+   * When no worker has a free slot: the worker to send the next attempt ahead to, where it starts
+   * as the body before it ends, without waiting for a round trip through this thread. Only behind
+   * one running body (no other attempt on the worker) of a task whose last body took under
+   * {@link aheadMs}, and only as many attempts as that run time fits into {@link aheadMs} (at
+   * most {@link aheadDepth}). A body that runs long after all has them called back (#checkAhead).
+   */
+  #pickAhead(): PooledWorker | undefined {
+    let best: PooledWorker | undefined;
+    for (const worker of this.#workers) {
+      const { held } = worker;
+      if (!worker.ready || worker.retired || held.length >= aheadDepth) continue;
+      if (worker.aheadSlots === undefined || freeSlot(worker.aheadSlots) < 0) continue;
+      if (worker.jobs.size !== 1 + held.length) continue;
+      const front = worker.jobs.values().next().value as Job;
+      if (front.startedAt < 0 || front.yielded || front.waitingCalls > 0) continue;
+      const last = this.#lastRunMs.get(keyOf(taskKeys, front.request.template));
+      if (last === undefined || (held.length + 1) * last > aheadMs) continue;
+      if (best === undefined || held.length < best.held.length) best = worker;
+    }
+    return best;
+  }
+
+  /**
+   * While a worker has a free slot, attempts sent ahead that wait behind a body running past
+   * {@link aheadMs} are called back to the queue (and go to that worker). Checked as the pump
+   * runs, and every {@link aheadMs} while a worker is free and attempts wait behind younger
+   * bodies; a worker that frees up later runs the pump.
+   */
+  #checkAhead = (): void => {
+    this.#aheadTimer = undefined;
+    if (this.#held === 0 || this.#pick() === undefined) return;
+    const now = performance.now();
+    let young = false;
+    let called = false;
+    for (const worker of this.#workers) {
+      if (worker.held.length === 0) continue;
+      const front = worker.jobs.values().next().value as Job;
+      if (now - front.startedAt <= aheadMs) young = true;
+      else {
+        this.#callBack(worker);
+        called = true;
+      }
+    }
+    if (called) this.#pump();
+    else if (young) this.#aheadTimer ??= setTimeout(this.#checkAhead, aheadMs).unref();
+  };
+
+  /**
+   * Calls back the attempts sent ahead to `worker`, from the last: each whose token the pool
+   * takes goes back to the front of the queue; the first it cannot take (and all before it) the
+   * worker has started.
+   */
+  #callBack(worker: PooledWorker): void {
+    const { held } = worker;
+    const slots = worker.aheadSlots as Int32Array;
+    let kept = held.length;
+    while (kept > 0) {
+      const job = held[kept - 1] as Job;
+      if (!claim(slots, job.aheadSlot, job.id)) break;
+      kept--;
+    }
+    const back = held.splice(kept);
+    this.#held -= back.length;
+    for (let i = back.length - 1; i >= 0; i--) {
+      const job = back[i] as Job;
+      worker.jobs.delete(job.id);
+      job.worker = undefined;
+      job.after = undefined;
+      if (this.#head > 0) this.#queue[--this.#head] = job;
+      else this.#queue.unshift(job);
+    }
+    this.#heldStarted(worker, kept);
+  }
+
+  /** The first `count` attempts held by `worker` have started (it took their tokens). */
+  #heldStarted(worker: PooledWorker, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const job = worker.held.shift() as Job;
+      this.#held--;
+      job.after = undefined;
+      worker.active++;
+      this.#started(job);
+    }
+  }
+
   #busyWorkers(): number {
     let busy = 0;
     for (const worker of this.#workers) if (worker.active > 0) busy++;
     return busy;
   }
 
-  #assign(job: Job, worker: PooledWorker): void {
+  #assign(job: Job, worker: PooledWorker, after: Job | undefined): void {
     job.worker = worker;
     worker.jobs.set(job.id, job);
-    worker.active++;
+    if (after === undefined) worker.active++;
+    else this.#sendAhead(job, worker, after);
     if (worker.idleTimer !== undefined) {
       clearTimeout(worker.idleTimer);
       worker.idleTimer = undefined;
@@ -390,6 +512,15 @@ export class WorkerPool {
     if (context.devices.length > 0) message.devices = context.devices;
     if (context.cpus.length > 0) message.cpus = context.cpus;
     if (context.secretsDir !== undefined) message.secretsDir = context.secretsDir;
+    if (after !== undefined) {
+      const slots = worker.aheadSlots as Int32Array;
+      message.after = after.id;
+      message.slot = job.aheadSlot;
+      if (!worker.sentSlots) {
+        worker.sentSlots = true;
+        message.slots = slots;
+      }
+    }
     if (!worker.sentTasks.has(task)) {
       message.taskInfo = {
         moduleUrl: template.moduleUrl as string,
@@ -418,8 +549,28 @@ export class WorkerPool {
     );
     // Everything the controller does about this attempt happens before the message leaves: the
     // woken worker may take this thread's core, and the controller's work would wait behind it.
-    if (worker.loadedTasks.has(task)) request.started?.();
+    if (after === undefined && worker.loadedTasks.has(task)) this.#started(job);
     worker.handle.post(message, alwaysClones(message.payload));
+  }
+
+  #sendAhead(job: Job, worker: PooledWorker, after: Job): void {
+    const slots = worker.aheadSlots as Int32Array;
+    const slot = freeSlot(slots);
+    job.after = after;
+    job.aheadSlot = slot;
+    hold(slots, slot, job.id);
+    worker.held.push(job);
+    this.#held++;
+  }
+
+  #started(job: Job): void {
+    job.startedAt = performance.now();
+    job.request.started?.();
+  }
+
+  /** Job `id` of `worker` let go of its slot: the attempt held behind it has started. */
+  #letGo(worker: PooledWorker, id: number): void {
+    if (worker.held[0]?.after?.id === id) this.#heldStarted(worker, 1);
   }
 
   #onMessage(worker: PooledWorker, message: FromWorker): void {
@@ -433,30 +584,39 @@ export class WorkerPool {
         return;
       case "done": {
         const job = worker.jobs.get(message.job);
+        if (job !== undefined) {
+          this.#lastRunMs.set(keyOf(taskKeys, job.request.template), message.runMs);
+          // A body that finished in its first turn: the next ones may compute too.
+          if (!job.yielded) worker.window = 0;
+          this.#detach(job);
+          this.#settle(job, () => {
+            try {
+              if (message.ok) job.resolve(this.#wire.decode(message.payload));
+              else job.reject(this.#wire.decodeError(message.payload));
+            } catch (error) {
+              job.reject(crossingError(`The output of ${this.#describeJob(job)}`, error));
+            }
+          });
+        }
+        // After the end is recorded: the attempt held behind it starts as this one ends.
+        this.#letGo(worker, message.job);
         if (job === undefined) return;
-        // A body that finished in its first turn: the next ones may compute too.
-        if (!job.yielded) worker.window = 0;
-        this.#detach(job);
-        this.#settle(job, () => {
-          try {
-            if (message.ok) job.resolve(this.#wire.decode(message.payload));
-            else job.reject(this.#wire.decodeError(message.payload));
-          } catch (error) {
-            job.reject(crossingError(`The output of ${this.#describeJob(job)}`, error));
-          }
-        });
         this.#afterJobLeft(worker);
         this.#pump();
         return;
       }
-      case "started":
+      case "started": {
         worker.loadedTasks.add(message.task);
-        worker.jobs.get(message.job)?.request.started?.();
+        const job = worker.jobs.get(message.job);
+        if (job !== undefined) this.#started(job);
         return;
+      }
       case "call":
         this.#relayCall(worker, message.job, message.call, message.payload);
+        this.#letGo(worker, message.job);
         return;
       case "waiting": {
+        this.#letGo(worker, message.job);
         // The body is awaiting (I/O, a timer): its slot goes to the next attempt, for good — a
         // body that resumes shares its worker's thread with the others, as async code does.
         const job = worker.jobs.get(message.job);
@@ -539,10 +699,20 @@ export class WorkerPool {
   #abort(job: Job): void {
     if (job.settled) return;
     const worker = job.worker;
+    if (worker !== undefined && job.after !== undefined) {
+      const at = worker.held.indexOf(job);
+      // Not started: the worker skips it when its turn comes, and starts the one behind it.
+      if (claim(worker.aheadSlots as Int32Array, job.aheadSlot, job.id)) {
+        this.#settle(job, () => job.reject(job.abort.reason));
+        this.#detach(job);
+        return;
+      }
+      this.#heldStarted(worker, at + 1);
+    }
     this.#settle(job, () => job.reject(job.abort.reason));
     if (worker === undefined) return;
     this.#detach(job);
-    if (worker.jobs.size === 0) {
+    if (worker.jobs.size === worker.held.length) {
       // Alone on its worker: kill it, which also stops a body stuck in a loop (and, like a
       // crash, makes the pool keep a warm spare for the retry).
       this.#spare = true;
@@ -559,6 +729,8 @@ export class WorkerPool {
     if (worker.retired) return;
     worker.retired = true;
     this.#retiring++;
+    // Attempts sent ahead that had not started go back to the queue.
+    if (worker.held.length > 0) this.#callBack(worker);
     // Held until it has exited, so that whoever awaits `close()` sees the exit.
     worker.handle.setRef(true);
     worker.handle.terminate();
@@ -570,9 +742,20 @@ export class WorkerPool {
     const worker = job.worker;
     if (worker === undefined) return;
     worker.jobs.delete(job.id);
+    job.worker = undefined;
+    if (job.after !== undefined) {
+      // The one held behind it now waits for what this one waited for (as the worker does).
+      const { held } = worker;
+      const at = held.indexOf(job);
+      const next = held[at + 1];
+      if (next !== undefined) next.after = job.after;
+      held.splice(at, 1);
+      this.#held--;
+      job.after = undefined;
+      return;
+    }
     if (job.yielded) worker.yielded--;
     if (job.waitingCalls === 0) worker.active--;
-    job.worker = undefined;
   }
 
   #settle(job: Job, fn: () => void): void {
@@ -621,6 +804,7 @@ export class WorkerPool {
     if (worker.retired) this.#retiring--;
     if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
     for (const check of worker.abortChecks.values()) clearTimeout(check);
+    if (worker.held.length > 0) this.#callBack(worker);
     const jobs = [...worker.jobs.values()];
     for (const job of jobs) {
       this.#detach(job);
