@@ -12,9 +12,10 @@ const pool = new Piscina({
   maxThreads: 2,
 });
 const ctx = flyte.withRunContext({ cacheDir: process.env.BENCH_HOME ?? ".flyte-bench" });
-// Warm both.
-await ctx.run(sequential, "inc", 2000);
-for (let i = 0; i < 2000; i++) await pool.run(i);
+// Warm both past 10k calls (see reuse-vs-fresh.js: piscina's first ~6k round trips run faster
+// than its steady state while V8's background threads keep the CPUs awake).
+await ctx.run(sequential, "inc", 10_000);
+for (let i = 0; i < 10_000; i++) await pool.run(i);
 
 const { engineMs, floorMs } = await interleaved(
   5,

@@ -4,7 +4,8 @@
  * process); a native abort or crash is a crashed worker, named by its signal.
  * @module
  */
-import type { WorkerExit } from "./worker-handle.js";
+import { OOMError, RuntimeSystemError } from "../errors.js";
+import type { WorkerExit, WorkerKind } from "./worker-handle.js";
 
 /** What V8 prints on stderr when a heap runs out, before it aborts the process. */
 const v8OutOfMemory =
@@ -39,4 +40,38 @@ export function describeExit(exit: WorkerExit): string {
     return `was killed by signal ${exit.signal}${meaning === undefined ? "" : ` (${meaning})`}`;
   }
   return `exited with code ${exit.code}${exit.code === 134 ? " (an abort)" : ""}`;
+}
+
+/** Whose worker died: the pool's and the attempt's. */
+export interface DeadWorker {
+  readonly kind: WorkerKind;
+  readonly environment: string;
+  readonly heapLimitMb: number | undefined;
+  readonly task: string;
+  readonly action: string;
+}
+
+/**
+ * The error of an attempt whose worker died: an `OOMError` when it ran out of memory, else a
+ * `RuntimeSystemError` (code `WorkerDiedError`, retried per the task's retries).
+ */
+export function deathError(exit: WorkerExit, dead: DeadWorker): Error {
+  const kind = dead.kind === "thread" ? "worker thread" : "worker process";
+  const what = `Task \`${dead.task}\` (action ${dead.action}): its ${kind} of environment \`${dead.environment}\` ${describeExit(exit)}`;
+  const detail = exit.error === undefined ? "" : `: ${exit.error.message}`;
+  if (isOutOfMemory(exit)) {
+    return new OOMError(
+      `${what} after running out of memory (heap limit ${dead.heapLimitMb ?? "default"} MiB)${detail}. ` +
+        "Raise `Resources({ memory })` of the environment, or use less memory per call.",
+      { cause: exit.error },
+    );
+  }
+  const stopped = exit.requested
+    ? " because another attempt on the same worker was stopped and its worker had to be killed"
+    : "";
+  return new RuntimeSystemError(
+    `${what}${stopped}${detail}. The attempt is retried per the task's retries; ` +
+      'a native crash in a thread takes the whole process down, so use `runtime: "process"` for code that may crash.',
+    { cause: exit.error, code: "WorkerDiedError" },
+  );
 }

@@ -11,7 +11,7 @@
 import type { TaskTemplate } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
 import { issueNow } from "../context/call-pacer.js";
-import { OOMError, RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
+import { RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
 import type { AttemptAbort } from "./attempt-abort.js";
 import { isBatch } from "./batch.js";
 import { alwaysClones } from "./batched-post.js";
@@ -26,7 +26,7 @@ import type {
 } from "./protocol.js";
 import { aheadDepth, aheadMs, aheadSlots, claim, freeSlot, hold } from "./sent-ahead.js";
 import { checkArgs, crossingError, processWire, threadWire, type Wire } from "./serialization.js";
-import { describeExit, isOutOfMemory } from "./worker-death.js";
+import { deathError } from "./worker-death.js";
 import {
   startWorker,
   type WorkerExit,
@@ -808,14 +808,34 @@ export class WorkerPool {
     const jobs = [...worker.jobs.values()];
     for (const job of jobs) {
       this.#detach(job);
-      this.#settle(job, () => job.reject(this.#deathError(exit, job)));
+      this.#settle(job, () =>
+        job.reject(
+          deathError(exit, {
+            kind: this.#options.spec.kind,
+            environment: this.#options.name,
+            heapLimitMb: this.#options.spec.heapLimitMb,
+            task: job.request.template.name,
+            action: job.request.context.action.name,
+          }),
+        ),
+      );
     }
     if (!exit.requested && worker.ready) this.#spare = true;
     if (!worker.ready && !exit.requested) {
       // A worker that dies before it is ready will not start next time either.
       for (let i = this.#head; i < this.#queue.length; i++) {
         const job = this.#queue[i] as Job;
-        this.#settle(job, () => job.reject(this.#deathError(exit, job)));
+        this.#settle(job, () =>
+          job.reject(
+            deathError(exit, {
+              kind: this.#options.spec.kind,
+              environment: this.#options.name,
+              heapLimitMb: this.#options.spec.heapLimitMb,
+              task: job.request.template.name,
+              action: job.request.context.action.name,
+            }),
+          ),
+        );
       }
       return;
     }
@@ -823,29 +843,6 @@ export class WorkerPool {
       while (this.#workers.size - this.#retiring < this.#options.minWorkers) this.#spawn();
       this.#pump();
     }
-  }
-
-  #deathError(exit: WorkerExit, job: Job): Error {
-    const kind = this.#options.spec.kind === "thread" ? "worker thread" : "worker process";
-    const how = describeExit(exit);
-    const what = `Task \`${job.request.template.name}\` (action ${job.request.context.action.name}): its ${kind} of environment \`${this.#options.name}\` ${how}`;
-    const detail = exit.error === undefined ? "" : `: ${exit.error.message}`;
-    const heapLimit = this.#options.spec.heapLimitMb;
-    if (isOutOfMemory(exit)) {
-      return new OOMError(
-        `${what} after running out of memory (heap limit ${heapLimit ?? "default"} MiB)${detail}. ` +
-          "Raise `Resources({ memory })` of the environment, or use less memory per call.",
-        { cause: exit.error },
-      );
-    }
-    const stopped = exit.requested
-      ? " because another attempt on the same worker was stopped and its worker had to be killed"
-      : "";
-    return new RuntimeSystemError(
-      `${what}${stopped}${detail}. The attempt is retried per the task's retries; ` +
-        'a native crash in a thread takes the whole process down, so use `runtime: "process"` for code that may crash.',
-      { cause: exit.error, code: "WorkerDiedError" },
-    );
   }
 }
 
