@@ -268,6 +268,7 @@ export class AttemptStage {
         left();
         hooks.placed({ lane, ...where });
       },
+      unplaced: () => hooks.unplaced(),
       started,
       ended: () => {
         left();

@@ -77,6 +77,8 @@ export interface AttemptHooks {
   admitted(admission: Admission): void;
   /** A worker took the attempt. */
   placed(placement: Placement): void;
+  /** The executor took the attempt back from its worker, before its body started: placed again later. */
+  unplaced(): void;
   /** The body started on its worker: `maxRuntime` counts from here. */
   started(): void;
   /**
@@ -296,10 +298,13 @@ class OneAttempt implements AttemptHooks {
   }
 
   placed(placement: Placement): void {
-    // Placed again: an attempt sent ahead to a worker and called back runs on another one.
-    if (this.#settled || this.#phase === "running") return;
+    if (this.#settled || this.#phase === "placed" || this.#phase === "running") return;
     this.#phase = "placed";
     this.#observer.attemptPhase(this.#attempt, "placed", placement);
+  }
+
+  unplaced(): void {
+    if (!this.#settled && this.#phase === "placed") this.#phase = "admitted";
   }
 
   ended(): void {

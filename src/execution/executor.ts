@@ -46,6 +46,11 @@ export interface ExecuteRequest {
     lane: string,
     where?: { readonly pid?: number; readonly threadId?: number },
   ) => void;
+  /**
+   * Tells the controller the executor took the attempt back from the worker it was placed on,
+   * before its body started (an attempt sent ahead and called back): it is placed again later.
+   */
+  readonly unplaced?: () => void;
   /** Tells the controller the body has started running (maxRuntime counts from here). */
   readonly started?: () => void;
   /**

@@ -461,6 +461,7 @@ export class WorkerPool {
       worker.jobs.delete(job.id);
       job.worker = undefined;
       job.after = undefined;
+      job.request.unplaced?.();
       if (this.#head > 0) this.#queue[--this.#head] = job;
       else this.#queue.unshift(job);
     }
