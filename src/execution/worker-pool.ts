@@ -431,10 +431,7 @@ export class WorkerPool {
       if (worker.held.length === 0) continue;
       const front = worker.jobs.values().next().value as Job;
       if (now - front.startedAt <= aheadMs) young = true;
-      else {
-        this.#callBack(worker);
-        called = true;
-      }
+      else if (this.#callBack(worker) > 0) called = true;
     }
     if (called) this.#pump();
     else if (young) this.#aheadTimer ??= setTimeout(this.#checkAhead, aheadMs).unref();
@@ -442,10 +439,12 @@ export class WorkerPool {
 
   /**
    * Calls back the attempts sent ahead to `worker`, from the last: each whose token the pool
-   * takes goes back to the front of the queue; the first it cannot take (and all before it) the
-   * worker has started.
+   * takes goes back to the front of the queue. The first it cannot take (and all before it) the
+   * worker has started; they stay held until the messages that ended the ones before them
+   * arrive, so the record has each one's start after the end before it. Returns how many came
+   * back.
    */
-  #callBack(worker: PooledWorker): void {
+  #callBack(worker: PooledWorker): number {
     const { held } = worker;
     const slots = worker.aheadSlots as Int32Array;
     let kept = held.length;
@@ -465,7 +464,7 @@ export class WorkerPool {
       if (this.#head > 0) this.#queue[--this.#head] = job;
       else this.#queue.unshift(job);
     }
-    this.#heldStarted(worker, kept);
+    return back.length;
   }
 
   /** The first `count` attempts held by `worker` have started (it took their tokens). */

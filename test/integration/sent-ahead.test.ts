@@ -55,7 +55,8 @@ describe("attempts sent ahead to busy workers", () => {
     expect(byLane.size).toBe(2);
     let sentAhead = 0;
     for (const lane of byLane.values()) {
-      lane.sort((a, b) => a.runningAt - b.runningAt);
+      // In the order they ran (the clock counts whole ms: one may start and end in the ms the next starts).
+      lane.sort((a, b) => a.runningAt - b.runningAt || a.endedAt - b.endedAt);
       for (let i = 1; i < lane.length; i++) {
         const before = lane[i - 1] as (typeof lane)[number];
         const attempt = lane[i] as (typeof lane)[number];
