@@ -798,6 +798,17 @@ export class WorkerPool {
     return `task \`${job.request.template.name}\` (action ${job.request.context.action.name})`;
   }
 
+  #deathError(exit: WorkerExit, job: Job): Error {
+    const { spec, name } = this.#options;
+    return deathError(exit, {
+      kind: spec.kind,
+      environment: name,
+      heapLimitMb: spec.heapLimitMb,
+      task: job.request.template.name,
+      action: job.request.context.action.name,
+    });
+  }
+
   #onExit(worker: PooledWorker, exit: WorkerExit): void {
     this.#workers.delete(worker);
     if (!worker.ready) this.#starting--;
@@ -808,34 +819,14 @@ export class WorkerPool {
     const jobs = [...worker.jobs.values()];
     for (const job of jobs) {
       this.#detach(job);
-      this.#settle(job, () =>
-        job.reject(
-          deathError(exit, {
-            kind: this.#options.spec.kind,
-            environment: this.#options.name,
-            heapLimitMb: this.#options.spec.heapLimitMb,
-            task: job.request.template.name,
-            action: job.request.context.action.name,
-          }),
-        ),
-      );
+      this.#settle(job, () => job.reject(this.#deathError(exit, job)));
     }
     if (!exit.requested && worker.ready) this.#spare = true;
     if (!worker.ready && !exit.requested) {
       // A worker that dies before it is ready will not start next time either.
       for (let i = this.#head; i < this.#queue.length; i++) {
         const job = this.#queue[i] as Job;
-        this.#settle(job, () =>
-          job.reject(
-            deathError(exit, {
-              kind: this.#options.spec.kind,
-              environment: this.#options.name,
-              heapLimitMb: this.#options.spec.heapLimitMb,
-              task: job.request.template.name,
-              action: job.request.context.action.name,
-            }),
-          ),
-        );
+        this.#settle(job, () => job.reject(this.#deathError(exit, job)));
       }
       return;
     }
