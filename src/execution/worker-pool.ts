@@ -334,15 +334,13 @@ export class WorkerPool {
       const worker = this.#pick();
       if (worker !== undefined) {
         this.#head++;
-        this.#assign(job, worker, undefined);
+        this.#assign(job, worker, false);
         continue;
       }
       const ahead = this.#pickAhead();
       if (ahead === undefined) break;
       this.#head++;
-      const { held } = ahead;
-      const after = held.length === 0 ? ahead.jobs.values().next().value : held[held.length - 1];
-      this.#assign(job, ahead, after);
+      this.#assign(job, ahead, true);
     }
     if (this.#head > 1024 && this.#head * 2 > queue.length) {
       this.#queue = queue.slice(this.#head);
@@ -403,14 +401,14 @@ export class WorkerPool {
     let best: PooledWorker | undefined;
     for (const worker of this.#workers) {
       const { held } = worker;
-      if (!worker.ready || worker.retired || held.length >= aheadDepth) continue;
-      if (worker.aheadSlots === undefined || freeSlot(worker.aheadSlots) < 0) continue;
-      if (worker.jobs.size !== 1 + held.length) continue;
+      if (worker.aheadSlots === undefined || !worker.ready || worker.retired) continue;
+      if (held.length >= aheadDepth || worker.jobs.size !== 1 + held.length) continue;
+      if (best !== undefined && held.length >= best.held.length) continue;
       const front = worker.jobs.values().next().value as Job;
       if (front.startedAt < 0 || front.yielded || front.waitingCalls > 0) continue;
       const last = this.#lastRunMs.get(keyOf(taskKeys, front.request.template));
       if (last === undefined || (held.length + 1) * last > aheadMs) continue;
-      if (best === undefined || held.length < best.held.length) best = worker;
+      if (freeSlot(worker.aheadSlots) >= 0) best = worker;
     }
     return best;
   }
@@ -447,24 +445,17 @@ export class WorkerPool {
   #callBack(worker: PooledWorker): number {
     const { held } = worker;
     const slots = worker.aheadSlots as Int32Array;
-    let kept = held.length;
-    while (kept > 0) {
-      const job = held[kept - 1] as Job;
+    let back = 0;
+    // From the last: each goes in front of the one after it, so the queue keeps their order.
+    for (let job = held.at(-1); job !== undefined; job = held.at(-1)) {
       if (!claim(slots, job.aheadSlot, job.id)) break;
-      kept--;
-    }
-    const back = held.splice(kept);
-    this.#held -= back.length;
-    for (let i = back.length - 1; i >= 0; i--) {
-      const job = back[i] as Job;
-      worker.jobs.delete(job.id);
-      job.worker = undefined;
-      job.after = undefined;
+      this.#detach(job);
       job.request.unplaced?.();
       if (this.#head > 0) this.#queue[--this.#head] = job;
       else this.#queue.unshift(job);
+      back++;
     }
-    return back.length;
+    return back;
   }
 
   /** The first `count` attempts held by `worker` have started (it took their tokens). */
@@ -484,11 +475,11 @@ export class WorkerPool {
     return busy;
   }
 
-  #assign(job: Job, worker: PooledWorker, after: Job | undefined): void {
+  #assign(job: Job, worker: PooledWorker, ahead: boolean): void {
+    if (ahead) this.#sendAhead(job, worker);
+    else worker.active++;
     job.worker = worker;
     worker.jobs.set(job.id, job);
-    if (after === undefined) worker.active++;
-    else this.#sendAhead(job, worker, after);
     if (worker.idleTimer !== undefined) {
       clearTimeout(worker.idleTimer);
       worker.idleTimer = undefined;
@@ -512,13 +503,12 @@ export class WorkerPool {
     if (context.devices.length > 0) message.devices = context.devices;
     if (context.cpus.length > 0) message.cpus = context.cpus;
     if (context.secretsDir !== undefined) message.secretsDir = context.secretsDir;
-    if (after !== undefined) {
-      const slots = worker.aheadSlots as Int32Array;
-      message.after = after.id;
+    if (job.after !== undefined) {
+      message.after = job.after.id;
       message.slot = job.aheadSlot;
       if (!worker.sentSlots) {
         worker.sentSlots = true;
-        message.slots = slots;
+        message.slots = worker.aheadSlots as Int32Array;
       }
     }
     if (!worker.sentTasks.has(task)) {
@@ -549,14 +539,15 @@ export class WorkerPool {
     );
     // Everything the controller does about this attempt happens before the message leaves: the
     // woken worker may take this thread's core, and the controller's work would wait behind it.
-    if (after === undefined && worker.loadedTasks.has(task)) this.#started(job);
+    if (!ahead && worker.loadedTasks.has(task)) this.#started(job);
     worker.handle.post(message, alwaysClones(message.payload));
   }
 
-  #sendAhead(job: Job, worker: PooledWorker, after: Job): void {
+  /** Holds `job` on `worker` behind its last held attempt, or behind its running body. */
+  #sendAhead(job: Job, worker: PooledWorker): void {
     const slots = worker.aheadSlots as Int32Array;
     const slot = freeSlot(slots);
-    job.after = after;
+    job.after = worker.held.at(-1) ?? (worker.jobs.values().next().value as Job);
     job.aheadSlot = slot;
     hold(slots, slot, job.id);
     worker.held.push(job);
