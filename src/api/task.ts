@@ -268,10 +268,27 @@ function invokeTask(template: TaskTemplate, args: unknown[], mapItem?: MapItem):
   // Queued behind a busy controller (context/call-pacer.ts). The context is the caller's now (a
   // group, a custom context), and so are the arguments: the child's copy is taken now, so the
   // caller changing its objects before the call is issued cannot reach it.
-  const context = frame.context;
-  const copied = copiedArgs(args);
-  return pacer.enqueue(() => issueCall(frame, context, template, copied, mapItem));
+  const queued: QueuedCall = {
+    frame,
+    context: frame.context,
+    template,
+    args: copiedArgs(args),
+    mapItem,
+  };
+  return pacer.enqueue(issueQueued, queued);
 }
+
+/** A call the pacer holds: what {@link issueCall} takes, as it was when the call was made. */
+interface QueuedCall {
+  readonly frame: Frame;
+  readonly context: TaskContext;
+  readonly template: TaskTemplate;
+  readonly args: unknown[];
+  readonly mapItem: MapItem | undefined;
+}
+
+const issueQueued = (call: QueuedCall): Promise<unknown> =>
+  issueCall(call.frame, call.context, call.template, call.args, call.mapItem);
 
 /** Numbers the call within its attempt and hands it to the controller. */
 function issueCall(
