@@ -31,6 +31,23 @@ async function rawFork() {
   await new Promise((resolve) => child.once("exit", resolve));
 }
 
+/**
+ * What no engine can skip when a new thread runs a task: Node's thread start, then importing the
+ * task's ES module, which imports flyte-ts (the ES module loader, the engine) and defines its
+ * environments and tasks; then one reply and the thread's end.
+ */
+const importSource = `const { parentPort } = require("node:worker_threads");
+globalThis[Symbol.for("flyte-ts.in-worker.v1")] = true;
+import(${JSON.stringify(new URL("./tasks.js", import.meta.url).href)}).then(() => parentPort.postMessage(1));`;
+async function rawThreadImport() {
+  const worker = new Worker(importSource, { eval: true });
+  await new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  await worker.terminate();
+}
+
 /** A run on new workers: the ones a previous run left warm are stopped first (not timed). */
 const fresh = (task) => async () => {
   await ctx.run(task, 1);
@@ -47,6 +64,16 @@ report(
   "ms",
   thread.engineMs / thread.floorMs,
   "fresh <= 1.5x raw start",
+);
+const imported = await interleaved(5, fresh(incFresh), rawThreadImport);
+report(
+  "reuse.vs.fresh",
+  "fresh thread pool, against a raw new Worker that imports the task's module (no target)",
+  imported.engineMs,
+  imported.floorMs,
+  "ms",
+  imported.engineMs / imported.floorMs,
+  "what the engine adds",
 );
 await ctx.run(incFresh, 1);
 const warmThread = await interleaved(5, () => ctx.run(incFresh, 1), rawThread);
