@@ -1,15 +1,15 @@
 /**
  * What a worker pool keeps of each worker and of each attempt on it (a job): the slots a worker
  * has taken, the attempts it runs, holds or has lent its slot for, and which worker has a slot
- * free. The pool (worker-pool.ts) owns these records; sending ahead (ahead-sender.ts) and the
- * relay of calls (call-relay.ts) update them.
+ * free. The pool (worker-pool.ts) owns these records; its parts (worker-set.ts, ahead-sender.ts,
+ * call-relay.ts) update them.
  * @module
  */
 import type { AttemptAbort } from "./attempt-abort.js";
 import type { ExecuteRequest } from "./executor.js";
+import type { PoolOptions } from "./pool-options.js";
 import { aheadSlots } from "./sent-ahead.js";
 import type { WorkerHandle, WorkerKind } from "./worker-handle.js";
-import type { PoolOptions } from "./worker-pool.js";
 
 /** One attempt in a pool, from `execute()` until it settles. */
 export interface Job {

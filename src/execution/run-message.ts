@@ -6,6 +6,7 @@
  */
 import type { TaskTemplate } from "../api/task.js";
 import { parameterName } from "../cache/inputs.js";
+import { RuntimeDataValidationError } from "../errors.js";
 import { isBatch } from "./batch.js";
 import type { ExecuteRequest } from "./executor.js";
 import type { Job, PooledWorker } from "./pooled-worker.js";
@@ -35,11 +36,17 @@ export function taskKey(template: TaskTemplate): number {
 const noTraces: RunPayload["traces"] = Object.freeze([]);
 
 /**
- * The encoded payload of `request`'s `run` message: its inputs and traces. Throws when an input
- * cannot go to a worker, naming it.
+ * The encoded payload of `request`'s `run` message: its inputs and traces. Throws when the task
+ * or an input cannot go to a worker, naming it.
  */
 export function runPayload(request: ExecuteRequest, wire: Wire): unknown {
   const { template } = request;
+  if (template.moduleUrl === undefined) {
+    throw new RuntimeDataValidationError(
+      `Task \`${template.name}\` has no module a worker could import it from. Define it at the top level of a module, ` +
+        'or give its environment `runtime: "inline"`.',
+    );
+  }
   checkArgs(
     request.args,
     (i) => `Input \`${parameterName(template, i)}\` of task \`${template.name}\``,

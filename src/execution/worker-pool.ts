@@ -6,57 +6,34 @@
  * A body that is awaiting its own sub-calls lends its slot back (DESIGN.md §2): its worker may
  * take another attempt meanwhile, so nested fan-out on a bounded pool cannot deadlock.
  *
- * The pool owns the queue, its workers and their lifecycle; what it keeps of each worker and job
- * is in pooled-worker.ts, the `run` message in run-message.ts, sending attempts ahead to busy
- * workers in ahead-sender.ts, and the relay of a body's task calls in call-relay.ts.
+ * The pool owns the queue and each attempt's course; its parts: pooled-worker.ts (records of
+ * workers and jobs), worker-set.ts (workers' starts and exits), run-message.ts, ahead-sender.ts
+ * (sending attempts ahead to busy workers) and call-relay.ts.
  * @module
  */
 
 import type { TaskTemplate } from "../api/task.js";
-import { RuntimeDataValidationError, RuntimeSystemError } from "../errors.js";
+import { RuntimeSystemError } from "../errors.js";
 import { AheadSender } from "./ahead-sender.js";
 import { alwaysClones } from "./batched-post.js";
 import { relayCall } from "./call-relay.js";
 import type { ExecuteRequest } from "./executor.js";
+import type { PoolOptions } from "./pool-options.js";
 import {
   describeJob,
   freeWorker,
   type Job,
   markStarted,
   type PooledWorker,
-  pooledWorker,
 } from "./pooled-worker.js";
-import type { FromWorker, TaskInfo, TracePayload } from "./protocol.js";
+import type { FromWorker, TracePayload } from "./protocol.js";
 import { runMessage, runPayload, taskKey } from "./run-message.js";
 import { crossingError, processWire, threadWire, type Wire } from "./serialization.js";
 import { deathError } from "./worker-death.js";
-import {
-  startWorker,
-  type WorkerExit,
-  type WorkerHandle,
-  type WorkerKind,
-  type WorkerSpec,
-} from "./worker-handle.js";
+import type { WorkerExit, WorkerKind } from "./worker-handle.js";
+import { WorkerSet } from "./worker-set.js";
 
-/** How a pool sizes and paces its workers. */
-export interface PoolOptions {
-  /** The environment's name, for messages. */
-  readonly name: string;
-  readonly spec: WorkerSpec;
-  /** Workers started with the pool and kept while it lives. */
-  readonly minWorkers: number;
-  readonly maxWorkers: number;
-  /** Attempts one worker runs at once (not counting those awaiting sub-calls). */
-  readonly concurrency: number;
-  /**
-   * Bodies that are only awaiting (I/O, timers) one worker may hold beside its `concurrency`: a
-   * body still unsettled after its first turn gives its slot to the next attempt, up to this many
-   * per worker. 0 turns the sharing off.
-   */
-  readonly maxAwaitingPerWorker: number;
-  /** How long a worker above `minWorkers` may sit idle, in ms; `undefined`: until closed. */
-  readonly idleTtlMs: number | undefined;
-}
+export type { PoolOptions } from "./pool-options.js";
 
 /** How long a worker has to answer an abort before it is taken for stuck and killed. */
 const abortAnswerMs = 1000;
@@ -65,31 +42,30 @@ const abortAnswerMs = 1000;
 export class WorkerPool {
   readonly #options: PoolOptions;
   readonly #wire: Wire;
-  readonly #workers = new Set<PooledWorker>();
+  readonly #workers: WorkerSet;
+  readonly #ahead: AheadSender;
   #queue: Job[] = [];
   #head = 0;
-  #starting = 0;
-  /** Workers killed but not yet exited. */
-  #retiring = 0;
   #nextJob = 0;
-  #closed = false;
-  /** The tasks this pool has run, by key: a new worker loads them as soon as it is ready. */
-  readonly #known = new Map<number, TaskInfo>();
-  readonly #ahead: AheadSender;
-  /**
-   * Set once a worker has died: the pool then keeps one warm spare (tasks loaded) beyond its
-   * busy workers, so the next attempt does not wait for a new worker to start and load.
-   */
-  #spare = false;
 
   constructor(options: PoolOptions) {
     this.#options = options;
     this.#wire = options.spec.kind === "thread" ? threadWire : processWire;
-    this.#ahead = new AheadSender(this.#workers, options, {
-      putBack: (job) => this.#putBack(job),
+    // The parts reach the pool's own methods through these closures, made once here (the events
+    // once per worker, as it starts) and never per call.
+    const owner = {
+      events: (worker: PooledWorker) => ({
+        message: (message: FromWorker) => this.#onMessage(worker, message),
+        messageError: (error: Error) => this.#onMessageError(worker, error),
+        exit: (exit: WorkerExit) => this.#onExit(worker, exit),
+      }),
+      callBack: (worker: PooledWorker) => this.#ahead.callBack(worker),
+      putBack: (job: Job) => this.#putBack(job),
       pump: () => this.#pump(),
-    });
-    for (let i = 0; i < options.minWorkers; i++) this.#spawn();
+    };
+    this.#workers = new WorkerSet(options, owner);
+    this.#ahead = new AheadSender(this.#workers.all, options, owner);
+    this.#workers.replenish();
   }
 
   /** The kind of worker this pool runs. */
@@ -99,7 +75,7 @@ export class WorkerPool {
 
   /** Workers alive now (started or starting). */
   get size(): number {
-    return this.#workers.size;
+    return this.#workers.all.size;
   }
 
   /**
@@ -107,37 +83,28 @@ export class WorkerPool {
    * ready (`version`: the task's cache version, as its attempts will say it).
    */
   prestart(template: TaskTemplate, version: string): void {
-    if (this.#closed || template.moduleUrl === undefined) return;
+    if (this.#workers.closed || template.moduleUrl === undefined) return;
     const info = { moduleUrl: template.moduleUrl, taskName: template.name, version };
-    this.#known.set(taskKey(template), info);
-    if (this.#workers.size === 0) this.#spawn();
+    this.#workers.remember(taskKey(template), info);
+    if (this.#workers.all.size === 0) this.#workers.start();
   }
 
   /** Whether no attempt is queued or on a worker (a pool that may wait for the next run). */
   isIdle(): boolean {
-    if (this.#closed) return false;
+    if (this.#workers.closed) return false;
     for (let i = this.#head; i < this.#queue.length; i++) {
       if (!(this.#queue[i] as Job).settled) return false;
     }
-    for (const worker of this.#workers) if (worker.jobs.size > 0) return false;
+    for (const worker of this.#workers.all) if (worker.jobs.size > 0) return false;
     return true;
   }
 
   /** Runs one attempt on a worker and resolves with its output. */
   execute(request: ExecuteRequest): Promise<unknown> {
-    const { template } = request;
-    if (this.#closed) {
+    if (this.#workers.closed) {
       return Promise.reject(
         new RuntimeSystemError(
           `The worker pool of environment \`${this.#options.name}\` was shut down; start a new run.`,
-        ),
-      );
-    }
-    if (template.moduleUrl === undefined) {
-      return Promise.reject(
-        new RuntimeDataValidationError(
-          `Task \`${template.name}\` has no module a worker could import it from. Define it at the top level of a module, ` +
-            'or give its environment `runtime: "inline"`.',
         ),
       );
     }
@@ -181,12 +148,8 @@ export class WorkerPool {
 
   /** Stops every worker; queued attempts reject. Resolves when all workers have exited. */
   async close(): Promise<void> {
-    this.#closed = true;
     // Killing a worker puts the attempts sent ahead to it back in the queue: kill first.
-    const exits = [...this.#workers].map((worker) => {
-      this.#kill(worker);
-      return worker.exited;
-    });
+    const exits = this.#workers.close();
     for (let i = this.#head; i < this.#queue.length; i++) {
       const job = this.#queue[i] as Job;
       this.#settle(job, () =>
@@ -200,25 +163,6 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
-  #spawn(): void {
-    this.#starting++;
-    let markExited: () => void = () => {};
-    const exited = new Promise<void>((resolve) => {
-      markExited = resolve;
-    });
-    const worker = pooledWorker(this.#options.spec.kind, exited);
-    (worker as { handle: WorkerHandle }).handle = startWorker(this.#options.spec, {
-      message: (message) => this.#onMessage(worker, message),
-      messageError: (error) => this.#onMessageError(worker, error),
-      exit: (exit) => {
-        this.#onExit(worker, exit);
-        markExited();
-      },
-    });
-    worker.lane = `${this.#options.name}/${this.#options.spec.kind}-${worker.handle.id}`;
-    this.#workers.add(worker);
-  }
-
   #pump(): void {
     const queue = this.#queue;
     while (this.#head < queue.length) {
@@ -227,7 +171,7 @@ export class WorkerPool {
         this.#head++;
         continue;
       }
-      const worker = freeWorker(this.#workers, this.#options);
+      const worker = freeWorker(this.#workers.all, this.#options);
       if (worker !== undefined) {
         this.#head++;
         this.#assign(job, worker, false);
@@ -242,34 +186,9 @@ export class WorkerPool {
       this.#queue = queue.slice(this.#head);
       this.#head = 0;
     }
-    const waiting = this.#queue.length - this.#head;
-    const { maxWorkers, concurrency } = this.#options;
-    while (
-      !this.#closed &&
-      this.#workers.size < maxWorkers &&
-      this.#starting * concurrency < waiting
-    ) {
-      this.#spawn();
-    }
-    this.#keepSpare();
+    this.#workers.grow(this.#queue.length - this.#head);
+    this.#workers.startSpare();
     this.#ahead.check();
-  }
-
-  /** Has a new worker load the pool's tasks now, before an attempt waits for it to. */
-  #warm(worker: PooledWorker): void {
-    if (this.#known.size === 0) return;
-    worker.handle.post({ t: "load", tasks: [...this.#known] }, true);
-    for (const task of this.#known.keys()) worker.sentTasks.add(task);
-  }
-
-  /** After a death: one idle (or starting) worker beyond the busy ones, started now. */
-  #keepSpare(): void {
-    if (!this.#spare || this.#closed) return;
-    let idle = 0;
-    for (const worker of this.#workers) if (!worker.retired && worker.jobs.size === 0) idle++;
-    if (idle === 0 && this.#workers.size - this.#retiring <= this.#options.maxWorkers) {
-      this.#spawn();
-    }
   }
 
   #assign(job: Job, worker: PooledWorker, ahead: boolean): void {
@@ -277,13 +196,10 @@ export class WorkerPool {
     else worker.active++;
     job.worker = worker;
     worker.jobs.set(job.id, job);
-    if (worker.idleTimer !== undefined) {
-      clearTimeout(worker.idleTimer);
-      worker.idleTimer = undefined;
-    }
+    this.#workers.busy(worker);
     if (worker.jobs.size === 1) worker.handle.setRef(true);
     const message = runMessage(job, worker);
-    if (message.taskInfo !== undefined) this.#known.set(message.task, message.taskInfo);
+    if (message.taskInfo !== undefined) this.#workers.remember(message.task, message.taskInfo);
     const { request } = job;
     const id = worker.handle.id;
     request.placed?.(
@@ -315,10 +231,8 @@ export class WorkerPool {
   #onMessage(worker: PooledWorker, message: FromWorker): void {
     switch (message.t) {
       case "ready":
-        this.#starting--;
-        worker.ready = true;
-        this.#warm(worker);
-        this.#afterJobLeft(worker);
+        this.#workers.ready(worker);
+        this.#workers.afterJobLeft(worker);
         this.#pump();
         return;
       case "done": {
@@ -340,7 +254,7 @@ export class WorkerPool {
         // After the end is recorded: the attempt held behind it starts as this one ends.
         this.#ahead.letGo(worker, message.job);
         if (job === undefined) return;
-        this.#afterJobLeft(worker);
+        this.#workers.afterJobLeft(worker);
         this.#pump();
         return;
       }
@@ -406,27 +320,17 @@ export class WorkerPool {
     if (worker.jobs.size === worker.held.length) {
       // Alone on its worker: kill it, which also stops a body stuck in a loop (and, like a
       // crash, makes the pool keep a warm spare for the retry).
-      this.#spare = true;
-      this.#kill(worker);
+      this.#workers.lost();
+      this.#workers.kill(worker);
       return;
     }
     // Others share the worker: abort the body's signal, and kill the worker only if its event
     // loop does not answer (the body is stuck, so the others could not progress anyway).
-    worker.abortChecks.set(job.id, setTimeout(() => this.#kill(worker), abortAnswerMs).unref());
+    worker.abortChecks.set(
+      job.id,
+      setTimeout(() => this.#workers.kill(worker), abortAnswerMs).unref(),
+    );
     worker.handle.post({ t: "abort", job: job.id }, true);
-  }
-
-  #kill(worker: PooledWorker): void {
-    if (worker.retired) return;
-    worker.retired = true;
-    this.#retiring++;
-    // Attempts sent ahead that had not started go back to the queue.
-    if (worker.held.length > 0) this.#ahead.callBack(worker);
-    // Held until it has exited, so that whoever awaits `close()` sees the exit.
-    worker.handle.setRef(true);
-    worker.handle.terminate();
-    // A replacement may be needed now for queued attempts or the pool's minimum.
-    if (!this.#closed) queueMicrotask(() => this.#pump());
   }
 
   #detach(job: Job): void {
@@ -450,20 +354,6 @@ export class WorkerPool {
     fn();
   }
 
-  #afterJobLeft(worker: PooledWorker): void {
-    if (worker.jobs.size > 0) return;
-    // What its last bodies did says nothing of the next burst's.
-    worker.window = 0;
-    worker.handle.setRef(false);
-    const { idleTtlMs, minWorkers } = this.#options;
-    const keep = minWorkers + (this.#spare ? 1 : 0);
-    if (idleTtlMs === undefined || this.#workers.size <= keep) return;
-    worker.idleTimer = setTimeout(() => {
-      worker.idleTimer = undefined;
-      if (worker.jobs.size === 0 && this.#workers.size > keep) this.#kill(worker);
-    }, idleTtlMs).unref();
-  }
-
   /**
    * A message the worker sent could not be received, so whichever attempt it belonged to would
    * wait forever: its attempts fail, naming the error, and the worker is replaced.
@@ -475,7 +365,7 @@ export class WorkerPool {
         job.reject(crossingError(`A message from ${describeJob(job)}`, error)),
       );
     }
-    this.#kill(worker);
+    this.#workers.kill(worker);
   }
 
   #deathError(exit: WorkerExit, job: Job): Error {
@@ -490,10 +380,7 @@ export class WorkerPool {
   }
 
   #onExit(worker: PooledWorker, exit: WorkerExit): void {
-    this.#workers.delete(worker);
-    if (!worker.ready) this.#starting--;
-    if (worker.retired) this.#retiring--;
-    if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
+    this.#workers.exited(worker);
     for (const check of worker.abortChecks.values()) clearTimeout(check);
     if (worker.held.length > 0) this.#ahead.callBack(worker);
     const jobs = [...worker.jobs.values()];
@@ -501,7 +388,7 @@ export class WorkerPool {
       this.#detach(job);
       this.#settle(job, () => job.reject(this.#deathError(exit, job)));
     }
-    if (!exit.requested && worker.ready) this.#spare = true;
+    if (!exit.requested && worker.ready) this.#workers.lost();
     if (!worker.ready && !exit.requested) {
       // A worker that dies before it is ready will not start next time either.
       for (let i = this.#head; i < this.#queue.length; i++) {
@@ -510,8 +397,8 @@ export class WorkerPool {
       }
       return;
     }
-    if (!this.#closed) {
-      while (this.#workers.size - this.#retiring < this.#options.minWorkers) this.#spawn();
+    if (!this.#workers.closed) {
+      this.#workers.replenish();
       this.#pump();
     }
   }
