@@ -44,7 +44,8 @@ export class WorkerPool {
   readonly #wire: Wire;
   readonly #workers: WorkerSet;
   readonly #ahead: AheadSender;
-  #queue: Job[] = [];
+  /** Jobs waiting for a worker, from `#head` on; the slots before it are emptied. */
+  #queue: (Job | undefined)[] = [];
   #head = 0;
   #nextJob = 0;
 
@@ -165,21 +166,23 @@ export class WorkerPool {
 
   #pump(): void {
     const queue = this.#queue;
+    // A job leaves the queue's array as the head passes it: kept there until the array is
+    // compacted, every attempt of a fan-out outlived its end (and was promoted to the old heap).
     while (this.#head < queue.length) {
       const job = queue[this.#head] as Job;
       if (job.settled) {
-        this.#head++;
+        queue[this.#head++] = undefined;
         continue;
       }
       const worker = freeWorker(this.#workers.all, this.#options);
       if (worker !== undefined) {
-        this.#head++;
+        queue[this.#head++] = undefined;
         this.#assign(job, worker, false);
         continue;
       }
       const ahead = this.#ahead.pick();
       if (ahead === undefined) break;
-      this.#head++;
+      queue[this.#head++] = undefined;
       this.#assign(job, ahead, true);
     }
     if (this.#head > 1024 && this.#head * 2 > queue.length) {
