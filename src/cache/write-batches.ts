@@ -9,6 +9,7 @@
  */
 
 import type { Transaction } from "better-sqlite3";
+import { outsideFrame } from "../context/context.js";
 import { notRecorded } from "../internal/not-recorded.js";
 import { prepareRowStatements, RowPacker, writeRows } from "./cache-rows.js";
 import { CacheWriter } from "./cache-writer.js";
@@ -120,7 +121,10 @@ export class WriteBatches {
     let writer = this.#thread;
     if (writer === undefined) {
       try {
-        writer = new CacheWriter(this.#file, (chunks, rows) => this.#writeHere(chunks, rows));
+        const writeHere = (chunks: readonly Uint8Array[], rows: number) =>
+          this.#writeHere(chunks, rows);
+        // Outside the frame of the call that wrote: the thread outlives its run.
+        writer = outsideFrame(() => new CacheWriter(this.#file, writeHere));
       } catch {
         writer = null;
       }

@@ -330,7 +330,9 @@ export function currentFrame(): Frame | undefined {
 
 /**
  * Runs `fn` outside any task's frame: for engine work (event observers, span exporters) that
- * must not be attributed to the task whose call happened to trigger it.
+ * must not be attributed to the task whose call happened to trigger it, and for what outlives
+ * the run it starts in (a worker, a writer thread): an async resource keeps the frame current
+ * where it was made, and with it the frame's run (its controller and record) until it ends.
  */
 export function outsideFrame<T>(fn: () => T): T {
   // Not `storage.exit`: on Node 20 it disables and re-enables the async hooks on every call.

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { outsideFrame } from "../context/context.js";
 import type { PoolOptions } from "./pool-options.js";
 import { type PooledWorker, pooledWorker } from "./pooled-worker.js";
 import type { TaskInfo } from "./protocol.js";
@@ -59,8 +60,16 @@ export class WorkerSet {
     this.#known.set(task, info);
   }
 
-  /** Starts a worker. */
+  /**
+   * Starts a worker. Outside the frame of the call that needed it: a warm worker outlives the
+   * run whose attempt started it, and the worker, its exit promise and its timers, made in that
+   * run's frame, would keep the run's whole record alive as long as the worker lives.
+   */
   start(): void {
+    outsideFrame(this.#start);
+  }
+
+  readonly #start = (): void => {
     this.#starting++;
     let markExited: () => void = () => {};
     const exited = new Promise<void>((resolve) => {
@@ -79,7 +88,7 @@ export class WorkerSet {
     });
     worker.lane = `${name}/${spec.kind}-${worker.handle.id}`;
     this.#workers.add(worker);
-  }
+  };
 
   /**
    * `worker` has started and listens: it loads the pool's tasks now, before an attempt waits for

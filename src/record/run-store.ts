@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { deserialize } from "node:v8";
 import type { Database } from "../cache/database.js";
 import { decodeValue } from "../cache/value-codec.js";
-import type { TraceRecord } from "../context/context.js";
+import { outsideFrame, type TraceRecord } from "../context/context.js";
 import type { ErrorData } from "../errors.js";
 import { notRecorded } from "../internal/not-recorded.js";
 import { warnOnce } from "../internal/warn.js";
@@ -28,6 +28,7 @@ import {
   EVENT_COLUMNS,
   type PreparedStatements,
   RunStoreWriter,
+  type WriterFailure,
   writeRows,
 } from "./run-store-writer.js";
 
@@ -318,12 +319,13 @@ export class RunStore {
   #startWriter(): RunStoreWriter | undefined {
     if (this.#writer !== null) return this.#writer;
     try {
-      this.#writer = new RunStoreWriter(this.#file, (failure) =>
+      // Outside the frame of the call that flushed: the thread outlives its run.
+      const failed = (failure: WriterFailure) =>
         notRecorded.note(
           `the run record (${this.#file})`,
           Object.assign(new Error(failure.message), { code: failure.code }),
-        ),
-      );
+        );
+      this.#writer = outsideFrame(() => new RunStoreWriter(this.#file, failed));
     } catch {
       // No thread (a restricted environment): the rows are written on this one.
       this.#writer = undefined;

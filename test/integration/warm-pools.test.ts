@@ -5,12 +5,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as flyte from "flyte-ts";
 import { createEngine } from "flyte-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../src/run/engine.js";
 import { ensureBuilt, runNode } from "../fixtures/cli/cli-process.js";
-import { type Where, whereProcess, whereThread } from "../fixtures/pools/warm.js";
+import { type Where, whereFromInline, whereProcess, whereThread } from "../fixtures/pools/warm.js";
 
 let home: string;
 const engines: Engine[] = [];
@@ -40,6 +42,10 @@ async function runOn(
   return { where: await run.outputs(), lane: run.actions[0]?.attempts[0]?.lane };
 }
 
+setFlagsFromString("--expose-gc");
+/** A full garbage collection (a fresh context has `gc` once the flag is set). */
+const collectGarbage = runInNewContext("gc") as () => void;
+
 /** Resolves once `condition` holds; the test's timeout is the hang guard. */
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await delay(10);
@@ -48,7 +54,7 @@ async function until(condition: () => boolean): Promise<void> {
 describe.each([
   ["thread", whereThread, (w: Where) => w.threadId],
   ["process", whereProcess, (w: Where) => w.pid],
-] as const)("warm %s workers across runs", (_kind, task, workerOf) => {
+] as const)("warm %s workers across runs", (kind, task, workerOf) => {
   it("runs a second run on the worker the first run left warm", async () => {
     const engine = engineWith(60_000);
     const first = await runOn(engine, task, "HOME");
@@ -57,6 +63,30 @@ describe.each([
     expect(workerOf(second.where)).toBe(workerOf(first.where));
     expect(second.lane).toBe(first.lane);
     expect(second.lane).toMatch(/^warm-(thread|process)\/(thread|process)-\d+$/);
+  });
+
+  it("keeps no finished run alive while the workers it started stay warm", async () => {
+    const engine = engineWith(60_000);
+    // The worker starts as an inline body calls the task, inside the run. The run's record of
+    // an action, which its controller and run record hold; the test keeps nothing else of it.
+    const runOnce = async () => {
+      const run = await new flyte.RunContext({ cacheDir: home }, engine).run(
+        whereFromInline,
+        kind,
+        "HOME",
+      );
+      return new WeakRef(run.actions[0] as object);
+    };
+    const action = await runOnce();
+    expect(engine.pools.warmSize()).toBe(1);
+    // A few turns for the run's last timers (its rows' flush); then nothing may hold it.
+    const deadline = Date.now() + 10_000;
+    while (action.deref() !== undefined && Date.now() < deadline) {
+      await delay(50);
+      collectGarbage();
+    }
+    expect(action.deref(), "the finished run is still reachable").toBeUndefined();
+    expect(engine.pools.warmSize()).toBe(1);
   });
 
   it("stops the warm workers after the idle time; the next run starts new ones", async () => {
