@@ -1,6 +1,11 @@
 // `npm run bench`: runs every benchmark in its own process, one after another, and prints each
 // result line (JSON: id, what, engine, floor, ratio, target). Needs `npm run build` first.
+// The runs and caches go to a fresh folder, removed after (BENCH_HOME names one to keep): a
+// runs.db grown by earlier suites (gigabytes of 100k-child runs) would weigh on the figures.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const benches = [
@@ -23,6 +28,7 @@ const benches = [
   "worker-replacement.ts",
 ];
 const only = process.argv.slice(2);
+const home = process.env.BENCH_HOME ?? mkdtempSync(join(tmpdir(), "flyte-bench-"));
 let failed = 0;
 for (const file of benches) {
   if (only.length > 0 && !only.some((name) => file.includes(name))) continue;
@@ -36,7 +42,7 @@ for (const file of benches) {
     ],
     {
       stdio: "inherit",
-      env: { ...process.env, BENCH_HOME: process.env.BENCH_HOME ?? ".flyte-bench" },
+      env: { ...process.env, BENCH_HOME: home },
     },
   );
   if (r.status !== 0) failed++;
@@ -44,4 +50,5 @@ for (const file of benches) {
     `# ${file}: ${r.status === 0 ? "done" : `failed (${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 }
+if (process.env.BENCH_HOME === undefined) rmSync(home, { recursive: true, force: true });
 process.exitCode = failed === 0 ? 0 : 1;
