@@ -2,8 +2,8 @@
  * Paces the task calls a run's bodies make on the controller's thread, so that a fan-out does
  * not hold the event loop. A call is issued at once (ids, record, cache, admission, dispatch) while
  * the current slice of the thread's time lasts (and for the slice's first 64 calls in any case);
- * once it is spent, calls are queued — a queued call costs a closure and a promise — and issued
- * in order, one slice per turn of the event loop.
+ * once it is spent, calls are queued — a queued call costs four queue slots, a small record and
+ * a promise — and issued in order, one slice per turn of the event loop.
  *
  * Without it, `Promise.all(items.map((x) => task(x)))` over 100k items issued every call in the
  * loop's one turn: seconds in which no worker's result, timer, live-view tick or "this body is
@@ -25,8 +25,8 @@ export const minCallsPerSlice = 64;
 
 /**
  * How many attempts may wait in the executors' queues for a worker before further calls wait
- * here instead (as a closure and a promise, a fraction of an issued call's memory). Issuing is
- * resumed once half of them have left.
+ * here instead (as four queue slots and a promise, a fraction of an issued call's memory).
+ * Issuing is resumed once half of them have left.
  */
 export const maxUnplacedAttempts = 1024;
 
