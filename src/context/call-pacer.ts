@@ -42,6 +42,9 @@ export function issueNow<T, I = undefined>(issue: (input: I) => Promise<T>, inpu
 /** Settles a queued call's promise. */
 type Settle = (value: unknown) => void;
 
+/** The slots of {@link CallPacer}'s queue that one call takes. */
+const slotsPerCall = 4;
+
 /** Options of {@link CallPacer}. */
 export interface CallPacerOptions {
   /** The clock slices are measured with, in ms (tests inject one). @default performance.now */
@@ -59,9 +62,9 @@ export class CallPacer {
   readonly #now: () => number;
   readonly #sliceMs: number;
   /**
-   * Queued calls, four slots each: the function that issues the call, its input, and its
-   * promise's resolve and reject. Flat, not a closure per call: a fan-out of 100k children keeps
-   * most of them queued here at once.
+   * Queued calls, {@link slotsPerCall} slots each: the function that issues the call, its input,
+   * and its promise's resolve and reject. Flat, not a closure per call: a fan-out of 100k
+   * children keeps most of them queued here at once.
    */
   #queue: unknown[] = [];
   #head = 0;
@@ -90,7 +93,7 @@ export class CallPacer {
 
   /** Calls waiting to be issued. */
   get queued(): number {
-    return (this.#queue.length - this.#head) / 4;
+    return (this.#queue.length - this.#head) / slotsPerCall;
   }
 
   /**
@@ -164,7 +167,7 @@ export class CallPacer {
       const resolve = queue[at + 2] as Settle;
       const reject = queue[at + 3] as Settle;
       queue[at] = queue[at + 1] = queue[at + 2] = queue[at + 3] = undefined;
-      this.#head = at + 4;
+      this.#head = at + slotsPerCall;
       try {
         resolve(issue(input));
       } catch (error) {

@@ -67,7 +67,7 @@ export type RunMessage = Extract<ToWorker, { t: "run" }>;
  */
 export function runMessage(job: Job, worker: PooledWorker): RunMessage {
   const { template, context } = job.request;
-  const task = keyOf(taskKeys, template);
+  const task = taskKey(template);
   const run = keyOf(runKeys, context.customContext);
   // Built field by field: every call sends one, and spreads of optional parts cost objects.
   const message: { -readonly [K in keyof RunMessage]: RunMessage[K] } = {
